@@ -1,0 +1,139 @@
+package wechat
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"time"
+)
+
+// WeChat's code endpoints.
+const (
+	EndpointUnlimited = "/wxa/getwxacodeunlimit"
+	EndpointA         = "/wxa/getwxacode"
+	EndpointC         = "/cgi-bin/wxaapp/createwxaqrcode"
+)
+
+// GetUnlimited calls interface B with token. It validates req first (a
+// *ValidationError sends nothing) and returns the sniffed image, or a typed
+// error: *APIError, *UnknownResponseError, *TransportError.
+func (c *Client) GetUnlimited(ctx context.Context, token string, req CodeRequest) (*Image, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	return c.code(ctx, EndpointUnlimited, token, req.Body())
+}
+
+// CodeUnlimited gets a token from ts and calls interface B. On a
+// token-invalid error (40001, 40014, 42001) it invalidates exactly that token,
+// fetches a new one and calls once more; a second token error is returned
+// as it is (the app's credentials are then suspect). Token-source errors
+// are returned unchanged (e.g. *ConfigError).
+func (c *Client) CodeUnlimited(ctx context.Context, ts TokenSource, req CodeRequest) (*Image, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	body := req.Body()
+	tok, err := ts.Token(ctx)
+	if err != nil {
+		return nil, err
+	}
+	img, err := c.code(ctx, EndpointUnlimited, tok, body)
+	if !IsTokenInvalid(err) {
+		return img, err
+	}
+	if ierr := ts.Invalidate(ctx, tok); ierr != nil {
+		c.log.WarnContext(ctx, "wechat: invalidating a rejected token failed", "err", ierr)
+	}
+	if tok, err = ts.Token(ctx); err != nil {
+		return nil, err
+	}
+	return c.code(ctx, EndpointUnlimited, tok, body)
+}
+
+// GetQRCodeA calls interface A. It spends one unit of the client's A+C
+// budget per request sent and refuses with *BudgetError when none is left.
+// Never use it as a fallback for B: WeChat caps A+C at 100,000 codes for life.
+func (c *Client) GetQRCodeA(ctx context.Context, token string, req QRCodeRequest) (*Image, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	if err := c.spendAC(); err != nil {
+		return nil, err
+	}
+	body := encodeJSON(aBody(req))
+	return c.code(ctx, EndpointA, token, body)
+}
+
+// CreateQRCodeC calls interface C (square QR code, path ≤128 bytes). It
+// shares GetQRCodeA's budget.
+func (c *Client) CreateQRCodeC(ctx context.Context, token string, path string, width int) (*Image, error) {
+	if err := validateC(path, width); err != nil {
+		return nil, err
+	}
+	if err := c.spendAC(); err != nil {
+		return nil, err
+	}
+	return c.code(ctx, EndpointC, token, encodeJSON(cBody{Path: path, Width: width}))
+}
+
+// ACSpent is how many A+C requests this client has sent.
+func (c *Client) ACSpent() int { return int(c.acSpent.Load()) }
+
+func (c *Client) spendAC() error {
+	if c.acSpent.Add(1) > c.acBudget {
+		c.acSpent.Add(-1)
+		return &BudgetError{Budget: int(c.acBudget)}
+	}
+	return nil
+}
+
+// code posts body to a code endpoint and classifies the response by its bytes.
+func (c *Client) code(ctx context.Context, endpoint, token string, body []byte) (*Image, error) {
+	start := time.Now()
+	resp, err := c.send(ctx, "POST", endpoint, url.Values{"access_token": {token}}, body)
+	var img *Image
+	if err == nil {
+		img, err = classify(endpoint, resp)
+	}
+	c.logCall(ctx, endpoint, start, img, err)
+	return img, err
+}
+
+func classify(endpoint string, r *response) (*Image, error) {
+	f, err := Sniff(r.body, r.contentType)
+	var ae *APIError
+	var ue *UnknownResponseError
+	switch {
+	case errors.As(err, &ae):
+		ae.Endpoint = endpoint
+	case errors.As(err, &ue):
+		ue.Status = r.status
+	case r.status != 200:
+		ue = newUnknown("image with a non-200 status", r.body, r.contentType)
+		ue.Status = r.status
+		return nil, ue
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &Image{Data: r.body, Format: f}, nil
+}
+
+func (c *Client) logCall(ctx context.Context, endpoint string, start time.Time, img *Image, err error) {
+	if !c.log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []any{"endpoint", endpoint, "duration", time.Since(start)}
+	if img != nil {
+		attrs = append(attrs, "format", img.Format, "bytes", len(img.Data))
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		attrs = append(attrs, "errcode", ae.Code, "rid", ae.RID)
+	} else if err != nil {
+		attrs = append(attrs, "err", RedactURL(err.Error()))
+	}
+	c.log.DebugContext(ctx, "wechat call", attrs...)
+}

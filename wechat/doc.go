@@ -1,0 +1,18 @@
+// Package wechat is the only code in the project that speaks WeChat's HTTP
+// API: interface B (/wxa/getwxacodeunlimit, unlimited codes), interfaces A
+// and C for one-off use, and the access tokens those calls need.
+//
+// Requests are validated before they are sent ([CodeRequest.Validate]), bodies
+// are encoded with HTML escaping off, and responses are classified by their
+// bytes ([Sniff]), never by Content-Type alone. Every failure is typed:
+// [*APIError], [*UnknownResponseError], [*TransportError], [*ValidationError],
+// [*ConfigError], [*BudgetError]; the predicates [IsRetryable],
+// [IsTokenInvalid], [IsRateLimited], [IsPermanent] and [IsConfigError] tell the
+// caller what to do next.
+//
+// Tokens come from a [TokenSource]. [NewStableTokenSource] is the default for
+// an appid and secret: cgi-bin/stable_token in normal mode, cached in process
+// and shared through Redis so a fleet makes about one fetch per token
+// lifetime. App secrets and access tokens never appear in logs or error
+// messages ([RedactURL]).
+package wechat

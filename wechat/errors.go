@@ -1,0 +1,182 @@
+package wechat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+)
+
+// APIError is a JSON error body returned by WeChat: {"errcode":N,"errmsg":"..."}.
+type APIError struct {
+	Code     int    // errcode; never 0
+	Msg      string // errmsg as sent, including its " rid: ..." suffix
+	RID      string // trace id parsed from errmsg, "" when absent; look it up with getRidInfo within 7 days
+	Endpoint string // API path, e.g. "/wxa/getwxacodeunlimit"
+}
+
+func (e *APIError) Error() string {
+	ep := e.Endpoint
+	if ep == "" {
+		ep = "api"
+	}
+	return fmt.Sprintf("wechat: %s: errcode %d: %s", ep, e.Code, e.Msg)
+}
+
+// parseRID extracts the trace id from an errmsg such as
+// "invalid scene rid: 6541c2e1-1d3f5a0b-6e2c4d11".
+func parseRID(msg string) string {
+	i := strings.LastIndex(msg, "rid:")
+	if i < 0 {
+		return ""
+	}
+	f := strings.Fields(msg[i+len("rid:"):])
+	if len(f) == 0 {
+		return ""
+	}
+	return strings.TrimRight(f[0], ".,;")
+}
+
+// UnknownResponseError is a response that is neither a JSON error nor a
+// complete JPEG or PNG: an HTML 502 page, an empty or truncated body, a body
+// over the size cap. It is classified retryable.
+type UnknownResponseError struct {
+	Status      int    // HTTP status code; 0 when unknown (Sniff alone)
+	ContentType string // Content-Type header as received
+	Sample      []byte // at most the first 128 bytes of the body
+	Reason      string // short description, e.g. "truncated JPEG", "empty body"
+}
+
+const sampleLen = 128
+
+func (e *UnknownResponseError) Error() string {
+	return fmt.Sprintf("wechat: unknown response (%s; HTTP %d, Content-Type %q): sample %q",
+		e.Reason, e.Status, e.ContentType, e.Sample)
+}
+
+func newUnknown(reason string, body []byte, contentType string) *UnknownResponseError {
+	n := min(len(body), sampleLen)
+	return &UnknownResponseError{ContentType: contentType, Sample: append([]byte(nil), body[:n]...), Reason: reason}
+}
+
+// TransportError is a failure to complete the HTTP exchange: connection
+// refused or reset, timeout, body cut off. Its message never holds the token:
+// URLs are redacted.
+type TransportError struct {
+	Endpoint string
+	Err      error // the underlying error with any URL redacted
+}
+
+func (e *TransportError) Error() string {
+	return fmt.Sprintf("wechat: %s: %v", e.Endpoint, e.Err)
+}
+
+func (e *TransportError) Unwrap() error { return e.Err }
+
+// ConfigError says an app's credentials or account are unusable for token
+// fetching (wrong appid or secret, IP not whitelisted, secret frozen, admin
+// confirmation pending). Retrying does not help: stop that app's work and
+// alert a human.
+type ConfigError struct {
+	AppID  string
+	Reason string
+	Err    error // the *APIError from the token endpoint, or nil for a local problem
+}
+
+func (e *ConfigError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("wechat: configuration problem for app %q: %s", e.AppID, e.Reason)
+	}
+	return fmt.Sprintf("wechat: configuration problem for app %q: %s: %v", e.AppID, e.Reason, e.Err)
+}
+
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// BudgetError is returned, without any request, when an interface A or C call
+// would exceed the client's configured A+C budget (Config.ACBudget).
+type BudgetError struct {
+	Budget int
+}
+
+func (e *BudgetError) Error() string {
+	return fmt.Sprintf("wechat: interface A/C budget of %d codes is spent (WeChat allows 100,000 per account, ever)", e.Budget)
+}
+
+var (
+	rateLimitedCodes  = codeSet(45009, 45011)
+	tokenInvalidCodes = codeSet(40001, 40014, 42001)
+	permanentCodes    = codeSet(40097, 40129, 40169, 41030, 47001, 44002, 85096, 48001, 48004,
+		61007, 50002, 45029, 40159, 40189, 45063, 41001)
+	configCodes = codeSet(40013, 40125, 40164, 40243, 89503, 89506, 89507,
+		41002, 41004, 50004, 50007, 40002)
+)
+
+func codeSet(codes ...int) map[int]bool {
+	m := make(map[int]bool, len(codes))
+	for _, c := range codes {
+		m[c] = true
+	}
+	return m
+}
+
+func apiCode(err error) (int, bool) {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Code, true
+	}
+	return 0, false
+}
+
+// IsRateLimited reports whether err is WeChat's per-minute limit (45009,
+// 45011): pause the app and retry later; it is not an item failure.
+func IsRateLimited(err error) bool {
+	c, ok := apiCode(err)
+	return ok && rateLimitedCodes[c] && !IsConfigError(err)
+}
+
+// IsTokenInvalid reports whether err says the access token was rejected
+// (40001, 40014, 42001): invalidate that token, fetch again and retry once.
+func IsTokenInvalid(err error) bool {
+	c, ok := apiCode(err)
+	return ok && tokenInvalidCodes[c] && !IsConfigError(err)
+}
+
+// IsConfigError reports whether err is a token-fetch configuration problem
+// (40013 40125 40164 40243 89503 89506 89507 41002 41004 50004 50007 40002, or
+// a missing appid/secret): stop the app's work, do not retry.
+func IsConfigError(err error) bool {
+	var ce *ConfigError
+	return errors.As(err, &ce)
+}
+
+// IsPermanent reports whether retrying the same request cannot succeed: a
+// documented permanent errcode, a request that failed validation, a spent
+// A/C budget or a configuration problem. Record it with its errcode and rid.
+func IsPermanent(err error) bool {
+	var ve *ValidationError
+	var be *BudgetError
+	if errors.As(err, &ve) || errors.As(err, &be) || IsConfigError(err) {
+		return true
+	}
+	c, ok := apiCode(err)
+	return ok && permanentCodes[c]
+}
+
+// IsRetryable reports whether err is transient: errcode -1, HTTP 5xx,
+// timeouts and network errors, unknown or truncated bodies. A cancelled
+// context is not retryable (the caller gave up).
+func IsRetryable(err error) bool {
+	if err == nil || IsConfigError(err) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	if c, ok := apiCode(err); ok {
+		return c == -1
+	}
+	var ue *UnknownResponseError
+	var te *TransportError
+	var tu *TokenUnavailableError
+	var ne net.Error
+	return errors.As(err, &ue) || errors.As(err, &te) || errors.As(err, &tu) || errors.As(err, &ne) ||
+		errors.Is(err, context.DeadlineExceeded)
+}
