@@ -183,7 +183,6 @@ func parseExternalToken(b []byte) (string, time.Duration, error) {
 	return checkToken(string(b), 0)
 }
 
-
 func checkToken(tok string, ttl time.Duration) (string, time.Duration, error) {
 	if tok == "" {
 		return "", 0, errors.New("empty token")
