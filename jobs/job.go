@@ -1,0 +1,123 @@
+package jobs
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// TaskType is the asynq task type of a scene job.
+const TaskType = "wxacode:code"
+
+// PayloadVersion is the version written into every payload. A worker refuses
+// (and records as a failure) payloads of a version it does not know.
+const PayloadVersion = 1
+
+// Job is one code to generate with interface B. Zero values mean "WeChat's
+// default" and are omitted from the request.
+type Job struct {
+	V          int     `json:"v"`
+	App        string  `json:"app"`
+	Scene      string  `json:"scene"`
+	Page       string  `json:"page,omitempty"`
+	Width      int     `json:"width,omitempty"`
+	EnvVersion string  `json:"env_version,omitempty"`
+	CheckPath  *bool   `json:"check_path,omitempty"`
+	AutoColor  bool    `json:"auto_color,omitempty"`
+	LineColor  *[3]int `json:"line_color,omitempty"`
+	IsHyaline  bool    `json:"is_hyaline,omitempty"`
+	// Key overrides the object key the store would derive from the template.
+	Key string `json:"key,omitempty"`
+	// Run and Row tie the job to a campaign run and its input row (0 = none).
+	Run string `json:"run,omitempty"`
+	Row int64  `json:"row,omitempty"`
+	// Force regenerates the code even when the object already exists.
+	Force bool `json:"force,omitempty"`
+}
+
+// TaskID is the deterministic asynq TaskID of the job: a hash of every field
+// that changes the code or where it is stored (Force does not). Identical
+// jobs share an ID, which is how duplicates are detected.
+func (j Job) TaskID() string {
+	h := sha256.New()
+	w := func(s string) { h.Write([]byte(s)); h.Write([]byte{0}) }
+	w(j.App)
+	w(j.Scene)
+	w(j.Page)
+	w(strconv.Itoa(j.Width))
+	w(j.EnvVersion)
+	w(boolPtr(j.CheckPath))
+	w(strconv.FormatBool(j.AutoColor))
+	w(colorString(j.LineColor))
+	w(strconv.FormatBool(j.IsHyaline))
+	w(j.Key)
+	w(j.Run)
+	sum := h.Sum(nil)
+	return "c-" + hex.EncodeToString(sum[:16])
+}
+
+func boolPtr(b *bool) string {
+	if b == nil {
+		return ""
+	}
+	return strconv.FormatBool(*b)
+}
+
+func colorString(c *[3]int) string {
+	if c == nil {
+		return ""
+	}
+	return fmt.Sprintf("%d,%d,%d", c[0], c[1], c[2])
+}
+
+// Encode returns the task payload (JSON, version stamped).
+func (j Job) Encode() ([]byte, error) {
+	j.V = PayloadVersion
+	return json.Marshal(j)
+}
+
+// PayloadError says why a payload could not be decoded; the worker records
+// it as a permanent failure instead of retrying it forever.
+type PayloadError struct {
+	Reason string
+}
+
+func (e *PayloadError) Error() string { return "jobs: bad payload: " + e.Reason }
+
+// Decode parses a task payload. Unknown versions, bad JSON and missing
+// fields give a *PayloadError.
+func Decode(payload []byte) (Job, error) {
+	var j Job
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&j); err != nil {
+		return j, &PayloadError{Reason: err.Error()}
+	}
+	if j.V != PayloadVersion {
+		return j, &PayloadError{Reason: fmt.Sprintf("unknown payload version %d (this worker knows %d)", j.V, PayloadVersion)}
+	}
+	if j.App == "" {
+		return j, &PayloadError{Reason: "missing app"}
+	}
+	return j, nil
+}
+
+// QueuePrefix starts the name of every asynq queue this project uses.
+const QueuePrefix = "wxacode-"
+
+// Queue is the asynq queue of an app: one queue per app, so that the worker
+// can weight apps against each other and one busy app cannot starve another.
+func Queue(app string) string { return QueuePrefix + app }
+
+// AppOfQueue returns the app of a queue name, or "" if it is not ours.
+func AppOfQueue(q string) string {
+	app, ok := strings.CutPrefix(q, QueuePrefix)
+	if !ok {
+		return ""
+	}
+	return app
+}

@@ -1,0 +1,177 @@
+package jobs
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+)
+
+// MaxLineBytes caps one input line. Longer lines are rejected (with their
+// line number) and skipped without being held in memory.
+const MaxLineBytes = 64 << 10
+
+// Format is an input format.
+type Format string
+
+// Input formats.
+const (
+	FormatLines Format = "lines" // one scene per line
+	FormatCSV   Format = "csv"   // header row, then one job per record
+	FormatJSONL Format = "jsonl" // one JSON object per line
+)
+
+// DetectFormat picks the format from a file name: .csv, .jsonl/.ndjson, else lines.
+func DetectFormat(name string) Format {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".csv":
+		return FormatCSV
+	case ".jsonl", ".ndjson":
+		return FormatJSONL
+	}
+	return FormatLines
+}
+
+// ParseFormat checks a --format value; "" means detect from the file name.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(strings.ToLower(s)); f {
+	case "", FormatLines, FormatCSV, FormatJSONL:
+		return f, nil
+	}
+	return "", fmt.Errorf("jobs: unknown input format %q (want lines, csv or jsonl)", s)
+}
+
+// Row is one job read from the input, with the line it started on.
+type Row struct {
+	Line int64
+	Job  Job
+}
+
+// RowError rejects one input row. Reading continues after it.
+type RowError struct {
+	Line   int64
+	Field  string
+	Value  string
+	Reason string
+}
+
+func (e *RowError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
+	}
+	if e.Value == "" {
+		return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Reason)
+	}
+	return fmt.Sprintf("line %d: %s %q: %s", e.Line, e.Field, clip(e.Value, 64), e.Reason)
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// Reader yields jobs one at a time. Next returns a *RowError for a bad row
+// (call Next again to go on), io.EOF at the end, and any other error when
+// the input itself cannot be read (stop).
+type Reader interface {
+	Next() (Row, error)
+}
+
+// NewReader returns a streaming reader of the given format. Every job starts
+// as a copy of defaults, and the row's own values override it.
+func NewReader(r io.Reader, f Format, defaults Job) (Reader, error) {
+	switch f {
+	case FormatLines, "":
+		return &scenesReader{lines: newLineReader(r), defaults: defaults}, nil
+	case FormatCSV:
+		return newCSVReader(r, defaults), nil
+	case FormatJSONL:
+		return &jsonlReader{lines: newLineReader(r), defaults: defaults}, nil
+	}
+	return nil, fmt.Errorf("jobs: unknown input format %q", f)
+}
+
+// lineReader splits input into lines, drops a UTF-8 BOM and trailing CR,
+// and caps line length without buffering an over-long line.
+type lineReader struct {
+	br   *bufio.Reader
+	line int64
+}
+
+func newLineReader(r io.Reader) *lineReader {
+	return &lineReader{br: bufio.NewReaderSize(r, 64<<10)}
+}
+
+var errLineTooLong = errors.New("line longer than 64 KiB")
+
+// next returns the next line (without its end), its number, and
+// errLineTooLong or io.EOF.
+func (l *lineReader) next() ([]byte, int64, error) {
+	buf, tooLong, err := l.readLine()
+	if err == io.EOF && len(buf) == 0 && !tooLong {
+		return nil, l.line, io.EOF
+	}
+	if err != nil && err != io.EOF {
+		return nil, l.line, err
+	}
+	l.line++
+	if l.line == 1 {
+		buf = bytes.TrimPrefix(buf, []byte("\xef\xbb\xbf"))
+	}
+	if tooLong {
+		return nil, l.line, errLineTooLong
+	}
+	return bytes.TrimSuffix(buf, []byte("\r")), l.line, nil
+}
+
+func (l *lineReader) readLine() (buf []byte, tooLong bool, err error) {
+	for {
+		frag, e := l.br.ReadSlice('\n')
+		if !tooLong {
+			if len(buf)+len(frag) > MaxLineBytes+2 {
+				tooLong, buf = true, nil
+			} else {
+				buf = append(buf, frag...)
+			}
+		}
+		if e == bufio.ErrBufferFull {
+			continue
+		}
+		if e == nil {
+			buf = bytes.TrimSuffix(buf, []byte("\n"))
+		}
+		return buf, tooLong, e
+	}
+}
+
+// blank reports a line with nothing but spaces and tabs: not a row.
+func blank(b []byte) bool { return len(bytes.Trim(b, " \t")) == 0 }
+
+// scenesReader reads one scene per line.
+type scenesReader struct {
+	lines    *lineReader
+	defaults Job
+}
+
+func (s *scenesReader) Next() (Row, error) {
+	for {
+		b, n, err := s.lines.next()
+		if err == errLineTooLong {
+			return Row{Line: n}, &RowError{Line: n, Field: "scene", Reason: err.Error()}
+		}
+		if err != nil {
+			return Row{}, err
+		}
+		if blank(b) {
+			continue
+		}
+		j := s.defaults
+		j.Scene = string(b)
+		return Row{Line: n, Job: j}, nil
+	}
+}
