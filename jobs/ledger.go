@@ -62,7 +62,7 @@ func NewLedger(rdb redis.UniversalClient, prefix string) *Ledger {
 }
 
 func (l *Ledger) key(app, part string) string { return l.prefix + "{" + app + "}:" + part }
-func (l *Ledger) appsKey() string           { return l.prefix + "apps" }
+func (l *Ledger) appsKey() string             { return l.prefix + "apps" }
 
 // Record stores o as the outcome of its task for app. A repeat of the same
 // status (redelivery) replaces the record but does not count twice; a new
