@@ -1,0 +1,22 @@
+// Package wechattest is a fake of WeChat's code and token APIs, faithful
+// enough to test, demonstrate and benchmark the whole system without WeChat.
+//
+// A *Server is an http.Handler: start it with httptest.NewServer in tests,
+// or serve it on a port (wxacode fake-wechat). It serves
+//
+//	/cgi-bin/token, /cgi-bin/stable_token            access tokens
+//	/wxa/getwxacodeunlimit                           interface B
+//	/wxa/getwxacode, /cgi-bin/wxaapp/createwxaqrcode interfaces A and C
+//	/_fake/stats, /_fake/config, /_fake/revoke, /_fake/burst   control
+//
+// and enforces the documented rules with the documented errcodes, WeChat's
+// per-appid rate limit (45009) and the A+C budget (45029). Images are real,
+// scannable QR codes that encode appid, page and scene as JSON, so any stored
+// image can be traced back to its request with DecodeImage. WeChat's quirks
+// are kept: errors are HTTP 200 with Content-Type "application/json;
+// encoding=utf-8", and PNG images (is_hyaline) are labelled image/jpeg.
+//
+// Like WeChat as observed, string fields are read without JSON unescaping:
+// a scene sent as "a\u0026b" (encoding/json's default HTML escaping) is
+// eight characters containing a backslash, not "a&b".
+package wechattest

@@ -1,0 +1,135 @@
+package wechattest
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Options configures the fake. In JSON (the /_fake/config body, command
+// configuration) durations are strings such as "60s" or numbers of seconds.
+type Options struct {
+	// Apps maps appid to secret. A token fetch for another appid gets 40013,
+	// with another secret 40125.
+	Apps map[string]string `json:"apps,omitempty"`
+	// Pages are the published pages. With check_path true or omitted, a page
+	// not listed gets 41030. Empty: every page is published.
+	Pages []string `json:"pages,omitempty"`
+	// TokenTTL is the lifetime of a new token. Default 7200 s.
+	TokenTTL time.Duration `json:"token_ttl,omitempty"`
+	// TokenOverlap is how long a replaced token stays valid, and how long
+	// before expiry stable_token rotates. Default min(300 s, TokenTTL/2).
+	TokenOverlap time.Duration `json:"token_overlap,omitempty"`
+	// TokenErrors makes every token fetch of an appid fail with the given
+	// errcode (e.g. 40164 IP not whitelisted, 40243 secret frozen). 0 = none.
+	TokenErrors map[string]int `json:"token_errors,omitempty"`
+	// CodeErrors makes every code call (B, A, C) of an appid fail with the
+	// given errcode after the token and rate checks, e.g. 48001 (api
+	// unauthorized), 61007, 50002. 0 = none.
+	CodeErrors map[string]int `json:"code_errors,omitempty"`
+	// RateLimit is the number of interface B calls allowed per appid per
+	// RateWindow, counted on arrival (rejected calls count too); beyond it
+	// calls get 45009. Default 5000; negative = unlimited.
+	RateLimit int `json:"rate_limit,omitempty"`
+	// RateWindow is the limit's window. Default 60 s.
+	RateWindow time.Duration `json:"rate_window,omitempty"`
+	// FixedWindow counts per wall-clock-aligned window instead of a sliding one.
+	FixedWindow bool `json:"fixed_window,omitempty"`
+	// ACBudget is the A+C lifetime budget per appid (distinct bodies count
+	// once). Default 100000; beyond it 45029.
+	ACBudget int `json:"ac_budget,omitempty"`
+	// LatencyMedian and LatencyP99 shape a log-normal delay added to every
+	// code call. Zero: no delay. P99 ≤ median: a constant median.
+	LatencyMedian time.Duration `json:"latency_median,omitempty"`
+	LatencyP99    time.Duration `json:"latency_p99,omitempty"`
+	// Fault probabilities per code call: errcode -1, HTTP 502 with an HTML
+	// body, an image cut short (framing intact), a reset connection.
+	PSystemError float64 `json:"p_system_error,omitempty"`
+	PBadGateway  float64 `json:"p_bad_gateway,omitempty"`
+	PTruncate    float64 `json:"p_truncate,omitempty"`
+	PReset       float64 `json:"p_reset,omitempty"`
+	// Seed seeds latency, faults and rids. Zero: 1.
+	Seed int64 `json:"seed,omitempty"`
+	// Now is the fake's clock (token expiry, windows). Default time.Now.
+	Now func() time.Time `json:"-"`
+}
+
+// withDefaults returns o with every zero field set to its default.
+func (o Options) withDefaults() Options {
+	if o.TokenTTL <= 0 {
+		o.TokenTTL = 7200 * time.Second
+	}
+	if o.TokenOverlap <= 0 {
+		o.TokenOverlap = min(300*time.Second, o.TokenTTL/2)
+	}
+	if o.RateLimit == 0 {
+		o.RateLimit = 5000
+	}
+	if o.RateWindow <= 0 {
+		o.RateWindow = 60 * time.Second
+	}
+	if o.ACBudget <= 0 {
+		o.ACBudget = 100000
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// duration reads "60s" or a number of seconds, and writes "1m0s".
+type duration time.Duration
+
+func (d *duration) UnmarshalJSON(b []byte) error {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	switch v := v.(type) {
+	case float64:
+		*d = duration(v * float64(time.Second))
+	case string:
+		p, err := time.ParseDuration(v)
+		if err != nil {
+			return err
+		}
+		*d = duration(p)
+	default:
+		return fmt.Errorf("duration must be a string like \"60s\" or seconds, got %s", b)
+	}
+	return nil
+}
+
+func (d duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(time.Duration(d).String())
+}
+
+// optionsWire is Options without its JSON methods.
+type optionsWire Options
+
+// wire shadows the duration fields of o with duration views of them.
+func (o *Options) wire() any {
+	return &struct {
+		*optionsWire
+		TokenTTL      *duration `json:"token_ttl,omitempty"`
+		TokenOverlap  *duration `json:"token_overlap,omitempty"`
+		RateWindow    *duration `json:"rate_window,omitempty"`
+		LatencyMedian *duration `json:"latency_median,omitempty"`
+		LatencyP99    *duration `json:"latency_p99,omitempty"`
+	}{(*optionsWire)(o), (*duration)(&o.TokenTTL), (*duration)(&o.TokenOverlap),
+		(*duration)(&o.RateWindow), (*duration)(&o.LatencyMedian), (*duration)(&o.LatencyP99)}
+}
+
+// UnmarshalJSON overwrites only the fields present in b (maps are merged),
+// so it applies a partial configuration on top of the current one.
+func (o *Options) UnmarshalJSON(b []byte) error {
+	return json.Unmarshal(b, o.wire())
+}
+
+// MarshalJSON writes durations as strings.
+func (o Options) MarshalJSON() ([]byte, error) {
+	return json.Marshal(o.wire())
+}

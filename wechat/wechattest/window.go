@@ -1,0 +1,89 @@
+package wechattest
+
+import "time"
+
+// window holds the arrival times of the last span, oldest first.
+type window struct {
+	times []time.Time
+	head  int
+}
+
+// add records t, drops arrivals at or before t-span and returns how many
+// arrivals the window holds now, t included.
+func (w *window) add(t time.Time, span time.Duration) int {
+	w.trim(t.Add(-span))
+	w.times = append(w.times, t)
+	return len(w.times) - w.head
+}
+
+// count drops arrivals at or before t-span and returns how many remain.
+func (w *window) count(t time.Time, span time.Duration) int {
+	w.trim(t.Add(-span))
+	return len(w.times) - w.head
+}
+
+func (w *window) trim(cut time.Time) {
+	for w.head < len(w.times) && !w.times[w.head].After(cut) {
+		w.head++
+	}
+	if w.head > 1024 && w.head > len(w.times)/2 {
+		w.times = append(w.times[:0], w.times[w.head:]...)
+		w.head = 0
+	}
+}
+
+// fixedCount counts arrivals in the current wall-clock-aligned window.
+type fixedCount struct {
+	start time.Time
+	n     int
+}
+
+func (f *fixedCount) add(t time.Time, span time.Duration) int {
+	if start := t.Truncate(span); !start.Equal(f.start) {
+		f.start, f.n = start, 0
+	}
+	f.n++
+	return f.n
+}
+
+// statSpan is the window of Stats.MaxWindowCalls.
+const statSpan = 60 * time.Second
+
+// admitB counts an interface B arrival for appid and returns 45009 when the
+// call is over the limit (or in a burst), else 0. s.mu must be held.
+func (s *Server) admitB(appid string, now time.Time) int {
+	a := s.arrivals[appid]
+	if a == nil {
+		a = &window{}
+		s.arrivals[appid] = a
+	}
+	if n := a.add(now, statSpan); n > s.stats.MaxWindowCalls[appid] {
+		s.stats.MaxWindowCalls[appid] = n
+	}
+	n := s.countLimited(appid, now)
+	if s.bursts[appid] > 0 {
+		s.bursts[appid]--
+		return 45009
+	}
+	if s.opts.RateLimit > 0 && n > s.opts.RateLimit {
+		return 45009
+	}
+	return 0
+}
+
+func (s *Server) countLimited(appid string, now time.Time) int {
+	if s.opts.FixedWindow {
+		f := s.fixed[appid]
+		if f == nil {
+			f = &fixedCount{}
+			s.fixed[appid] = f
+		}
+		return f.add(now, s.opts.RateWindow)
+	}
+	w := s.limited[appid]
+	if w == nil {
+		w = &window{}
+		s.limited[appid] = w
+	}
+	return w.add(now, s.opts.RateWindow)
+}
