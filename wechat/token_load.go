@@ -67,7 +67,7 @@ func (s *cachedSource) refreshLocked(ctx context.Context, owner string) (tokenEn
 	if err != nil {
 		return ent, err
 	}
-	if err := s.store.set(ctx, ent); err != nil {
+	if err := s.store.set(ctx, ent, s.now()); err != nil {
 		s.log.Warn("wechat: storing token in redis failed", "appid", s.appid, "err", err)
 	}
 	return ent, nil

@@ -25,10 +25,11 @@ func newSharedStore(rdb redis.UniversalClient, prefix, appid string) *sharedStor
 	return &sharedStore{rdb: rdb, key: key, lockKey: key + ":lock"}
 }
 
-// setScript stores the entry and expires the key with the token.
+// setScript stores the entry and expires the key with the token. The TTL
+// is relative (ARGV[4] ms) so Redis's own clock does not matter.
 var setScript = redis.NewScript(`
 redis.call('HSET', KEYS[1], 'token', ARGV[1], 'exp', ARGV[2], 'ref', ARGV[3])
-redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1`)
 
 // delIfTokenScript deletes the entry only if it still holds ARGV[1].
@@ -65,9 +66,13 @@ func parseMillis(s string) time.Time {
 	return time.UnixMilli(ms)
 }
 
-func (s *sharedStore) set(ctx context.Context, e tokenEntry) error {
+func (s *sharedStore) set(ctx context.Context, e tokenEntry, now time.Time) error {
+	ttl := e.expiresAt.Sub(now).Milliseconds()
+	if ttl <= 0 {
+		return nil
+	}
 	return setScript.Run(ctx, s.rdb, []string{s.key}, e.token,
-		e.expiresAt.UnixMilli(), e.refreshAt.UnixMilli()).Err()
+		e.expiresAt.UnixMilli(), e.refreshAt.UnixMilli(), ttl).Err()
 }
 
 // deleteIf drops the stored token only if it is still failed
