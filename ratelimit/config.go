@@ -1,0 +1,108 @@
+package ratelimit
+
+import (
+	"cmp"
+	"log/slog"
+	"time"
+)
+
+const (
+	// DefaultPerMinute is the cap of an app that has no cap of its own:
+	// 4% under WeChat's limit, to leave room for clock skew and other callers.
+	DefaultPerMinute = 4800
+	// WeChatMaxPerMinute is WeChat's documented limit on interface B per app.
+	WeChatMaxPerMinute = 5000
+)
+
+// Pacing selects whether an in-process golang.org/x/time/rate limiter sits in
+// front of Redis.
+type Pacing int
+
+const (
+	// PacingLocal (the zero value) puts an x/time/rate limiter, set to the
+	// app's fleet-wide rate and burst, in front of Redis. It only ever delays
+	// or refuses locally (one process can never be granted more than the whole
+	// fleet), so it cannot break the fleet-wide guarantee; it saves round trips
+	// when one process asks faster than the fleet rate, and it keeps
+	// single-process reservations at "now" so cancellations cost nothing.
+	PacingLocal Pacing = iota
+	// PacingRedisOnly sends every request to Redis.
+	PacingRedisOnly
+)
+
+// Config tunes a Limiter. The zero value is ready to use.
+type Config struct {
+	// KeyPrefix starts every Redis key. Zero value: "wxacode:rl:". Keys are
+	// <KeyPrefix>{<app>}:<name>, so one app's keys share a Cluster hash slot.
+	KeyPrefix string
+	// DefaultPerMinute is the cap of apps without a cap set by SetCap.
+	// Zero or negative: DefaultPerMinute (4800). Values above
+	// WeChatMaxPerMinute are lowered to it (use SetCap with force instead).
+	DefaultPerMinute int
+	// Burst is how many calls may start at the same instant after an idle
+	// period. No window of length W ever holds more than
+	// cap*W/60s + Burst calls (in Redis time). Zero or negative: 5.
+	Burst int
+	// CooldownJitter is the upper bound of the random delay added after the
+	// next minute boundary when a rate-limit error starts a cooldown, so that
+	// the fleet does not resume at once. Zero: 3s. Negative: no jitter.
+	CooldownJitter time.Duration
+	// DecreaseFactor multiplies the effective rate when a cooldown starts.
+	// Zero, negative or above 1: 0.5. 1 disables the decrease.
+	DecreaseFactor float64
+	// RecoveryPerMinute is how many calls per minute the effective rate
+	// regains per minute after a cooldown, until it reaches the cap.
+	// Zero or negative: 2% of the app's cap.
+	RecoveryPerMinute int
+	// MinPerMinute is the floor of the adaptive rate (never above the cap).
+	// Zero or negative: 60.
+	MinPerMinute int
+	// ReserveHorizon is how far ahead Wait may reserve a slot. A waiter that
+	// is cancelled gives its slot back for others to reuse; a longer horizon
+	// means fewer polls but more calls that still happen after another
+	// process reported a rate-limit error. Zero or negative: 1s.
+	ReserveHorizon time.Duration
+	// LocalPacing selects the in-process pacer. Zero value: PacingLocal.
+	LocalPacing Pacing
+	// CallTimeout bounds one Redis round trip. The call is not cut short by
+	// the caller's context, so a grant is never lost in flight: it is given
+	// back instead. Zero or negative: 5s.
+	CallTimeout time.Duration
+	// Clock replaces the current time, for tests only. Nil (the default): the
+	// script uses Redis TIME, so the clocks of the machines do not matter.
+	// When set, its value is sent to the script instead of Redis TIME
+	// (processes with different clocks would then break the fleet guarantee);
+	// local sleeps still use real timers.
+	Clock func() time.Time
+	// Logger receives cooldown and cap changes. Nil: slog.Default().
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	c.KeyPrefix = cmp.Or(c.KeyPrefix, "wxacode:rl:")
+	c.DefaultPerMinute = min(positive(c.DefaultPerMinute, DefaultPerMinute), WeChatMaxPerMinute)
+	c.Burst = positive(c.Burst, 5)
+	switch {
+	case c.CooldownJitter == 0:
+		c.CooldownJitter = 3 * time.Second
+	case c.CooldownJitter < 0:
+		c.CooldownJitter = 0
+	}
+	if c.DecreaseFactor <= 0 || c.DecreaseFactor > 1 {
+		c.DecreaseFactor = 0.5
+	}
+	c.RecoveryPerMinute = max(c.RecoveryPerMinute, 0) // 0: 2% of cap, in the script
+	c.MinPerMinute = positive(c.MinPerMinute, 60)
+	c.ReserveHorizon = positive(c.ReserveHorizon, time.Second)
+	c.CallTimeout = positive(c.CallTimeout, 5*time.Second)
+	c.Logger = cmp.Or(c.Logger, slog.Default())
+	return c
+}
+
+// positive returns v, or def when v is zero or negative.
+func positive[T int | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}

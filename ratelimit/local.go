@@ -1,0 +1,131 @@
+package ratelimit
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// local is what one process knows about one app. It only ever delays or
+// refuses; grants come from Redis alone.
+type local struct {
+	gate  chan struct{} // one Redis poller per app per process
+	pacer *rate.Limiter // nil with PacingRedisOnly
+	clock func() time.Time
+
+	mu        sync.Mutex
+	coolUntil time.Time     // cached fleet cooldown, on the local clock
+	wake      chan struct{} // closed when this process reports a rate-limit error
+	eff       float64       // last effective rate seen, per minute
+}
+
+func newLocal(cfg Config, clock func() time.Time) *local {
+	a := &local{gate: make(chan struct{}, 1), wake: make(chan struct{}), clock: clock}
+	if cfg.LocalPacing == PacingLocal {
+		a.pacer = rate.NewLimiter(perSecond(float64(cfg.DefaultPerMinute)), cfg.Burst)
+	}
+	return a
+}
+
+func perSecond(perMinute float64) rate.Limit { return rate.Limit(perMinute / 60) }
+
+// lock takes the poller gate; waiting on it is cancellable.
+func (a *local) lock(ctx context.Context) error {
+	select {
+	case a.gate <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (a *local) unlock() { <-a.gate }
+
+// learn caches what a script reply says about the fleet.
+func (a *local) learn(r reply, now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.coolUntil = now.Add(time.Duration(max(0, r.cool-r.now)) * time.Microsecond)
+	if a.pacer != nil && r.eff > 0 && r.eff != a.eff {
+		a.pacer.SetLimitAt(now, perSecond(r.eff))
+	}
+	a.eff = r.eff
+}
+
+func (a *local) cooldownLeft(now time.Time) time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return max(0, a.coolUntil.Sub(now))
+}
+
+// reported starts a local cooldown and wakes this process's waiters, whose
+// reserved slots are dropped: they ask again and meet the fleet cooldown.
+func (a *local) reported(until time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.coolUntil = until
+	close(a.wake)
+	a.wake = make(chan struct{})
+}
+
+func (a *local) wakeCh() <-chan struct{} {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.wake
+}
+
+// pace waits for the local pacer. The returned reservation (nil without a
+// pacer) must be cancelled if the caller ends up not calling.
+func (a *local) pace(ctx context.Context) (*rate.Reservation, error) {
+	if a.pacer == nil {
+		return nil, nil
+	}
+	now := a.clock()
+	r := a.pacer.ReserveN(now, 1)
+	if err := sleep(ctx, r.DelayFrom(now)); err != nil {
+		r.CancelAt(a.clock())
+		return nil, err
+	}
+	return r, nil
+}
+
+// unpace gives back a pacer reservation that was not used for a call.
+func (a *local) unpace(r *rate.Reservation) {
+	if r != nil {
+		r.CancelAt(a.clock())
+	}
+}
+
+// sleep waits d or until ctx is done, and returns ctx.Err() in that case.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// try takes a pacer token if one is free now. Otherwise it takes nothing
+// and returns how long until one is: the fleet cannot grant this process
+// more than its whole budget, so asking Redis sooner would be a lost round
+// trip.
+func (a *local) try() (*rate.Reservation, time.Duration) {
+	if a.pacer == nil {
+		return nil, 0
+	}
+	now := a.clock()
+	r := a.pacer.ReserveN(now, 1)
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return nil, d
+	}
+	return r, 0
+}
