@@ -22,7 +22,7 @@ import (
 // Put uploads data in one PutObject from a bytes.Reader with Content-MD5,
 // so the server rejects a body that arrives altered. With IfAbsent it
 // first checks with HeadObject, then sends If-None-Match: * so that a
-// server honouring it (AWS, MinIO, versitygw) also refuses a racing
+// server honouring it (AWS S3, versitygw, gofakes3) also refuses a racing
 // writer; either way the result is ErrExists.
 func (s *S3Store) Put(ctx context.Context, key string, data []byte, opts PutOptions) error {
 	if err := s.checkKey(key); err != nil {
