@@ -74,7 +74,8 @@ func (s *S3Store) applyPutOptions(in *s3.PutObjectInput, ifAbsent bool) {
 }
 
 // Stat sends HeadObject. A 404 is ErrNotFound; note that HEAD cannot tell
-// a missing bucket from a missing key (Ping can).
+// a missing bucket from a missing key (Ping can), and that AWS answers 403,
+// not 404, for a missing key when the credentials lack s3:ListBucket.
 func (s *S3Store) Stat(ctx context.Context, key string) (ObjectInfo, error) {
 	if err := s.checkKey(key); err != nil {
 		return ObjectInfo{}, err

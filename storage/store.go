@@ -38,7 +38,9 @@ type PutOptions struct {
 	// IfAbsent makes Put fail with ErrExists, writing nothing, when the key
 	// exists. It is checked with a Stat first and then enforced atomically
 	// where the backend can (local: hard link; S3: If-None-Match: *, which
-	// some servers ignore, so the Stat is never skipped).
+	// some servers ignore, so the Stat is never skipped). ErrExists can
+	// also mean that this very Put landed and the SDK's retry of it was
+	// refused: either way the key holds a complete object.
 	IfAbsent bool
 }
 
