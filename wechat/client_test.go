@@ -99,6 +99,16 @@ func TestErrcodes(t *testing.T) {
 			require.NotContains(t, err.Error(), tok)
 		})
 	}
+	// Account-level codes the fake injects per appid.
+	for code, class := range map[int]func(error) bool{48001: IsPermanent, 61007: IsPermanent, 50002: IsPermanent,
+		48004: IsPermanent, 45011: IsRateLimited, -1: IsRetryable} {
+		e.fake.Update(func(o *wechattest.Options) { o.CodeErrors[appB] = code })
+		_, err := e.client.GetUnlimited(ctx, trB.AccessToken, CodeRequest{Scene: "a"})
+		var ae *APIError
+		require.ErrorAs(t, err, &ae)
+		require.Equal(t, code, ae.Code)
+		require.True(t, class(err), "class of %v", err)
+	}
 	st := e.fake.Stats()
 	require.EqualValues(t, 3, st.Errcodes[40169])
 	require.EqualValues(t, 3, st.Errcodes[47001])

@@ -88,9 +88,13 @@ func (m *memo) token(ctx context.Context) (string, error) {
 		return cur.token, nil
 	}
 	valid := cur.token != "" && now.Before(cur.expiresAt)
-	if !valid && m.failErr != nil && now.Before(m.failUntil) {
+	if m.failErr != nil && now.Before(m.failUntil) {
+		// A load failed recently: no new attempt yet, whatever the callers' rate.
 		err := m.failErr
 		m.mu.Unlock()
+		if valid {
+			return cur.token, nil
+		}
 		return "", err
 	}
 	f := m.start()

@@ -24,7 +24,7 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) {
 	}
 	var perr error
 	s.Update(func(o *Options) {
-		next := *o
+		next := o.clone() // a failed patch leaves no partial merge behind
 		if perr = json.Unmarshal(body, &next); perr == nil {
 			*o = next
 		}

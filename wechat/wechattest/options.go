@@ -3,6 +3,8 @@ package wechattest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -77,6 +79,15 @@ func (o Options) withDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	return o
+}
+
+// clone copies the maps and slices of o.
+func (o Options) clone() Options {
+	o.Apps = maps.Clone(o.Apps)
+	o.Pages = slices.Clone(o.Pages)
+	o.TokenErrors = maps.Clone(o.TokenErrors)
+	o.CodeErrors = maps.Clone(o.CodeErrors)
 	return o
 }
 

@@ -30,7 +30,7 @@ type Server struct {
 
 // New returns a fake configured by opts (zero fields take their defaults).
 func New(opts Options) *Server {
-	o := opts.withDefaults()
+	o := opts.clone().withDefaults()
 	s := &Server{
 		opts:     o,
 		rng:      rand.New(rand.NewPCG(uint64(o.Seed), 0x5eed)),
@@ -70,7 +70,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Update(fn func(*Options)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	o := s.opts
+	o := s.opts.clone() // fn never writes into what a running request reads
 	fn(&o)
 	s.opts = o.withDefaults()
 }
@@ -130,6 +130,7 @@ var errmsgs = map[int]string{
 	45029: "qrcode count out of limit",
 	47001: "data format error",
 	48001: "api unauthorized",
+	48004: "api forbidden for irregularities",
 	50002: "user limited",
 	61007: "api is unauthorized to component",
 	85096: "not allow include scancode_time field",

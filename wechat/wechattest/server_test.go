@@ -308,8 +308,9 @@ func TestControlEndpoints(t *testing.T) {
 	require.Equal(t, time.Millisecond, o.LatencyMedian)
 	require.Equal(t, []string{"pages/x"}, o.Pages)
 	require.Equal(t, map[string]string{app: secret, "wxnew": "s2"}, o.Apps, "maps merge")
-	require.Equal(t, 400, h.do("POST", "/_fake/config", `{"rate_window":"soon"}`).status)
+	require.Equal(t, 400, h.do("POST", "/_fake/config", `{"apps":{"wxbad":"x"},"rate_limit":7,"rate_window":"soon"}`).status)
 	require.Equal(t, 1, h.fake.Options().RateLimit, "a bad patch changes nothing")
+	require.NotContains(t, h.fake.Options().Apps, "wxbad", "not even a map entry")
 
 	require.Equal(t, 41030, h.b(tok, `{"scene":"a","page":"pages/y"}`).errcode())
 	require.Equal(t, 45009, h.b(tok, `{"scene":"a","page":"pages/y"}`).errcode())
