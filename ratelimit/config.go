@@ -64,9 +64,12 @@ type Config struct {
 	ReserveHorizon time.Duration
 	// LocalPacing selects the in-process pacer. Zero value: PacingLocal.
 	LocalPacing Pacing
-	// CallTimeout bounds one Redis round trip. The call is not cut short by
-	// the caller's context, so a grant is never lost in flight: it is given
-	// back instead. Zero or negative: 5s.
+	// CallTimeout is the deadline of one Redis round trip. The call is not
+	// cut short by the caller's context, so a grant is never lost in flight:
+	// the caller returns at once and a late grant is given back. It bounds
+	// socket reads only if the client has ContextTimeoutEnabled; otherwise
+	// the client's ReadTimeout, WriteTimeout and MaxRetries do. Zero or
+	// negative: 5s.
 	CallTimeout time.Duration
 	// Clock replaces the current time, for tests only. Nil (the default): the
 	// script uses Redis TIME, so the clocks of the machines do not matter.

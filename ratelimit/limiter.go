@@ -10,7 +10,8 @@ import (
 // Limiter grants calls against one fleet-wide budget per app, kept in Redis.
 // Any number of Limiters in any number of processes that use the same Redis
 // and KeyPrefix share the budget. A Limiter is safe for concurrent use and
-// holds no goroutines of its own: there is nothing to close.
+// has nothing to close: the only goroutines it starts finish a Redis call
+// that a cancelled caller stopped waiting for.
 type Limiter struct {
 	rdb redis.UniversalClient
 	cfg Config

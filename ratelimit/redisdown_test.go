@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -38,4 +39,30 @@ func TestRedisDownGivesAClearErrorAndNoGrant(t *testing.T) {
 		_, err := l.Wait(ctx, app)
 		return err == nil
 	}, 10*time.Second, 100*time.Millisecond, "no recovery after Redis came back")
+}
+
+// TestCancelWhileRedisHangsReturnsAtOnce: go-redis does not stop a socket
+// read for a context, but Wait must still return when ctx ends, and the
+// grant Redis makes after it resumes is given back.
+func TestCancelWhileRedisHangsReturnsAtOnce(t *testing.T) {
+	const app = "wxhang"
+	b := setup(t)
+	l := b.limiter(Config{Burst: 1, LocalPacing: PacingRedisOnly})
+	ctx := ctxT(t)
+	require.NoError(t, l.SetCap(ctx, app, 6, false)) // one slot per 10 s
+
+	require.NoError(t, b.srv.Pause())
+	wctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := l.Wait(wctx, app)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.Less(t, time.Since(start), time.Second)
+	require.NoError(t, b.srv.Resume())
+
+	// The hung call was granted once Redis resumed, then given back.
+	require.Eventually(t, func() bool {
+		ok, _, err := b.limiter(Config{Burst: 1, LocalPacing: PacingRedisOnly}).Take(ctx, app)
+		return err == nil && ok
+	}, 3*time.Second, 50*time.Millisecond, "the late grant was not given back")
 }

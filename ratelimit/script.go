@@ -43,7 +43,8 @@ type reply struct {
 
 // run evaluates the script once (EVALSHA, EVAL on NOSCRIPT). It does not
 // use ctx's cancellation: an answer that was already decided in Redis is
-// always read, so a grant is never lost in flight.
+// always read, so a grant is never lost in flight. CallTimeout is the
+// deadline of the call.
 func (l *Limiter) run(ctx context.Context, app, op string, horizon time.Duration, extra ...any) ([]any, error) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.CallTimeout)
 	defer cancel()
@@ -65,7 +66,36 @@ func (l *Limiter) scriptNow() int64 {
 }
 
 // acquire asks for one slot no later than horizon from now (0: now or never).
+// If ctx ends before Redis answers (go-redis does not stop a socket read for
+// a context unless ContextTimeoutEnabled), it returns ctx.Err() at once and
+// a slot granted meanwhile is given back in the background.
 func (l *Limiter) acquire(ctx context.Context, app string, horizon time.Duration) (reply, error) {
+	if ctx.Done() == nil {
+		return l.acquireNow(ctx, app, horizon)
+	}
+	type answer struct {
+		r   reply
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		r, err := l.acquireNow(ctx, app, horizon)
+		ch <- answer{r, err}
+	}()
+	select {
+	case a := <-ch:
+		return a.r, a.err
+	case <-ctx.Done():
+		go func() {
+			if a := <-ch; a.err == nil && a.r.granted {
+				l.giveBack(ctx, app, a.r)
+			}
+		}()
+		return reply{}, ctx.Err()
+	}
+}
+
+func (l *Limiter) acquireNow(ctx context.Context, app string, horizon time.Duration) (reply, error) {
 	v, err := l.run(ctx, app, opAcquire, horizon)
 	if err != nil {
 		return reply{}, err
