@@ -11,9 +11,10 @@ import (
 // local is what one process knows about one app. It only ever delays or
 // refuses; grants come from Redis alone.
 type local struct {
-	gate  chan struct{} // one Redis poller per app per process
-	pacer *rate.Limiter // nil with PacingRedisOnly
-	clock func() time.Time
+	gate    chan struct{} // one Redis poller per app per process
+	pacer   *rate.Limiter // nil with PacingRedisOnly
+	clock   func() time.Time
+	horizon time.Duration // longest local pacing delay
 
 	mu        sync.Mutex
 	coolUntil time.Time     // cached fleet cooldown, on the local clock
@@ -22,7 +23,7 @@ type local struct {
 }
 
 func newLocal(cfg Config, clock func() time.Time) *local {
-	a := &local{gate: make(chan struct{}, 1), wake: make(chan struct{}), clock: clock}
+	a := &local{gate: make(chan struct{}, 1), wake: make(chan struct{}), clock: clock, horizon: cfg.ReserveHorizon}
 	if cfg.LocalPacing == PacingLocal {
 		a.pacer = rate.NewLimiter(perSecond(float64(cfg.DefaultPerMinute)), cfg.Burst)
 	}
@@ -77,14 +78,21 @@ func (a *local) wakeCh() <-chan struct{} {
 }
 
 // pace waits for the local pacer. The returned reservation (nil without a
-// pacer) must be cancelled if the caller ends up not calling.
+// pacer) must be cancelled if the caller ends up not calling. A delay beyond
+// the horizon is not taken: local reservations made at a low rate would not
+// shrink if the cap were raised, so such waiters poll Redis instead.
 func (a *local) pace(ctx context.Context) (*rate.Reservation, error) {
 	if a.pacer == nil {
 		return nil, nil
 	}
 	now := a.clock()
 	r := a.pacer.ReserveN(now, 1)
-	if err := sleep(ctx, r.DelayFrom(now)); err != nil {
+	d := r.DelayFrom(now)
+	if d > a.horizon {
+		r.CancelAt(now)
+		return nil, nil
+	}
+	if err := sleep(ctx, d); err != nil {
 		r.CancelAt(a.clock())
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -81,4 +82,30 @@ func TestDefaultCapAboveWeChatLimitIsLowered(t *testing.T) {
 	st, err := l.State(ctxT(t), "wxdefault")
 	require.NoError(t, err)
 	require.Equal(t, WeChatMaxPerMinute, st.CapPerMinute)
+}
+
+// TestRaisedCapReachesQueuedWaiters: waiters queued at a low rate are not
+// held by local pacing delays computed at that rate once the cap goes up.
+func TestRaisedCapReachesQueuedWaiters(t *testing.T) {
+	const app, waiters = "wxraise", 30
+	b := setup(t)
+	ctx := ctxT(t)
+	admin := b.limiter(Config{})
+	require.NoError(t, admin.SetCap(ctx, app, 600, false)) // 30 calls would take 3 s
+	l := b.limiter(Config{Burst: 1, ReserveHorizon: 300 * time.Millisecond})
+	ok, _, err := l.Take(ctx, app) // learn the low rate
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	start := time.Now()
+	errs := make(chan error, waiters)
+	for range waiters {
+		go func() { _, err := l.Wait(ctx, app); errs <- err }()
+	}
+	time.Sleep(100 * time.Millisecond)
+	require.NoError(t, admin.SetCap(ctx, app, 60000, true))
+	for range waiters {
+		require.NoError(t, <-errs)
+	}
+	require.Less(t, time.Since(start), 1500*time.Millisecond)
 }
