@@ -53,25 +53,37 @@ func Render(c Content, width int, rgb [3]int, hyaline bool) ([]byte, error) {
 }
 
 // scaleRows maps the module bitmap (quiet zone included) to width×width
-// pixels: rows[y][x] is true where the pixel is dark. Rows of one module
-// share their slice.
+// pixels: rows[y][x] is true where the pixel is dark. Every module gets the
+// same whole number of pixels, centred on a white margin, because uneven
+// modules made a few codes in a thousand unreadable after JPEG encoding.
+// Rows of one module share their slice.
 func scaleRows(bm [][]bool, width int) [][]bool {
 	n := len(bm)
-	cols := make([]int, width)
-	for x := range cols {
-		cols[x] = x * n / width
+	size := max(1, width/n)
+	off := (width - size*n) / 2
+	module := func(p int) int {
+		if p < off || p >= off+size*n {
+			return -1
+		}
+		return (p - off) / size
 	}
+	blank := make([]bool, width)
 	byModule := make([][]bool, n)
 	for m, src := range bm {
 		row := make([]bool, width)
-		for x, mx := range cols {
-			row[x] = src[mx]
+		for x := range row {
+			if mx := module(x); mx >= 0 {
+				row[x] = src[mx]
+			}
 		}
 		byModule[m] = row
 	}
 	rows := make([][]bool, width)
 	for y := range rows {
-		rows[y] = byModule[cols[y]]
+		rows[y] = blank
+		if my := module(y); my >= 0 {
+			rows[y] = byModule[my]
+		}
 	}
 	return rows
 }
