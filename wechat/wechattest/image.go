@@ -146,7 +146,12 @@ func DecodeImage(data []byte) (Content, error) {
 	if err != nil {
 		return Content{}, fmt.Errorf("wechattest: binarize: %w", err)
 	}
-	res, err := zxqr.NewQRCodeReader().Decode(bmp, nil)
+	// A stored fake code is a pure barcode: read its modules directly first,
+	// then fall back to the detector for anything re-encoded or scaled.
+	res, err := zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
+	if err != nil {
+		res, err = zxqr.NewQRCodeReader().Decode(bmp, nil)
+	}
 	if err != nil {
 		res, err = zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
 	}

@@ -2,6 +2,7 @@ package wechattest
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -77,5 +78,21 @@ func BenchmarkRender(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestEveryRenderDecodes guards against codes that render but do not scan
+// (uneven module scaling once made a few in a thousand unreadable).
+func TestEveryRenderDecodes(t *testing.T) {
+	for i := range 400 {
+		c := Content{AppID: "wxe2e0000000000001", Page: "pages/coupon/index", Scene: fmt.Sprintf("c=%d&u=%d", i*5+1000, i*7)}
+		img, err := Render(c, 280+i%3*300, [3]int{}, i%2 == 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := DecodeImage(img)
+		if err != nil || got != c {
+			t.Fatalf("%+v: got %+v, %v", c, got, err)
+		}
 	}
 }
