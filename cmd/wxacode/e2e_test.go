@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wxacode/wxacode/internal/redistest"
+	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/storage"
+	"github.com/wxacode/wxacode/storage/storagetest"
+	"github.com/wxacode/wxacode/wechat/wechattest"
+	"github.com/wxacode/wxacode/worker"
+)
+
+const (
+	e2eApp    = "wxe2e0000000000001"
+	e2eSecret = "e2e-secret-0123456789"
+)
+
+// TestEndToEnd runs 2,000 scenes through `wxacode enqueue` and two worker
+// instances against a real redis-server, a faulty fake WeChat and gofakes3,
+// then checks that every scene is stored exactly once as an image of its
+// own scene, or recorded as a permanent failure with its errcode.
+func TestEndToEnd(t *testing.T) {
+	const scenes, badPages = 2000, 40
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	rs := redistest.Start(t)
+	fake := wechattest.New(wechattest.Options{
+		Apps: map[string]string{e2eApp: e2eSecret}, Pages: []string{"pages/coupon/index"},
+		LatencyMedian: 10 * time.Millisecond, LatencyP99: 150 * time.Millisecond,
+		PSystemError: 0.02, PBadGateway: 0.02,
+	})
+	fakeSrv := httptest.NewServer(fake)
+	defer fakeSrv.Close()
+	s3srv := storagetest.StartGoFakeS3(t, false)
+	s3srv.CreateBucket(t, "codes")
+	setE2EEnv(t, rs, s3srv, fakeSrv.URL)
+
+	input := writeE2EInput(t, scenes, badPages)
+	var out, errb bytes.Buffer
+	require.NoError(t, run(ctx, []string{"enqueue", "--app", e2eApp, input}, &out, &errb), errb.String())
+	require.Contains(t, out.String(), fmt.Sprintf("enqueued %d", scenes))
+
+	logs := &syncBuffer{}
+	stop := startE2EWorkers(t, ctx, 2, logs)
+	// A 45009 storm: WeChat refuses every call for two seconds.
+	time.AfterFunc(3*time.Second, func() { fake.Update(func(o *wechattest.Options) { o.RateLimit = 1 }) })
+	time.AfterFunc(5*time.Second, func() { fake.Update(func(o *wechattest.Options) { o.RateLimit = 5000 }) })
+	time.AfterFunc(6*time.Second, func() { fake.RevokeTokens(e2eApp) })
+	waitAllDone(t, ctx, rs, scenes)
+	stop()
+
+	checkE2EOutcomes(t, ctx, rs, s3srv, scenes, badPages)
+	st := fake.Stats()
+	tot := ledgerTotals(t, ctx, rs)
+	t.Logf("WeChat calls %d for %d stored codes: %.3f calls per stored code; errcodes %v; token fetches %v",
+		st.Calls[e2eApp], tot["stored"], float64(st.Calls[e2eApp])/float64(tot["stored"]), st.Errcodes, st.TokenFetches)
+	require.Positive(t, st.Errcodes[45009], "the 45009 burst happened")
+	require.Positive(t, st.Errcodes[40001], "the revoked token was refused")
+	require.Less(t, float64(st.Calls[e2eApp])/float64(tot["stored"]), 1.25)
+	require.NotContains(t, logs.String(), e2eSecret)
+}
+
+func setE2EEnv(t *testing.T, rs *redistest.Server, s3srv *storagetest.Server, wechatURL string) {
+	for k, v := range map[string]string{
+		"WXACODE_REDIS_URL": rs.URL(), "WXACODE_STORAGE_URL": "s3://codes/e2e", "WXACODE_S3_PATH_STYLE": "true",
+		"WXACODE_WECHAT_BASE_URL": wechatURL, "WXACODE_APPID": e2eApp, "WXACODE_SECRET": e2eSecret,
+		"WXACODE_APPS_FILE": "", "WXACODE_SECRET_FILE": "", "WXACODE_KEY_TEMPLATE": "",
+		"AWS_ACCESS_KEY_ID": s3srv.AccessKey, "AWS_SECRET_ACCESS_KEY": s3srv.SecretKey, "AWS_REGION": s3srv.Region,
+		"AWS_ENDPOINT_URL_S3": s3srv.Endpoint, "AWS_ENDPOINT_URL": "", "AWS_PROFILE": "", "AWS_CA_BUNDLE": "",
+		"AWS_CONFIG_FILE": filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(t.TempDir(), "none"),
+	} {
+		t.Setenv(k, v)
+	}
+}
+
+// writeE2EInput writes a CSV of scenes; every 50th row asks for a page the
+// fake does not publish (41030).
+func writeE2EInput(t *testing.T, n, bad int) string {
+	var b strings.Builder
+	b.WriteString("scene,page\n")
+	every := n / bad
+	for i := range n {
+		page := "pages/coupon/index"
+		if i%every == 0 {
+			page = "pages/missing/index"
+		}
+		fmt.Fprintf(&b, "c=%d&u=%d,%s\n", i, i*7, page)
+	}
+	p := filepath.Join(t.TempDir(), "scenes.csv")
+	require.NoError(t, os.WriteFile(p, []byte(b.String()), 0o600))
+	return p
+}
+
+// startE2EWorkers starts n independent worker instances (own Redis pool,
+// token source and limiter each) and returns a func that stops them.
+func startE2EWorkers(t *testing.T, ctx context.Context, n int, logs io.Writer) func() {
+	wctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for range n {
+		var c common
+		fs := flagSet("worker", "", io.Discard)
+		c.redisFlags(fs)
+		c.appFlags(fs)
+		c.storageFlags(fs)
+		c.wechatFlags(fs)
+		require.NoError(t, fs.Parse(nil))
+		c.logFormat, c.logLevel = "json", "debug"
+		sys, err := buildSystem(ctx, &c, 40, logs)
+		require.NoError(t, err)
+		cfg := worker.Config{Concurrency: 20, BackoffBase: 50 * time.Millisecond, BackoffMax: 500 * time.Millisecond, MaxHold: time.Second}
+		wg.Go(func() {
+			defer sys.Close()
+			require.NoError(t, serveWorker(wctx, sys, cfg))
+		})
+	}
+	return func() { cancel(); wg.Wait() }
+}
+
+func ledgerTotals(t *testing.T, ctx context.Context, rs *redistest.Server) jobs.Totals {
+	tot, err := jobs.NewLedger(rs.Client(t), "").Totals(ctx, e2eApp)
+	require.NoError(t, err)
+	return tot
+}
+
+func waitAllDone(t *testing.T, ctx context.Context, rs *redistest.Server, n int64) {
+	start := time.Now()
+	last := start
+	for ctx.Err() == nil {
+		tot := ledgerTotals(t, ctx, rs)
+		if time.Since(last) > 10*time.Second {
+			t.Logf("after %s: %v", time.Since(start).Round(time.Second), tot)
+			last = time.Now()
+		}
+		if tot["stored"]+tot["skipped"]+tot["failed"] >= n {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	info, _ := asynq.NewInspectorFromRedisClient(rs.Client(t)).GetQueueInfo(jobs.Queue(e2eApp))
+	t.Fatalf("jobs did not finish: %v; queue %+v", ledgerTotals(t, context.Background(), rs), info)
+}
+
+func checkE2EOutcomes(t *testing.T, ctx context.Context, rs *redistest.Server, s3srv *storagetest.Server, n, bad int) {
+	rdb := rs.Client(t)
+	l := jobs.NewLedger(rdb, "")
+	store, err := storage.Open(ctx, "s3://codes/e2e", s3srv.Options())
+	require.NoError(t, err)
+	stored, failed := map[string]bool{}, 0
+	require.NoError(t, l.Scan(ctx, e2eApp, func(o jobs.Outcome) error {
+		switch o.Status {
+		case jobs.StatusFailed:
+			failed++
+			require.Equal(t, 41030, o.Code, "only unpublished pages fail: %+v", o)
+			require.Equal(t, "pages/missing/index", o.Page)
+			require.NotEmpty(t, o.RID)
+		case jobs.StatusStored:
+			require.False(t, stored[o.Key], "key stored twice: %s", o.Key)
+			stored[o.Key] = true
+			data, _, err := store.Get(ctx, o.Key)
+			require.NoError(t, err)
+			c, err := wechattest.DecodeImage(data)
+			require.NoError(t, err, o.Key)
+			require.Equal(t, wechattest.Content{AppID: e2eApp, Page: o.Page, Scene: o.Scene}, c)
+		default:
+			t.Fatalf("unexpected outcome %+v", o)
+		}
+		return nil
+	}))
+	require.Equal(t, bad, failed)
+	require.Equal(t, n-bad, len(stored))
+	require.Equal(t, n-bad, countObjects(t, ctx, store), "every stored scene exactly once, nothing else")
+	info, err := asynq.NewInspectorFromRedisClient(rdb).GetQueueInfo(jobs.Queue(e2eApp))
+	require.NoError(t, err)
+	require.Zero(t, info.Pending+info.Active+info.Retry+info.Scheduled, "nothing left in flight: %+v", info)
+	require.Equal(t, bad, info.Archived, "only the permanent failures are archived, none for 45009")
+}
+
+func countObjects(t *testing.T, ctx context.Context, st storage.Store) int {
+	s3st, ok := st.(*storage.S3Store)
+	require.True(t, ok)
+	n := 0
+	p := s3.NewListObjectsV2Paginator(s3st.Client(), &s3.ListObjectsV2Input{Bucket: aws.String("codes")})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		require.NoError(t, err)
+		n += len(page.Contents)
+	}
+	return n
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/worker"
+)
+
+type enqueueOpts struct {
+	common
+	app, page, env, checkPath, lineColor, format, rejects string
+	width, workers                                        int
+	autoColor, hyaline, strict, force, quiet              bool
+}
+
+func (o *enqueueOpts) flags(stderr io.Writer) *flag.FlagSet {
+	fs := flagSet("enqueue", "enqueue [flags] FILE|-", stderr)
+	o.redisFlags(fs)
+	o.appFlags(fs)
+	fs.StringVar(&o.app, "app", "", "appid of the jobs (default --appid / WXACODE_APPID)")
+	fs.StringVar(&o.page, "page", "", "page of every code, e.g. pages/coupon/index (per-row page overrides)")
+	fs.IntVar(&o.width, "width", 0, "width in pixels, 280-1280 (default WeChat's 430)")
+	fs.StringVar(&o.env, "env-version", "", "release, trial or develop (default release)")
+	fs.StringVar(&o.checkPath, "check-path", "", "true or false: whether WeChat checks the page is published (default true)")
+	fs.BoolVar(&o.autoColor, "auto-color", false, "let WeChat choose the line colour")
+	fs.StringVar(&o.lineColor, "line-color", "", "line colour r,g,b or #rrggbb")
+	fs.BoolVar(&o.hyaline, "hyaline", false, "transparent background (PNG)")
+	fs.StringVar(&o.format, "format", "", "input format: lines, csv or jsonl (default from the file extension; stdin: lines)")
+	fs.StringVar(&o.rejects, "rejects", "", "write every rejected row to this file (JSON Lines)")
+	fs.BoolVar(&o.strict, "strict", false, "validate the whole input first and enqueue nothing if any row is invalid")
+	fs.BoolVar(&o.force, "force", false, "regenerate codes even if their objects already exist")
+	intFlag(fs, &o.workers, "enqueue-workers", 16, "parallel enqueuers (the Redis pool is sized to match)")
+	fs.BoolVar(&o.quiet, "quiet", false, "no progress output")
+	return fs
+}
+
+// defaults builds the job every row starts from.
+func (o *enqueueOpts) defaults() (jobs.Job, error) {
+	j := jobs.Job{App: o.app, Page: o.page, Width: o.width, EnvVersion: o.env, AutoColor: o.autoColor, IsHyaline: o.hyaline, Force: o.force}
+	if j.App == "" {
+		j.App = o.appID
+	}
+	if o.checkPath != "" {
+		b, err := strconv.ParseBool(o.checkPath)
+		if err != nil {
+			return j, fmt.Errorf("--check-path %q: want true or false", o.checkPath)
+		}
+		j.CheckPath = &b
+	}
+	if o.lineColor != "" {
+		c, err := jobs.ParseColor(o.lineColor)
+		if err != nil {
+			return j, fmt.Errorf("--line-color: %v", err)
+		}
+		j.LineColor = c
+	}
+	return j, nil
+}
+
+func runEnqueue(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o enqueueOpts
+	fs := o.flags(stderr)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("enqueue: give one input FILE, or - for stdin")
+	}
+	def, err := o.defaults()
+	if err != nil {
+		return err
+	}
+	if err := o.checkApp(def.App); err != nil {
+		return err
+	}
+	rdb, err := openRedis(ctx, o.redisURL, o.workers+4)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	client := asynq.NewClientFromRedisClient(rdb)
+	e := &enqueueRun{opts: &o, def: def, stdout: stdout, stderr: stderr,
+		enq: jobs.NewEnqueuer(client, jobs.EnqueueConfig{Workers: o.workers}), ledger: jobs.NewLedger(rdb, "")}
+	return e.run(ctx, fs.Arg(0))
+}
+
+// checkApp refuses jobs for an app no worker is configured to serve.
+func (o *enqueueOpts) checkApp(app string) error {
+	if app == "" {
+		return errors.New("enqueue: no app: give --app or set WXACODE_APPID")
+	}
+	if o.appsFile == "" {
+		return nil
+	}
+	apps, err := worker.LoadApps(o.appsFile)
+	if err != nil {
+		return err
+	}
+	for _, a := range apps {
+		if a.AppID == app {
+			return nil
+		}
+	}
+	return fmt.Errorf("enqueue: app %s is not in %s: no worker would serve its queue", app, o.appsFile)
+}
+
+type enqueueRun struct {
+	opts           *enqueueOpts
+	def            jobs.Job
+	enq            *jobs.Enqueuer
+	ledger         *jobs.Ledger
+	stdout, stderr io.Writer
+	rejectsOut     *bufio.Writer
+	shown          int
+}
+
+const maxRejectsShown = 100
+
+func (e *enqueueRun) run(ctx context.Context, path string) error {
+	in, name, cleanup, err := openInput(path, e.opts.strict)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	format, err := inputFormat(e.opts.format, name)
+	if err != nil {
+		return err
+	}
+	if e.opts.rejects != "" {
+		f, err := os.Create(e.opts.rejects)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		e.rejectsOut = bufio.NewWriter(f)
+		defer e.rejectsOut.Flush()
+	}
+	if e.opts.strict {
+		if n, err := e.check(ctx, in, format); err != nil || n > 0 {
+			return cmpErr(err, exitError{2})
+		}
+		if _, err := in.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	stop := startProgress(ctx, e.stderr, e.opts.quiet, &e.enq.Counts)
+	r, err := jobs.NewReader(in, format, e.def)
+	if err != nil {
+		return err
+	}
+	sum, runErr := e.enq.Run(ctx, r, worker.Validate, e.reject)
+	stop()
+	for app, n := range sum.PerApp {
+		if lerr := e.ledger.AddEnqueued(context.WithoutCancel(ctx), app, n); lerr != nil {
+			fmt.Fprintf(e.stderr, "wxacode: ledger: %v\n", lerr)
+		}
+	}
+	e.summary(sum, time.Since(start))
+	if runErr != nil {
+		return runErr
+	}
+	if sum.Rejected > 0 {
+		return exitError{2}
+	}
+	return nil
+}
+
+// check is the --strict first pass: it returns how many rows are invalid.
+func (e *enqueueRun) check(ctx context.Context, in io.Reader, f jobs.Format) (int64, error) {
+	r, err := jobs.NewReader(in, f, e.def)
+	if err != nil {
+		return 0, err
+	}
+	var c jobs.Counts
+	err = jobs.Check(ctx, r, worker.Validate, &c, e.reject, nil)
+	if n := c.Rejected.Load(); n > 0 {
+		fmt.Fprintf(e.stderr, "strict: %d of %d rows invalid: nothing enqueued\n", n, c.Read.Load())
+	}
+	return c.Rejected.Load(), err
+}
+
+func (e *enqueueRun) reject(re *jobs.RowError) {
+	if e.shown < maxRejectsShown {
+		fmt.Fprintf(e.stderr, "rejected: %v\n", re)
+	} else if e.shown == maxRejectsShown && e.rejectsOut == nil {
+		fmt.Fprintln(e.stderr, "rejected: (more rejects not shown; use --rejects FILE to keep every one)")
+	}
+	e.shown++
+	if e.rejectsOut != nil {
+		b, _ := json.Marshal(map[string]any{"line": re.Line, "field": re.Field, "value": re.Value, "reason": re.Reason})
+		e.rejectsOut.Write(append(b, '\n'))
+	}
+}
+
+func (e *enqueueRun) summary(s jobs.Summary, d time.Duration) {
+	rate := e.opts.rate
+	fmt.Fprintf(e.stdout, "read %d, enqueued %d, duplicate %d, rejected %d", s.Read, s.Enqueued, s.Duplicate, s.Rejected)
+	if s.Failed > 0 {
+		fmt.Fprintf(e.stdout, ", NOT enqueued (Redis errors) %d", s.Failed)
+	}
+	fmt.Fprintf(e.stdout, " in %s (%.0f rows/s)\n", d.Round(time.Millisecond), float64(s.Read)/max(d.Seconds(), 1e-9))
+	if s.Enqueued > 0 && rate > 0 {
+		eta := time.Duration(float64(s.Enqueued) / float64(rate) * float64(time.Minute))
+		fmt.Fprintf(e.stdout, "generation will take about %s at %d/min\n", eta.Round(time.Second), rate)
+	}
+}
+
+// openInput opens FILE or stdin. With seekable set, stdin is copied to a
+// temporary file first so that --strict can read it twice.
+func openInput(path string, seekable bool) (io.ReadSeeker, string, func(), error) {
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		return f, path, func() { f.Close() }, nil
+	}
+	if !seekable {
+		return struct {
+			io.Reader
+			io.Seeker
+		}{os.Stdin, nil}, "", func() {}, nil
+	}
+	tmp, err := os.CreateTemp("", "wxacode-stdin-*")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	cleanup := func() { tmp.Close(); os.Remove(tmp.Name()) }
+	if _, err := io.Copy(tmp, os.Stdin); err != nil {
+		cleanup()
+		return nil, "", nil, err
+	}
+	_, err = tmp.Seek(0, io.SeekStart)
+	return tmp, "", cleanup, err
+}
+
+func inputFormat(flagValue, name string) (jobs.Format, error) {
+	f, err := jobs.ParseFormat(flagValue)
+	if err != nil || f != "" {
+		return f, err
+	}
+	return jobs.DetectFormat(name), nil
+}
+
+func cmpErr(err error, fallback error) error {
+	if err != nil {
+		return err
+	}
+	return fallback
+}

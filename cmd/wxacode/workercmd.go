@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/wxacode/wxacode/worker"
+)
+
+type workerOpts struct {
+	common
+	concurrency     int
+	shutdownTimeout time.Duration
+	maxHold         time.Duration
+	maxAttempts     int
+	force           bool
+}
+
+func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o workerOpts
+	fs := flagSet("worker", "worker [flags]", stderr)
+	o.redisFlags(fs)
+	o.appFlags(fs)
+	o.storageFlags(fs)
+	o.wechatFlags(fs)
+	intFlag(fs, &o.concurrency, "concurrency", 100, "jobs in flight in this process (about rate/s x p99 latency per app)")
+	durFlag(fs, &o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long jobs in flight may finish before they go back to the queue")
+	durFlag(fs, &o.maxHold, "max-hold", 2*time.Second, "longest a job holds a slot waiting for its app's rate budget before it is handed back")
+	intFlag(fs, &o.maxAttempts, "max-attempts", 8, "tries for transient errors before a recorded final failure")
+	boolFlag(fs, &o.force, "force", false, "regenerate codes whose objects already exist")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	sys, err := buildSystem(ctx, &o.common, o.concurrency+16, stderr)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	cfg := worker.Config{Concurrency: o.concurrency, ShutdownTimeout: o.shutdownTimeout, MaxHold: o.maxHold,
+		MaxAttempts: o.maxAttempts, Force: o.force, PNG: o.png}
+	return serveWorker(ctx, sys, cfg)
+}
+
+// serveWorker runs the asynq server until ctx ends (SIGINT/SIGTERM), then
+// stops taking jobs and lets those in flight finish within the shutdown
+// timeout; unfinished ones go back to the queue, nothing is lost.
+func serveWorker(ctx context.Context, sys *system, cfg worker.Config) error {
+	h, err := worker.NewHandler(sys.deps, cfg)
+	if err != nil {
+		return err
+	}
+	srv := worker.NewServer(h)
+	if err := srv.Start(h); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	apps := make([]string, 0, len(sys.deps.Apps))
+	for _, a := range sys.deps.Apps {
+		apps = append(apps, a.AppID)
+	}
+	sys.log.Info("worker started", "apps", apps, "concurrency", cfg.Concurrency)
+	<-ctx.Done()
+	sys.log.Info("worker stopping: finishing jobs in flight")
+	srv.Shutdown()
+	sys.log.Info("worker stopped")
+	return nil
+}

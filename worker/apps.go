@@ -1,0 +1,166 @@
+package worker
+
+import (
+	"bytes"
+	"cmp"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/wxacode/wxacode/wechat"
+)
+
+// AppConfig is one app of WXACODE_APPS_FILE (or of the one-app settings).
+// Exactly one way to get tokens must be given: secret, secret_file, or token.
+type AppConfig struct {
+	AppID      string `yaml:"appid"`
+	Secret     string `yaml:"secret"`      // discouraged: prefer secret_file
+	SecretFile string `yaml:"secret_file"` // must not be readable by group or others
+	// TokenMode is "stable" (default: cgi-bin/stable_token, shared in Redis)
+	// or "client_credential" (cgi-bin/token, one refresher at a time; it
+	// invalidates every other holder's token, so only if nothing else
+	// fetches tokens for this app).
+	TokenMode string      `yaml:"token_mode"`
+	Token     TokenConfig `yaml:"token"`
+	// RatePerMinute is the app's fleet-wide cap. Default 4800.
+	RatePerMinute int `yaml:"rate_per_minute"`
+	// ForceRate allows a cap above WeChat's 5000/min.
+	ForceRate bool `yaml:"force_rate"`
+	// Weight is the app's queue weight against the others. Default 1.
+	Weight int `yaml:"weight"`
+}
+
+// TokenConfig names an external token source, for platforms whose tokens
+// are owned elsewhere (third-party authorizer tokens, a central service).
+type TokenConfig struct {
+	RedisKey string   `yaml:"redis_key"` // a Redis key another system keeps current
+	URL      string   `yaml:"url"`       // GET returns the token (plain or {"access_token":...})
+	Command  []string `yaml:"command"`   // prints the token on stdout
+}
+
+func (t TokenConfig) set() int {
+	n := 0
+	for _, s := range []bool{t.RedisKey != "", t.URL != "", len(t.Command) > 0} {
+		if s {
+			n++
+		}
+	}
+	return n
+}
+
+type appsFile struct {
+	Apps []AppConfig `yaml:"apps"`
+}
+
+// LoadApps reads a YAML apps file. Errors name the file, the app's index
+// and the field; secrets are never echoed.
+func LoadApps(path string) ([]AppConfig, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var f appsFile
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(f.Apps) == 0 {
+		return nil, fmt.Errorf("%s: no apps listed under apps:", path)
+	}
+	seen := map[string]bool{}
+	for i, a := range f.Apps {
+		if err := a.Check(); err != nil {
+			return nil, fmt.Errorf("%s: apps[%d]: %w", path, i, err)
+		}
+		if seen[a.AppID] {
+			return nil, fmt.Errorf("%s: apps[%d]: appid %s listed twice", path, i, a.AppID)
+		}
+		seen[a.AppID] = true
+	}
+	return f.Apps, nil
+}
+
+// Check validates one app's settings.
+func (a AppConfig) Check() error {
+	if a.AppID == "" {
+		return fmt.Errorf("appid: missing")
+	}
+	if strings.ContainsAny(a.AppID, "{}/ \t") {
+		return fmt.Errorf("appid %q: must not contain braces, slashes or spaces", a.AppID)
+	}
+	n := a.Token.set()
+	if a.Secret != "" {
+		n++
+	}
+	if a.SecretFile != "" {
+		n++
+	}
+	if n != 1 {
+		return fmt.Errorf("app %s: give exactly one of secret, secret_file, token.redis_key, token.url, token.command", a.AppID)
+	}
+	switch a.TokenMode {
+	case "", "stable", "client_credential":
+	default:
+		return fmt.Errorf("app %s: token_mode %q: want stable or client_credential", a.AppID, a.TokenMode)
+	}
+	if a.RatePerMinute < 0 {
+		return fmt.Errorf("app %s: rate_per_minute: must be positive", a.AppID)
+	}
+	if a.RatePerMinute > 5000 && !a.ForceRate {
+		return fmt.Errorf("app %s: rate_per_minute %d is above WeChat's 5000/min (set force_rate: true if WeChat raised your limit)", a.AppID, a.RatePerMinute)
+	}
+	return nil
+}
+
+// Rate is the app's cap per minute with the default applied.
+func (a AppConfig) Rate() int { return cmp.Or(a.RatePerMinute, 4800) }
+
+// ReadSecret returns the secret, reading SecretFile if set. A secret file
+// readable by group or others is refused.
+func (a AppConfig) ReadSecret() (string, error) {
+	if a.SecretFile == "" {
+		return a.Secret, nil
+	}
+	st, err := os.Stat(a.SecretFile)
+	if err != nil {
+		return "", fmt.Errorf("app %s: secret_file: %w", a.AppID, err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("app %s: secret_file %s is readable by others (mode %v): chmod 600 it", a.AppID, a.SecretFile, st.Mode().Perm())
+	}
+	b, err := os.ReadFile(a.SecretFile)
+	if err != nil {
+		return "", fmt.Errorf("app %s: secret_file: %w", a.AppID, err)
+	}
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return "", fmt.Errorf("app %s: secret_file %s is empty", a.AppID, a.SecretFile)
+	}
+	return s, nil
+}
+
+// TokenSource builds the app's token source. Secrets are read here and
+// kept only inside the source.
+func (a AppConfig) TokenSource(client *wechat.Client, rdb redis.UniversalClient) (wechat.TokenSource, error) {
+	switch {
+	case a.Token.RedisKey != "":
+		return wechat.NewRedisKeyTokenSource(rdb, a.Token.RedisKey), nil
+	case a.Token.URL != "":
+		return wechat.NewHTTPTokenSource(a.Token.URL, nil), nil
+	case len(a.Token.Command) > 0:
+		return wechat.NewCommandTokenSource(a.Token.Command...), nil
+	}
+	secret, err := a.ReadSecret()
+	if err != nil {
+		return nil, err
+	}
+	cfg := wechat.StableTokenConfig{AppID: a.AppID, Secret: secret, Client: client, Redis: rdb}
+	if a.TokenMode == "client_credential" {
+		return wechat.NewClientCredentialTokenSource(cfg)
+	}
+	return wechat.NewStableTokenSource(cfg)
+}

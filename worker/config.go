@@ -1,0 +1,113 @@
+package worker
+
+import (
+	"cmp"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/ratelimit"
+	"github.com/wxacode/wxacode/storage"
+	"github.com/wxacode/wxacode/wechat"
+)
+
+// App is one mini-program the worker serves.
+type App struct {
+	AppID string
+	// Tokens gives the app's access token; required.
+	Tokens wechat.TokenSource
+	// Weight is the app's queue weight against other apps. Default 1.
+	Weight int
+}
+
+// Deps are the long-lived parts a worker joins together. All are required
+// except Logger.
+type Deps struct {
+	Redis   redis.UniversalClient
+	Client  *wechat.Client
+	Limiter *ratelimit.Limiter
+	Store   storage.Store
+	Ledger  *jobs.Ledger
+	Keys    *storage.KeyTemplate
+	Apps    []App
+	Logger  *slog.Logger
+}
+
+// Config tunes the worker. Every zero value takes the default shown.
+type Config struct {
+	// Concurrency is the number of jobs in flight in this process. Default
+	// 100: at 80 calls/s and ~1 s worst-case latency an app needs about 80.
+	Concurrency int
+	// ShutdownTimeout is how long a stopping worker lets jobs in flight
+	// finish before asynq puts them back in the queue. Default 30s; keep it
+	// above the p99 job time (limiter hold + API call + upload).
+	ShutdownTimeout time.Duration
+	// MaxHold is the longest a job holds a worker slot waiting for the
+	// limiter; beyond it the job is handed back to asynq as a non-failure,
+	// so that one app at its cap cannot occupy every slot. Default 2s.
+	MaxHold time.Duration
+	// MaxAttempts bounds tries for transient errors before a recorded final
+	// failure. Default 8 (with BackoffBase 2s, BackoffMax 5m: ~10 minutes).
+	MaxAttempts int
+	// BackoffBase and BackoffMax shape the exponential backoff with jitter.
+	// Defaults 2s and 5m.
+	BackoffBase, BackoffMax time.Duration
+	// StoreAttempts is how often a put is tried within one run before the
+	// image is parked in Redis for the next run. Default 3.
+	StoreAttempts int
+	// ConfigHold is how long an app with a configuration error (bad secret,
+	// IP whitelist) is held. Default 5m.
+	ConfigHold time.Duration
+	// Force regenerates codes whose objects already exist. Default false.
+	Force bool
+	// PNG stores every code as PNG (WeChat returns JPEG unless hyaline).
+	PNG bool
+	// ParkTTL is how long an unstored image is kept in Redis. Default 24h.
+	ParkTTL time.Duration
+	// KeyPrefix prefixes the worker's own Redis keys. Default "wxacode:".
+	KeyPrefix string
+}
+
+func (c Config) withDefaults() Config {
+	c.Concurrency = cmp.Or(c.Concurrency, 100)
+	c.ShutdownTimeout = cmp.Or(c.ShutdownTimeout, 30*time.Second)
+	c.MaxHold = cmp.Or(c.MaxHold, 2*time.Second)
+	c.MaxAttempts = cmp.Or(c.MaxAttempts, 8)
+	c.BackoffBase = cmp.Or(c.BackoffBase, 2*time.Second)
+	c.BackoffMax = cmp.Or(c.BackoffMax, 5*time.Minute)
+	c.StoreAttempts = cmp.Or(c.StoreAttempts, 3)
+	c.ConfigHold = cmp.Or(c.ConfigHold, 5*time.Minute)
+	c.ParkTTL = cmp.Or(c.ParkTTL, 24*time.Hour)
+	c.KeyPrefix = cmp.Or(c.KeyPrefix, "wxacode:")
+	return c
+}
+
+// Queues returns asynq's weighted queue map for the apps.
+func Queues(apps []App) map[string]int {
+	q := make(map[string]int, len(apps))
+	for _, a := range apps {
+		q[jobs.Queue(a.AppID)] = cmp.Or(a.Weight, 1)
+	}
+	return q
+}
+
+// NewServer returns the asynq server for the handler: one weighted queue
+// per app, our retry policy, and a ledger record for tasks asynq itself
+// gives up on. Start it with Start(h) and stop it with Shutdown; it does
+// not catch signals.
+func NewServer(h *Handler) *asynq.Server {
+	cfg := h.cfg
+	return asynq.NewServerFromRedisClient(h.deps.Redis, asynq.Config{
+		Concurrency:     cfg.Concurrency,
+		Queues:          Queues(h.deps.Apps),
+		IsFailure:       IsFailure,
+		RetryDelayFunc:  h.retryDelay,
+		ErrorHandler:    asynq.ErrorHandlerFunc(h.onError),
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Logger:          slogAdapter{h.log.With("component", "asynq")},
+		LogLevel:        asynq.WarnLevel,
+	})
+}

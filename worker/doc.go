@@ -1,0 +1,27 @@
+// Package worker runs scene jobs: the asynq server and the handler that ties
+// the fleet-wide limiter, access tokens, the WeChat client, storage and the
+// ledger together.
+//
+// For each job the handler (1) skips it when the object already exists with
+// the same parameters, (2) waits for the app's fleet-wide limiter, (3) calls
+// interface B with the app's shared token, (4) stores the image under its
+// deterministic key, and (5) records the outcome in the ledger. Errors decide
+// the path:
+//
+//   - rate limited (45009/45011): fleet-wide cooldown, then the job waits or
+//     is handed back to asynq as a non-failure; it is never archived for it.
+//   - token invalid (40001/40014/42001): the client refreshes the token and
+//     calls once more; if that fails too, the job backs off like a transient
+//     error.
+//   - transient (-1, 5xx, timeouts, unknown bodies, Redis or storage down):
+//     exponential backoff with jitter, MaxAttempts times, then a recorded
+//     final failure.
+//   - permanent (40097, 40129, 40169, 41030, 47001, 85096, 48001, 61007, bad
+//     payloads): recorded with errcode, errmsg and rid; no retry.
+//   - configuration (bad secret, IP not whitelisted, ...): the app is held in
+//     this process for ConfigHold and its jobs are handed back as
+//     non-failures: no retry storm against the token endpoint.
+//
+// An image fetched but not stored is kept in Redis for a day, so the retry
+// stores it without calling WeChat again.
+package worker

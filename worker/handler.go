@@ -1,0 +1,153 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/storage"
+	"github.com/wxacode/wxacode/wechat"
+)
+
+// Handler processes scene jobs; it is an asynq.Handler.
+type Handler struct {
+	deps Deps
+	cfg  Config
+	log  *slog.Logger
+	apps map[string]App
+
+	mu   sync.Mutex
+	held map[string]time.Time // apps held after a configuration error
+}
+
+// NewHandler checks deps and returns a handler.
+func NewHandler(d Deps, cfg Config) (*Handler, error) {
+	if d.Redis == nil || d.Client == nil || d.Limiter == nil || d.Store == nil || d.Ledger == nil || d.Keys == nil {
+		return nil, errors.New("worker: Redis, Client, Limiter, Store, Ledger and Keys are all required")
+	}
+	if len(d.Apps) == 0 {
+		return nil, errors.New("worker: no apps configured")
+	}
+	h := &Handler{deps: d, cfg: cfg.withDefaults(), log: d.Logger, apps: map[string]App{}, held: map[string]time.Time{}}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	for _, a := range d.Apps {
+		if a.AppID == "" || a.Tokens == nil {
+			return nil, fmt.Errorf("worker: app %q needs an appid and a token source", a.AppID)
+		}
+		h.apps[a.AppID] = a
+	}
+	return h, nil
+}
+
+// job is one run of one task.
+type job struct {
+	jobs.Job
+	id      string
+	key     string
+	params  storage.KeyParams
+	tries   int // runs so far, this one included
+	lastTry bool
+	app     App
+}
+
+// ProcessTask runs one job. See the package doc for what each error does.
+func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	j, err := h.prepare(ctx, t)
+	if err != nil {
+		return err
+	}
+	log := h.log.With("task", j.id, "app", j.App, "scene", j.Scene)
+	if !j.Force && !h.cfg.Force {
+		done, err := h.skipExisting(ctx, j)
+		if done || err != nil {
+			return h.transient(ctx, j, log, err)
+		}
+	}
+	img, err := h.parked(ctx, j.id)
+	if err != nil {
+		log.Warn("reading parked image", "err", err)
+	}
+	if img == nil {
+		img, err = h.generate(ctx, j)
+		if err != nil {
+			return h.classify(ctx, j, log, err)
+		}
+	}
+	return h.transient(ctx, j, log, h.store(ctx, j, img))
+}
+
+// prepare decodes the task. Undecodable payloads and unknown apps are
+// recorded as final failures and never retried.
+func (h *Handler) prepare(ctx context.Context, t *asynq.Task) (*job, error) {
+	id, _ := asynq.GetTaskID(ctx)
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	j := &job{id: id, tries: retried + 1, lastTry: retried >= maxRetry}
+	var err error
+	j.Job, err = jobs.Decode(t.Payload())
+	if err == nil {
+		var ok bool
+		if j.app, ok = h.apps[j.App]; !ok {
+			err = fmt.Errorf("app %q is not configured in this worker", j.App)
+		}
+	}
+	if err != nil {
+		app := j.App
+		if app == "" {
+			app = "_unknown"
+		}
+		o := jobs.Outcome{TaskID: id, Status: jobs.StatusFailed, Scene: j.Scene, Reason: "bad job: " + err.Error(), Tries: j.tries}
+		if rerr := h.deps.Ledger.Record(ctx, app, o); rerr != nil {
+			return nil, rerr // retried: the failure must be recorded
+		}
+		h.log.Error("bad job", "task", id, "err", err)
+		return nil, fmt.Errorf("%v: %w", err, asynq.SkipRetry)
+	}
+	j.params = keyParams(j.Job, h.cfg.PNG)
+	j.key = j.Key
+	if j.key == "" {
+		j.key = h.deps.Keys.Key(j.params)
+	}
+	return j, nil
+}
+
+func keyParams(j jobs.Job, png bool) storage.KeyParams {
+	ext := "jpg"
+	if png || j.IsHyaline {
+		ext = "png"
+	}
+	return storage.KeyParams{AppID: j.App, Page: j.Page, Scene: j.Scene, EnvVersion: j.EnvVersion,
+		Width: j.Width, AutoColor: j.AutoColor, LineColor: j.LineColor, IsHyaline: j.IsHyaline, Ext: ext}
+}
+
+// request is the interface-B request of a job.
+func request(j jobs.Job) wechat.CodeRequest {
+	r := wechat.CodeRequest{Scene: j.Scene, Page: j.Page, CheckPath: j.CheckPath, EnvVersion: j.EnvVersion,
+		Width: j.Width, AutoColor: j.AutoColor, IsHyaline: j.IsHyaline}
+	if c := j.LineColor; c != nil {
+		r.LineColor = &wechat.Color{R: c[0], G: c[1], B: c[2]}
+	}
+	return r
+}
+
+// Validate checks a job against interface B's rules, for enqueue. The
+// error is a *jobs.RowError naming the field.
+func Validate(j jobs.Job) error {
+	if j.App == "" {
+		return &jobs.RowError{Field: "app", Reason: "no app: give --app or WXACODE_APPID"}
+	}
+	err := request(j).Validate()
+	var ve *wechat.ValidationError
+	if errors.As(err, &ve) {
+		return &jobs.RowError{Field: ve.Field, Value: ve.Value, Reason: ve.Reason}
+	}
+	return err
+}

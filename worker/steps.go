@@ -1,0 +1,286 @@
+package worker
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/storage"
+	"github.com/wxacode/wxacode/wechat"
+)
+
+// skipExisting records "skipped" when the job's object already exists for
+// the same scene. An object under the key that belongs to another scene is
+// a key collision: a final failure, never an overwrite.
+func (h *Handler) skipExisting(ctx context.Context, j *job) (bool, error) {
+	info, err := h.deps.Store.Stat(ctx, j.key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("checking %s: %w", j.key, err)
+	}
+	if err := sameCode(info, j); err != nil {
+		return true, h.recordFailed(ctx, j, err.Error(), nil)
+	}
+	o := h.outcome(j, jobs.StatusSkipped)
+	o.SHA256, o.Bytes = info.Metadata["sha256"], int(info.Size)
+	return true, h.deps.Ledger.Record(ctx, j.App, o)
+}
+
+// sameCode checks that an existing object holds this job's code.
+func sameCode(info storage.ObjectInfo, j *job) error {
+	m := info.Metadata
+	if m["appid"] != j.App || m["scene"] != j.Scene {
+		return fmt.Errorf("key collision: %s already holds app %q scene %q", j.key, m["appid"], m["scene"])
+	}
+	return nil
+}
+
+// generate waits for the app's turn and calls interface B, cooling the
+// whole fleet down on each rate-limit error and trying again.
+func (h *Handler) generate(ctx context.Context, j *job) (*wechat.Image, error) {
+	for {
+		if err := h.waitTurn(ctx, j); err != nil {
+			return nil, err
+		}
+		img, err := h.deps.Client.CodeUnlimited(ctx, j.app.Tokens, request(j.Job))
+		if !wechat.IsRateLimited(err) {
+			return img, err
+		}
+		var ae *wechat.APIError
+		errors.As(err, &ae)
+		h.log.Warn("rate limited by WeChat: fleet-wide cooldown", "task", j.id, "app", j.App, "errcode", ae.Code, "rid", ae.RID)
+		if rerr := h.deps.Limiter.ReportRateLimited(ctx, j.App, ae.Code); rerr != nil {
+			return nil, rerr
+		}
+	}
+}
+
+// waitTurn takes a slot of the app's fleet-wide budget. If the budget is
+// free within MaxHold it waits for it (a reservation, one Redis round
+// trip); if not (the app is cooling down, or many jobs are queued on its
+// cap) the job is handed back to asynq as a non-failure, so that one app
+// cannot hold every worker slot. On its last asynq retry a job always waits:
+// a non-failure there would still be archived (asynq checks exhaustion
+// before IsFailure).
+func (h *Handler) waitTurn(ctx context.Context, j *job) error {
+	if until, held := h.heldUntil(j.App); held {
+		return &YieldError{After: time.Until(until) + jitter(10*time.Second), Reason: "app held after a configuration error"}
+	}
+	ok, after, err := h.deps.Limiter.Take(ctx, j.App)
+	if err != nil || ok {
+		return err // Redis down: no calls, retried with backoff
+	}
+	if after > h.cfg.MaxHold && !j.lastTry {
+		h.log.Debug("job handed back", "task", j.id, "app", j.App, "after", after)
+		return &YieldError{After: after + jitter(h.cfg.MaxHold), Reason: "app at its rate cap or cooling down"}
+	}
+	_, err = h.deps.Limiter.Wait(ctx, j.App)
+	return err
+}
+
+func (h *Handler) heldUntil(app string) (time.Time, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	until, ok := h.held[app]
+	if ok && time.Now().After(until) {
+		delete(h.held, app)
+		return time.Time{}, false
+	}
+	return until, ok
+}
+
+func (h *Handler) hold(app string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.held[app] = time.Now().Add(h.cfg.ConfigHold)
+}
+
+// store converts the image to the key's format if needed, puts it (a few
+// tries), and records the outcome. If the put keeps failing the image is
+// parked in Redis so that the retry does not call WeChat again.
+func (h *Handler) store(ctx context.Context, j *job, img *wechat.Image) error {
+	data, err := convert(img, j.params.Ext)
+	if err != nil {
+		return h.recordFailed(ctx, j, "image conversion: "+err.Error(), nil)
+	}
+	sum := sha256.Sum256(data)
+	hexsum := hex.EncodeToString(sum[:])
+	format := "jpeg"
+	if j.params.Ext == "png" {
+		format = "png"
+	}
+	opts := storage.PutOptions{
+		ContentType: "image/" + format,
+		Metadata:    storage.Metadata(j.params, format, hexsum, time.Now()),
+		IfAbsent:    !j.Force && !h.cfg.Force,
+	}
+	if err := h.put(ctx, j, data, opts); err != nil {
+		if perr := h.park(ctx, j.id, img); perr != nil {
+			h.log.Warn("could not park image", "task", j.id, "err", perr)
+		}
+		return err
+	}
+	o := h.outcome(j, jobs.StatusStored)
+	o.SHA256, o.Bytes = hexsum, len(data)
+	if err := h.deps.Ledger.Record(ctx, j.App, o); err != nil {
+		return err
+	}
+	h.unpark(ctx, j.id)
+	return nil
+}
+
+// put tries the upload StoreAttempts times. A conditional create that
+// finds the object already there (a concurrent duplicate) is success if
+// it holds the same scene.
+func (h *Handler) put(ctx context.Context, j *job, data []byte, opts storage.PutOptions) error {
+	var err error
+	for attempt := 1; attempt <= h.cfg.StoreAttempts; attempt++ {
+		err = h.deps.Store.Put(ctx, j.key, data, opts)
+		if errors.Is(err, storage.ErrExists) {
+			info, serr := h.deps.Store.Stat(ctx, j.key)
+			if serr != nil {
+				return serr
+			}
+			return sameCode(info, j)
+		}
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		select {
+		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return fmt.Errorf("storing %s: %w", j.key, err)
+}
+
+// convert returns the image bytes in the format its key promises.
+func convert(img *wechat.Image, ext string) ([]byte, error) {
+	switch {
+	case ext == "png" && img.Format != wechat.PNG:
+		return storage.ToPNG(img.Data)
+	case ext == "jpg" && img.Format != wechat.JPEG:
+		return storage.ToJPEG(img.Data, 95)
+	}
+	return img.Data, nil
+}
+
+func (h *Handler) parkKey(id string) string { return h.cfg.KeyPrefix + "parked:{" + id + "}" }
+
+// park keeps an image that could not be stored; format byte + data.
+func (h *Handler) park(ctx context.Context, id string, img *wechat.Image) error {
+	v := append([]byte(img.Format+"\n"), img.Data...)
+	return h.deps.Redis.Set(ctx, h.parkKey(id), v, h.cfg.ParkTTL).Err()
+}
+
+// parked returns an image parked by an earlier run, or nil.
+func (h *Handler) parked(ctx context.Context, id string) (*wechat.Image, error) {
+	v, err := h.deps.Redis.Get(ctx, h.parkKey(id)).Bytes()
+	if err == redis.Nil {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i, b := range v {
+		if b == '\n' {
+			return &wechat.Image{Format: wechat.Format(v[:i]), Data: v[i+1:]}, nil
+		}
+	}
+	return nil, errors.New("parked image without format")
+}
+
+func (h *Handler) unpark(ctx context.Context, id string) {
+	if err := h.deps.Redis.Del(ctx, h.parkKey(id)).Err(); err != nil {
+		h.log.Warn("could not drop parked image", "task", id, "err", err)
+	}
+}
+
+func (h *Handler) outcome(j *job, s jobs.Status) jobs.Outcome {
+	return jobs.Outcome{TaskID: j.id, Status: s, Scene: j.Scene, Page: j.Page, Key: j.key,
+		Tries: j.tries, Run: j.Run, Row: j.Row, At: time.Now()}
+}
+
+// recordFailed records a final failure and tells asynq not to retry. If
+// the ledger cannot be written the job is retried instead, so that no
+// outcome goes unrecorded.
+func (h *Handler) recordFailed(ctx context.Context, j *job, reason string, ae *wechat.APIError) error {
+	o := h.outcome(j, jobs.StatusFailed)
+	o.Key, o.Reason = "", reason
+	if ae != nil {
+		o.Code, o.Msg, o.RID = ae.Code, ae.Msg, ae.RID
+	}
+	if err := h.deps.Ledger.Record(ctx, j.App, o); err != nil {
+		return err
+	}
+	h.log.Error("job failed", "task", j.id, "app", j.App, "scene", j.Scene, "errcode", o.Code, "rid", o.RID, "reason", reason)
+	return fmt.Errorf("%s: %w", reason, asynq.SkipRetry)
+}
+
+// classify turns a generation error into the job's next step.
+func (h *Handler) classify(ctx context.Context, j *job, log *slog.Logger, err error) error {
+	var ae *wechat.APIError
+	errors.As(err, &ae)
+	switch {
+	case ctx.Err() != nil:
+		return err
+	case wechat.IsPermanent(err):
+		return h.recordFailed(ctx, j, "permanent: "+err.Error(), ae)
+	case wechat.IsConfigError(err):
+		h.hold(j.App)
+		log.Error("app configuration error: app held", "err", err, "hold", h.cfg.ConfigHold)
+		return &YieldError{After: h.cfg.ConfigHold + jitter(time.Minute), Reason: "app configuration error"}
+	}
+	return h.transient(ctx, j, log, err)
+}
+
+// transient passes control errors through, and makes any other error a
+// retry with backoff until MaxAttempts, then a recorded final failure.
+func (h *Handler) transient(ctx context.Context, j *job, log *slog.Logger, err error) error {
+	var y *YieldError
+	if err == nil || errors.Is(err, asynq.SkipRetry) || errors.As(err, &y) || ctx.Err() != nil {
+		return err
+	}
+	var ae *wechat.APIError
+	errors.As(err, &ae)
+	if j.tries >= h.cfg.MaxAttempts || j.lastTry {
+		return h.recordFailed(ctx, j, fmt.Sprintf("gave up after %d tries: %v", j.tries, err), ae)
+	}
+	if ae != nil {
+		log.Warn("transient error, will retry", "errcode", ae.Code, "rid", ae.RID, "try", j.tries)
+	} else {
+		log.Warn("transient error, will retry", "err", err, "try", j.tries)
+	}
+	return err
+}
+
+// onError is asynq's ErrorHandler: it records the tasks asynq gives up on
+// by itself (panics or lease expiries past MaxRetry) so none is lost.
+func (h *Handler) onError(ctx context.Context, t *asynq.Task, err error) {
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	if !IsFailure(err) || errors.Is(err, asynq.SkipRetry) || retried < maxRetry {
+		return
+	}
+	id, _ := asynq.GetTaskID(ctx)
+	j, derr := jobs.Decode(t.Payload())
+	if derr != nil {
+		return // recorded by prepare
+	}
+	o := jobs.Outcome{TaskID: id, Status: jobs.StatusFailed, Scene: j.Scene, Page: j.Page,
+		Reason: "archived by asynq after retries: " + err.Error(), Tries: retried + 1, Run: j.Run, Row: j.Row, At: time.Now()}
+	if rerr := h.deps.Ledger.Record(ctx, j.App, o); rerr != nil {
+		h.log.Error("could not record archived task", "task", id, "err", rerr)
+	}
+}
