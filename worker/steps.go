@@ -32,15 +32,22 @@ func (h *Handler) skipExisting(ctx context.Context, j *job) (bool, error) {
 		return true, h.recordFailed(ctx, j, err.Error(), nil)
 	}
 	o := h.outcome(j, jobs.StatusSkipped)
-	o.SHA256, o.Bytes = info.Metadata["sha256"], int(info.Size)
+	o.SHA256, o.Bytes = info.Metadata[storage.MetaSHA256], int(info.Size)
 	return true, h.deps.Ledger.Record(ctx, j.App, o)
 }
 
-// sameCode checks that an existing object holds this job's code.
+// sameCode checks that an existing object holds this job's code. Metadata
+// values are stored segment-encoded. An object without metadata (a local
+// sidecar lost in a crash) is accepted: keys are derived injectively from
+// the parameters, so only a custom key could put another code there.
 func sameCode(info storage.ObjectInfo, j *job) error {
 	m := info.Metadata
-	if m["appid"] != j.App || m["scene"] != j.Scene {
-		return fmt.Errorf("key collision: %s already holds app %q scene %q", j.key, m["appid"], m["scene"])
+	if len(m) == 0 {
+		return nil
+	}
+	if m[storage.MetaAppID] != storage.EncodeSegment(j.App) || m[storage.MetaScene] != storage.EncodeSegment(j.Scene) ||
+		m[storage.MetaParams] != storage.CanonicalParams(j.params) {
+		return fmt.Errorf("key collision: %s already holds another code (app %q, scene %q)", j.key, m[storage.MetaAppID], m[storage.MetaScene])
 	}
 	return nil
 }

@@ -1,0 +1,154 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wxacode/wxacode/internal/redistest"
+	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/ratelimit"
+	"github.com/wxacode/wxacode/storage"
+	"github.com/wxacode/wxacode/wechat"
+	"github.com/wxacode/wxacode/wechat/wechattest"
+)
+
+const (
+	testApp    = "wxworker0000000001"
+	testSecret = "worker-secret"
+)
+
+// flakyStore fails the next `fail` puts, then behaves like its Store.
+type flakyStore struct {
+	storage.Store
+	fail atomic.Int32
+}
+
+func (f *flakyStore) Put(ctx context.Context, key string, data []byte, o storage.PutOptions) error {
+	if f.fail.Add(-1) >= 0 {
+		return errors.New("storage down")
+	}
+	return f.Store.Put(ctx, key, data, o)
+}
+
+type bundle struct {
+	h      *Handler
+	fake   *wechattest.Server
+	store  *flakyStore
+	ledger *jobs.Ledger
+}
+
+func setup(t *testing.T) bundle {
+	t.Helper()
+	rdb := redistest.Start(t).Client(t)
+	fake := wechattest.New(wechattest.Options{Apps: map[string]string{testApp: testSecret}, Pages: []string{"pages/index/index"}})
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	local, err := storage.Open(context.Background(), t.TempDir(), storage.Options{})
+	require.NoError(t, err)
+	client := wechat.NewClient(wechat.Config{BaseURL: srv.URL})
+	ts, err := wechat.NewStableTokenSource(wechat.StableTokenConfig{AppID: testApp, Secret: testSecret, Client: client, Redis: rdb})
+	require.NoError(t, err)
+	b := bundle{fake: fake, store: &flakyStore{Store: local}, ledger: jobs.NewLedger(rdb, "")}
+	b.h, err = NewHandler(Deps{Redis: rdb, Client: client, Limiter: ratelimit.New(rdb, ratelimit.Config{}), Store: b.store,
+		Ledger: b.ledger, Keys: storage.DefaultTemplate(), Apps: []App{{AppID: testApp, Tokens: ts}}},
+		Config{StoreAttempts: 1})
+	require.NoError(t, err)
+	return b
+}
+
+func task(t *testing.T, j jobs.Job) *asynq.Task {
+	j.App = testApp
+	p, err := j.Encode()
+	require.NoError(t, err)
+	return asynq.NewTask(jobs.TaskType, p)
+}
+
+func (b bundle) outcome(t *testing.T, scene string) jobs.Outcome {
+	var found jobs.Outcome
+	require.NoError(t, b.ledger.Scan(context.Background(), testApp, func(o jobs.Outcome) error {
+		if o.Scene == scene {
+			found = o
+		}
+		return nil
+	}))
+	return found
+}
+
+func TestStoreFailureRetriesWithoutSecondCall(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	tk := task(t, jobs.Job{Scene: "a=1&b=2", Page: "pages/index/index"})
+	b.store.fail.Store(1)
+	require.Error(t, b.h.ProcessTask(ctx, tk), "the put fails")
+	require.Equal(t, int64(1), b.fake.Stats().Calls[testApp])
+	require.NoError(t, b.h.ProcessTask(ctx, tk), "the retry stores the parked image")
+	require.Equal(t, int64(1), b.fake.Stats().Calls[testApp], "no second WeChat call")
+	o := b.outcome(t, "a=1&b=2")
+	require.Equal(t, jobs.StatusStored, o.Status)
+	data, _, err := b.store.Get(ctx, o.Key)
+	require.NoError(t, err)
+	c, err := wechattest.DecodeImage(data)
+	require.NoError(t, err)
+	require.Equal(t, "a=1&b=2", c.Scene)
+
+	// Run again: the object exists, so it is skipped without a call.
+	require.NoError(t, b.h.ProcessTask(ctx, tk))
+	require.Equal(t, int64(1), b.fake.Stats().Calls[testApp])
+	require.Equal(t, jobs.StatusSkipped, b.outcome(t, "a=1&b=2").Status)
+}
+
+func TestPermanentFailureRecordedWithErrcode(t *testing.T) {
+	b := setup(t)
+	err := b.h.ProcessTask(context.Background(), task(t, jobs.Job{Scene: "x", Page: "pages/missing/index"}))
+	require.ErrorIs(t, err, asynq.SkipRetry)
+	o := b.outcome(t, "x")
+	require.Equal(t, jobs.StatusFailed, o.Status)
+	require.Equal(t, 41030, o.Code)
+	require.NotEmpty(t, o.RID)
+}
+
+func TestKeyCollisionNeverOverwrites(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	j := jobs.Job{App: testApp, Scene: "mine", Key: "shared.jpg"}
+	other := jobs.Job{App: testApp, Scene: "theirs", Key: "shared.jpg"}
+	require.NoError(t, b.h.ProcessTask(ctx, task(t, other)))
+	err := b.h.ProcessTask(ctx, task(t, j))
+	require.ErrorIs(t, err, asynq.SkipRetry)
+	require.Contains(t, b.outcome(t, "mine").Reason, "key collision")
+	data, _, err := b.store.Get(ctx, "shared.jpg")
+	require.NoError(t, err)
+	c, err := wechattest.DecodeImage(data)
+	require.NoError(t, err)
+	require.Equal(t, "theirs", c.Scene, "the first code is intact")
+}
+
+func TestBadPayloadIsRecordedNotRetried(t *testing.T) {
+	b := setup(t)
+	err := b.h.ProcessTask(context.Background(), asynq.NewTask(jobs.TaskType, []byte(`{"v":99,"app":"x"}`)))
+	require.ErrorIs(t, err, asynq.SkipRetry)
+	tot, err := b.ledger.Totals(context.Background(), "x")
+	require.NoError(t, err)
+	require.Equal(t, int64(1), tot["failed"])
+}
+
+func TestRetryPolicy(t *testing.T) {
+	require.False(t, IsFailure(&YieldError{After: time.Second}))
+	require.False(t, IsFailure(errors.Join(errors.New("x"), &YieldError{})))
+	require.True(t, IsFailure(errors.New("boom")))
+	h := &Handler{cfg: Config{}.withDefaults()}
+	require.Equal(t, 7*time.Second, h.retryDelay(3, &YieldError{After: 7 * time.Second}, nil), "a yield waits what it asked")
+	for n := range 12 {
+		d := h.retryDelay(n, errors.New("boom"), nil)
+		want := min(h.cfg.BackoffBase<<n, h.cfg.BackoffMax)
+		require.GreaterOrEqual(t, d, want/2)
+		require.LessOrEqual(t, d, want)
+	}
+}
