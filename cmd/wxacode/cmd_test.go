@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wxacode/wxacode/internal/redistest"
+	"github.com/wxacode/wxacode/jobs"
+)
+
+func TestEnqueueRejectsAndStrict(t *testing.T) {
+	ctx := context.Background()
+	rs := redistest.Start(t)
+	t.Setenv("WXACODE_APPS_FILE", "")
+	dir := t.TempDir()
+	in := filepath.Join(dir, "rows.csv")
+	require.NoError(t, os.WriteFile(in, []byte("scene,page,width\nok1,pages/a,\nbad scene,pages/a,\nok2,/pages/a,\nok3,pages/a,9999\nok1,pages/a,\nok4,,300\n"), 0o600))
+	rejects := filepath.Join(dir, "rejects.jsonl")
+	base := []string{"enqueue", "--redis-url", rs.URL(), "--app", "wx1", "--quiet"}
+
+	// --strict: nothing is enqueued when any row is invalid.
+	var out, errb bytes.Buffer
+	err := run(ctx, append(base, "--strict", in), &out, &errb)
+	require.Equal(t, exitError{2}, err)
+	require.Contains(t, errb.String(), "nothing enqueued")
+	info, err := asynq.NewInspectorFromRedisClient(rs.Client(t)).GetQueueInfo(jobs.Queue("wx1"))
+	if err == nil {
+		require.Zero(t, info.Size)
+	}
+
+	out.Reset()
+	errb.Reset()
+	err = run(ctx, append(base, "--rejects", rejects, in), &out, &errb)
+	require.Equal(t, exitError{2}, err, "rejected rows give a non-zero exit")
+	require.Contains(t, out.String(), "read 6, enqueued 2, duplicate 1, rejected 3")
+	for _, want := range []string{"line 3: scene", "line 4: page", "line 5: width"} {
+		require.Contains(t, errb.String(), want)
+	}
+	f, err := os.Open(rejects)
+	require.NoError(t, err)
+	defer f.Close()
+	var lines []int
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var r struct{ Line int }
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &r))
+		lines = append(lines, r.Line)
+	}
+	require.ElementsMatch(t, []int{3, 4, 5}, lines)
+}
+
+func TestEnqueueUnknownAppRefused(t *testing.T) {
+	apps := filepath.Join(t.TempDir(), "apps.yaml")
+	require.NoError(t, os.WriteFile(apps, []byte("apps:\n  - appid: wxA\n    secret: s\n"), 0o600))
+	err := run(context.Background(), []string{"enqueue", "--apps-file", apps, "--app", "wxB", "-"}, &bytes.Buffer{}, &bytes.Buffer{})
+	require.ErrorContains(t, err, "not in")
+}
+
+func TestDemoSmall(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	t.Chdir(t.TempDir())
+	t.Setenv("WXACODE_REDIS_URL", "")
+	var out bytes.Buffer
+	require.NoError(t, run(ctx, []string{"demo", "--scenes", "60", "--rate-per-minute", "3000"}, &out, &out), out.String())
+	s := out.String()
+	require.Contains(t, s, "enqueued 60 jobs")
+	require.Contains(t, s, "asynq dashboard (read-only) while the demo runs: http://127.0.0.1:")
+	require.Regexp(t, `wxd000000000000001\s+60\s+60\s+0\s+0`, s, "60 enqueued, 60 stored, none skipped or failed")
+	entries, err := os.ReadDir(filepath.Join("wxacode-demo", demoApp, "pages~2Fcoupon~2Findex"))
+	require.NoError(t, err)
+	n := 0
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".jpg") {
+			n++
+		}
+	}
+	require.Equal(t, 60, n)
+}
+
+func TestUnknownCommand(t *testing.T) {
+	err := run(context.Background(), []string{"nope"}, &bytes.Buffer{}, &bytes.Buffer{})
+	require.Error(t, err)
+	require.False(t, errors.Is(err, context.Canceled))
+}
