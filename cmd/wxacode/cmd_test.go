@@ -94,3 +94,16 @@ func TestUnknownCommand(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, errors.Is(err, context.Canceled))
 }
+
+func TestFakeWeChatCommand(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"fake-wechat", "--listen", "127.0.0.1:0", "--app", "wxA:sA", "--rate-limit", "7"}, &out, &out)
+	}()
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), "fake WeChat API on http://127.0.0.1:") }, 5*time.Second, 20*time.Millisecond)
+	require.Contains(t, out.String(), "[wxA]")
+	cancel()
+	require.NoError(t, <-done)
+}
