@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -54,6 +55,7 @@ var ledgerScript = redis.NewScript(ledgerLua)
 type Ledger struct {
 	rdb    redis.UniversalClient
 	prefix string
+	known  sync.Map // apps already added to the apps set by this process
 }
 
 // NewLedger returns a ledger under prefix (default "wxacode:ledger:").
@@ -80,7 +82,19 @@ func (l *Ledger) Record(ctx context.Context, app string, o Outcome) error {
 	if err := ledgerScript.Run(ctx, l.rdb, keys, o.TaskID, string(o.Status), b, o.At.UnixMilli()).Err(); err != nil {
 		return fmt.Errorf("jobs: ledger record %s: %w", o.TaskID, err)
 	}
-	return l.rdb.SAdd(ctx, l.appsKey(), app).Err()
+	return l.addApp(ctx, app)
+}
+
+// addApp lists app in the apps set, once per process.
+func (l *Ledger) addApp(ctx context.Context, app string) error {
+	if _, ok := l.known.Load(app); ok {
+		return nil
+	}
+	if err := l.rdb.SAdd(ctx, l.appsKey(), app).Err(); err != nil {
+		return err
+	}
+	l.known.Store(app, true)
+	return nil
 }
 
 // AddEnqueued adds n to the app's count of enqueued jobs.
@@ -88,7 +102,7 @@ func (l *Ledger) AddEnqueued(ctx context.Context, app string, n int64) error {
 	if err := l.rdb.HIncrBy(ctx, l.key(app, "n"), "enqueued", n).Err(); err != nil {
 		return err
 	}
-	return l.rdb.SAdd(ctx, l.appsKey(), app).Err()
+	return l.addApp(ctx, app)
 }
 
 // Totals are an app's counts by status.

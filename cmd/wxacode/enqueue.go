@@ -152,7 +152,7 @@ func (e *enqueueRun) run(ctx context.Context, path string) error {
 		if n, err := e.check(ctx, in, format); err != nil || n > 0 {
 			return cmpErr(err, exitError{2})
 		}
-		if _, err := in.Seek(0, io.SeekStart); err != nil {
+		if _, err := in.(io.Seeker).Seek(0, io.SeekStart); err != nil {
 			return err
 		}
 	}
@@ -221,7 +221,7 @@ func (e *enqueueRun) summary(s jobs.Summary, d time.Duration) {
 
 // openInput opens FILE or stdin. With seekable set, stdin is copied to a
 // temporary file first so that --strict can read it twice.
-func openInput(path string, seekable bool) (io.ReadSeeker, string, func(), error) {
+func openInput(path string, seekable bool) (io.Reader, string, func(), error) {
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
@@ -230,10 +230,7 @@ func openInput(path string, seekable bool) (io.ReadSeeker, string, func(), error
 		return f, path, func() { f.Close() }, nil
 	}
 	if !seekable {
-		return struct {
-			io.Reader
-			io.Seeker
-		}{os.Stdin, nil}, "", func() {}, nil
+		return os.Stdin, "", func() {}, nil
 	}
 	tmp, err := os.CreateTemp("", "wxacode-stdin-*")
 	if err != nil {
