@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/ratelimit"
+	"github.com/wxacode/wxacode/wechat/wechattest"
 )
 
 func TestEnqueueRejectsAndStrict(t *testing.T) {
@@ -106,4 +109,30 @@ func TestFakeWeChatCommand(t *testing.T) {
 	require.Contains(t, out.String(), "[wxA]")
 	cancel()
 	require.NoError(t, <-done)
+}
+
+func TestGenOneCode(t *testing.T) {
+	ctx := context.Background()
+	rs := redistest.Start(t)
+	fake := wechattest.New(wechattest.Options{Apps: map[string]string{"wxG": "sG"}})
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	out := filepath.Join(t.TempDir(), "code.jpg")
+	base := []string{"gen", "--redis-url", rs.URL(), "--wechat-base-url", srv.URL, "--appid", "wxG", "--secret", "sG", "--apps-file", ""}
+	var errb bytes.Buffer
+	require.NoError(t, run(ctx, append(base, "--scene", "a&b=1", "--page", "pages/x", "-o", out), &bytes.Buffer{}, &errb), errb.String())
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	c, err := wechattest.DecodeImage(data)
+	require.NoError(t, err)
+	require.Equal(t, wechattest.Content{AppID: "wxG", Page: "pages/x", Scene: "a&b=1"}, c)
+	st, err := ratelimit.New(rs.Client(t), ratelimit.Config{}).State(ctx, "wxG")
+	require.NoError(t, err)
+	require.Positive(t, st.CallsLastMinute, "gen went through the fleet-wide limiter")
+
+	err = run(ctx, append(base, "--scene", "bad scene"), &bytes.Buffer{}, &bytes.Buffer{})
+	require.ErrorContains(t, err, "scene")
+	err = run(ctx, append(base, "--interface", "a", "--path", "pages/x?id=1", "-o", out), &bytes.Buffer{}, &bytes.Buffer{})
+	require.Error(t, err, "A is refused without an --ac-budget")
+	require.Zero(t, fake.Stats().Endpoints["/wxa/getwxacode"], "nothing was sent")
 }

@@ -57,7 +57,14 @@ func TestEndToEnd(t *testing.T) {
 	require.Contains(t, out.String(), fmt.Sprintf("enqueued %d", scenes))
 
 	logs := &syncBuffer{}
+	// Two workers start, are stopped mid-run (as by SIGTERM: jobs in flight
+	// finish or go back to the queue), and two new ones finish the run.
 	stop := startE2EWorkers(t, ctx, 2, logs)
+	time.Sleep(8 * time.Second)
+	stop()
+	midway := ledgerTotals(t, ctx, rs)
+	require.Positive(t, midway["stored"])
+	stop = startE2EWorkers(t, ctx, 2, logs)
 	// A 45009 storm: WeChat refuses every call for two seconds.
 	time.AfterFunc(3*time.Second, func() { fake.Update(func(o *wechattest.Options) { o.RateLimit = 1 }) })
 	time.AfterFunc(5*time.Second, func() { fake.Update(func(o *wechattest.Options) { o.RateLimit = 5000 }) })

@@ -1,0 +1,78 @@
+package worker
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wxacode/wxacode/internal/redistest"
+	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/ratelimit"
+	"github.com/wxacode/wxacode/storage"
+	"github.com/wxacode/wxacode/wechat"
+	"github.com/wxacode/wxacode/wechat/wechattest"
+)
+
+// TestBusyAppDoesNotStarveAnother fills the queue of an app capped at
+// 60/min with far more jobs than it can run, and checks that a second app's
+// jobs all finish in seconds on a worker with only 4 slots: jobs of the
+// capped app hand their slot back instead of holding it.
+func TestBusyAppDoesNotStarveAnother(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rdb := redistest.Start(t).Client(t)
+	fake := wechattest.New(wechattest.Options{Apps: map[string]string{"wxbusy": "s1", "wxquiet": "s2"}})
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	st, err := storage.Open(ctx, t.TempDir(), storage.Options{})
+	require.NoError(t, err)
+	client := wechat.NewClient(wechat.Config{BaseURL: srv.URL})
+	lim := ratelimit.New(rdb, ratelimit.Config{})
+	require.NoError(t, lim.SetCap(ctx, "wxbusy", 60, false))
+	var apps []App
+	for id, secret := range map[string]string{"wxbusy": "s1", "wxquiet": "s2"} {
+		ts, err := wechat.NewStableTokenSource(wechat.StableTokenConfig{AppID: id, Secret: secret, Client: client, Redis: rdb})
+		require.NoError(t, err)
+		apps = append(apps, App{AppID: id, Tokens: ts})
+	}
+	ledger := jobs.NewLedger(rdb, "")
+	h, err := NewHandler(Deps{Redis: rdb, Client: client, Limiter: lim, Store: st, Ledger: ledger,
+		Keys: storage.DefaultTemplate(), Apps: apps}, Config{Concurrency: 4, MaxHold: 500 * time.Millisecond})
+	require.NoError(t, err)
+	e := jobs.NewEnqueuer(asynq.NewClientFromRedisClient(rdb), jobs.EnqueueConfig{})
+	enqueue := func(app string, n int) {
+		for i := range n {
+			task, opts, err := e.Task(jobs.Job{App: app, Scene: "s" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676))})
+			require.NoError(t, err)
+			_, err = asynq.NewClientFromRedisClient(rdb).Enqueue(task, opts...)
+			require.NoError(t, err)
+		}
+	}
+	enqueue("wxbusy", 300)
+	enqueue("wxquiet", 40)
+	server := NewServer(h)
+	require.NoError(t, server.Start(h))
+	defer server.Shutdown()
+	start := time.Now()
+	for ctx.Err() == nil {
+		tot, err := ledger.Totals(ctx, "wxquiet")
+		require.NoError(t, err)
+		if tot["stored"] == 40 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	took := time.Since(start)
+	busy, err := ledger.Totals(ctx, "wxbusy")
+	require.NoError(t, err)
+	t.Logf("quiet app: 40 codes in %s; busy app meanwhile stored %d of 300", took.Round(time.Millisecond), busy["stored"])
+	require.NoError(t, ctx.Err(), "the quiet app's jobs were starved")
+	// With slots held instead of handed back (MaxHold: time.Hour) this took 41 s.
+	require.Less(t, took, 10*time.Second, "the quiet app waited behind the busy one")
+	require.Less(t, busy["stored"], int64(40), "the busy app stayed under its cap")
+	require.Zero(t, busy["failed"], "waiting for the cap is never a failure")
+}
