@@ -136,3 +136,12 @@ func TestGenOneCode(t *testing.T) {
 	require.Error(t, err, "A is refused without an --ac-budget")
 	require.Zero(t, fake.Stats().Endpoints["/wxa/getwxacode"], "nothing was sent")
 }
+
+func TestProgressLine(t *testing.T) {
+	s := jobs.Summary{Read: 500, Enqueued: 490, Duplicate: 5, Rejected: 5}
+	line := progressLine(s, 10*time.Second, 250, 1000)
+	require.Contains(t, line, "read 500  enqueued 490  duplicate 5  rejected 5  50 rows/s")
+	require.Contains(t, line, "ETA 30s", "a quarter read in 10 s leaves 30 s")
+	require.Contains(t, line, "[#######")
+	require.NotContains(t, progressLine(s, time.Second, 10, 0), "ETA", "no ETA for stdin")
+}

@@ -157,8 +157,9 @@ func (e *enqueueRun) run(ctx context.Context, path string) error {
 		}
 	}
 	start := time.Now()
-	stop := startProgress(ctx, e.stderr, e.opts.quiet, &e.enq.Counts)
-	r, err := jobs.NewReader(in, format, e.def)
+	counted := &countingReader{r: in}
+	stop := startProgress(ctx, e.stderr, e.opts.quiet, &e.enq.Counts, counted, inputSize(in))
+	r, err := jobs.NewReader(counted, format, e.def)
 	if err != nil {
 		return err
 	}
@@ -243,6 +244,19 @@ func openInput(path string, seekable bool) (io.Reader, string, func(), error) {
 	}
 	_, err = tmp.Seek(0, io.SeekStart)
 	return tmp, "", cleanup, err
+}
+
+// inputSize is the size of a regular input file, or 0 (stdin, pipes).
+func inputSize(r io.Reader) int64 {
+	f, ok := r.(*os.File)
+	if !ok {
+		return 0
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return 0
+	}
+	return st.Size()
 }
 
 func inputFormat(flagValue, name string) (jobs.Format, error) {

@@ -6,14 +6,29 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wxacode/wxacode/jobs"
 )
 
+// countingReader counts the bytes read through it, for progress and ETA.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
 // startProgress reports enqueue progress every second on a terminal (one
-// rewritten line) or every 10 seconds otherwise. The returned func stops it.
-func startProgress(ctx context.Context, w io.Writer, quiet bool, c *jobs.Counts) func() {
+// rewritten line) or every 10 seconds otherwise. With the input's size
+// known (size > 0) it shows a bar with the share read and an ETA. The
+// returned func stops it.
+func startProgress(ctx context.Context, w io.Writer, quiet bool, c *jobs.Counts, in *countingReader, size int64) func() {
 	if quiet {
 		return func() {}
 	}
@@ -36,9 +51,7 @@ func startProgress(ctx context.Context, w io.Writer, quiet bool, c *jobs.Counts)
 				}
 				return
 			case <-t.C:
-				s := c.Snapshot()
-				rate := float64(s.Read) / time.Since(start).Seconds()
-				line := fmt.Sprintf("read %d  enqueued %d  duplicate %d  rejected %d  %.0f rows/s", s.Read, s.Enqueued, s.Duplicate, s.Rejected, rate)
+				line := progressLine(c.Snapshot(), time.Since(start), in.n.Load(), size)
 				if tty {
 					fmt.Fprintf(w, "\r%s", line)
 				} else {
@@ -48,6 +61,17 @@ func startProgress(ctx context.Context, w io.Writer, quiet bool, c *jobs.Counts)
 		}
 	})
 	return func() { cancel(); wg.Wait() }
+}
+
+func progressLine(s jobs.Summary, took time.Duration, read, size int64) string {
+	rate := float64(s.Read) / took.Seconds()
+	line := fmt.Sprintf("read %d  enqueued %d  duplicate %d  rejected %d  %.0f rows/s", s.Read, s.Enqueued, s.Duplicate, s.Rejected, rate)
+	if size <= 0 || read <= 0 {
+		return line
+	}
+	frac := min(float64(read)/float64(size), 1)
+	eta := time.Duration(float64(took) * (1 - frac) / frac).Round(time.Second)
+	return fmt.Sprintf("%s  %s  ETA %s", line, bar(int64(frac*1000), 1000, 0)[:32], eta)
 }
 
 // bar renders a progress bar of done/total with rate and ETA.
