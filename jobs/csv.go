@@ -34,7 +34,7 @@ func (c *csvReader) readHeader() error {
 		return &RowError{Line: 1, Reason: "empty input: want a CSV header row naming the columns (scene, ...)"}
 	}
 	if err != nil {
-		return csvRowError(err, 1)
+		return csvRowError(err)
 	}
 	for _, h := range rec {
 		h = strings.ToLower(strings.TrimSpace(h))
@@ -65,13 +65,13 @@ func (c *csvReader) Next() (Row, error) {
 	}
 	for {
 		rec, err := c.cr.Read()
-		line, _ := c.cr.FieldPos(0)
 		if err == io.EOF {
 			return Row{}, io.EOF
 		}
 		if err != nil {
-			return Row{Line: int64(line)}, csvRowError(err, line)
+			return Row{}, csvRowError(err)
 		}
+		line, _ := c.cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // blank line
 		}
@@ -94,7 +94,9 @@ type fatalHeader struct{ err error }
 func (f fatalHeader) Error() string { return f.err.Error() }
 func (f fatalHeader) Unwrap() error { return f.err }
 
-func csvRowError(err error, line int) error {
+// csvRowError turns a CSV syntax error into a rejection of the record it
+// starts on; other errors (reading the input) stay as they are.
+func csvRowError(err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		return &RowError{Line: int64(pe.StartLine), Reason: pe.Err.Error()}

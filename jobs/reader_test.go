@@ -132,3 +132,13 @@ func TestDecodeRejectsBadPayloads(t *testing.T) {
 		require.ErrorAs(t, err, &pe, p)
 	}
 }
+
+func TestCSVSyntaxErrorRejectsOneRecord(t *testing.T) {
+	r, _ := NewReader(strings.NewReader("scene\na\n\"b\"x\nc\n"), FormatCSV, Job{})
+	rows, bad := readAll(t, r)
+	require.Len(t, bad, 1)
+	require.Equal(t, int64(3), bad[0].Line)
+	require.Len(t, rows, 2)
+	require.Equal(t, "c", rows[1].Job.Scene)
+	require.Equal(t, int64(4), rows[1].Line)
+}
