@@ -143,7 +143,7 @@ func Check(ctx context.Context, r Reader, validate Validator, c *Counts, reject 
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("jobs: reading input after line %d: %w", row.Line, err)
+			return fmt.Errorf("jobs: reading input after %d rows: %w", c.Read.Load(), err)
 		}
 		c.Read.Add(1)
 		if err := validate(row.Job); err != nil {

@@ -21,9 +21,7 @@ type jsonRow struct {
 	EnvVersion *string `json:"env_version"`
 	CheckPath  *bool   `json:"check_path"`
 	AutoColor  *bool   `json:"auto_color"`
-	LineColor  *struct {
-		R, G, B int
-	} `json:"line_color"`
+	LineColor  json.RawMessage `json:"line_color"` // {"r":..,"g":..,"b":..}, "r,g,b" or "#rrggbb"
 	IsHyaline *bool   `json:"is_hyaline"`
 	Key       *string `json:"key"`
 }
@@ -69,10 +67,32 @@ func (r *jsonlReader) parse(b []byte, n int64) (Job, error) {
 	if jr.CheckPath != nil {
 		j.CheckPath = jr.CheckPath
 	}
-	if c := jr.LineColor; c != nil {
-		j.LineColor = &[3]int{c.R, c.G, c.B}
+	if len(jr.LineColor) > 0 {
+		c, err := jsonColor(jr.LineColor)
+		if err != nil {
+			return Job{}, &RowError{Line: n, Field: "line_color", Value: string(jr.LineColor), Reason: err.Error()}
+		}
+		j.LineColor = c
 	}
 	return j, nil
+}
+
+// jsonColor reads a colour as {"r","g","b"} numbers or as a CSV-style string.
+func jsonColor(raw json.RawMessage) (*[3]int, error) {
+	var str string
+	if json.Unmarshal(raw, &str) == nil {
+		return ParseColor(str)
+	}
+	var c struct{ R, G, B *int }
+	if err := json.Unmarshal(raw, &c); err != nil || c.R == nil || c.G == nil || c.B == nil {
+		return nil, fmt.Errorf(`want {"r":0,"g":0,"b":0}, "r,g,b" or "#rrggbb"`)
+	}
+	for _, v := range []int{*c.R, *c.G, *c.B} {
+		if v < 0 || v > 255 {
+			return nil, fmt.Errorf("each of r,g,b must be 0-255")
+		}
+	}
+	return &[3]int{*c.R, *c.G, *c.B}, nil
 }
 
 func set[T any](dst *T, v *T) {

@@ -142,3 +142,16 @@ func TestCSVSyntaxErrorRejectsOneRecord(t *testing.T) {
 	require.Equal(t, "c", rows[1].Job.Scene)
 	require.Equal(t, int64(4), rows[1].Line)
 }
+
+func TestJSONLColorForms(t *testing.T) {
+	in := `{"scene":"a","line_color":"#010203"}` + "\n" + `{"scene":"b","line_color":"4,5,6"}` + "\n" +
+		`{"scene":"c","line_color":{"r":7,"g":8,"b":9}}` + "\n" + `{"scene":"d","line_color":{"r":700,"g":8,"b":9}}` + "\n"
+	r, _ := NewReader(strings.NewReader(in), FormatJSONL, Job{})
+	rows, bad := readAll(t, r)
+	require.Len(t, rows, 3)
+	require.Equal(t, &[3]int{1, 2, 3}, rows[0].Job.LineColor)
+	require.Equal(t, &[3]int{4, 5, 6}, rows[1].Job.LineColor)
+	require.Equal(t, &[3]int{7, 8, 9}, rows[2].Job.LineColor)
+	require.Len(t, bad, 1)
+	require.Equal(t, "line_color", bad[0].Field)
+}
