@@ -105,9 +105,17 @@ func (v *validator) codeOptions() {
 	}
 	if d.KeyTemplate != "" {
 		if _, err := storage.ParseKeyTemplate(d.KeyTemplate); err != nil {
-			v.fail("key_template", d.KeyTemplate, strings.TrimPrefix(err.Error(), "storage: "))
+			v.fail("key_template", d.KeyTemplate, templateReason(err))
 		}
 	}
+}
+
+func templateReason(err error) string {
+	var te *storage.TemplateError
+	if errors.As(err, &te) {
+		return te.Problem
+	}
+	return err.Error()
 }
 
 // pageProblem mirrors WeChat's rules for the page of interface B.
