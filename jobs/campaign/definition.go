@@ -33,7 +33,8 @@ type Definition struct {
 	// KeyTemplate is a storage key template; "" = the worker's default.
 	KeyTemplate string `yaml:"key_template,omitempty"`
 	// Schedule is a cron spec of 5 fields (robfig/cron/v3 standard parser,
-	// also @daily, @every 1h...); "" = run only by hand.
+	// also @daily, @every 1h...); "" = run only by hand. A time that a DST
+	// change skips in TimeZone does not fire that day (robfig/cron).
 	Schedule string `yaml:"schedule,omitempty"`
 	// TimeZone is the IANA zone of Schedule; "" = Asia/Shanghai.
 	TimeZone string `yaml:"time_zone,omitempty"`
