@@ -11,6 +11,11 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 if prevStatus == ARGV[2] then
   return 0
 end
+if prevStatus == 'stored' and ARGV[2] == 'skipped' then
+  -- a stored job delivered again finds its own object: still stored
+  redis.call('HSET', KEYS[1], ARGV[1], prev)
+  return 0
+end
 if prevStatus then
   redis.call('HINCRBY', KEYS[2], prevStatus, -1)
   if prevStatus == 'failed' then

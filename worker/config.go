@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/jobs/runs"
 	"github.com/wxacode/wxacode/ratelimit"
 	"github.com/wxacode/wxacode/storage"
 	"github.com/wxacode/wxacode/wechat"
@@ -34,6 +35,10 @@ type Deps struct {
 	Keys    *storage.KeyTemplate
 	Apps    []App
 	Logger  *slog.Logger
+	// Runs is the campaign runs' ledger; nil without campaigns.
+	Runs *runs.Store
+	// Feeder feeds campaign runs; nil: this worker runs no feeders.
+	Feeder *runs.Feeder
 }
 
 // Config tunes the worker. Every zero value takes the default shown.
@@ -85,24 +90,39 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Queues returns asynq's weighted queue map for the apps.
-func Queues(apps []App) map[string]int {
-	q := make(map[string]int, len(apps))
+// Queues returns asynq's weighted queue map for the apps (and the feeders'
+// queue when feeding).
+func Queues(apps []App, feeding bool) map[string]int {
+	q := make(map[string]int, len(apps)+1)
 	for _, a := range apps {
 		q[jobs.Queue(a.AppID)] = cmp.Or(a.Weight, 1)
+	}
+	if feeding {
+		q[runs.FeedQueue] = 1
 	}
 	return q
 }
 
+// Mux routes scene jobs to h and feed tasks to the feeder (if any).
+func (h *Handler) Mux() *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.Handle(jobs.TaskType, h)
+	if h.deps.Feeder != nil {
+		mux.Handle(runs.FeedTaskType, h.deps.Feeder)
+		mux.Handle(runs.FireTaskType, asynq.HandlerFunc(h.deps.Feeder.Fire))
+	}
+	return mux
+}
+
 // NewServer returns the asynq server for the handler: one weighted queue
 // per app, our retry policy, and a ledger record for tasks asynq itself
-// gives up on. Start it with Start(h) and stop it with Shutdown; it does
+// gives up on. Start it with Start(h.Mux()) and stop it with Shutdown; it does
 // not catch signals.
 func NewServer(h *Handler) *asynq.Server {
 	cfg := h.cfg
 	return asynq.NewServerFromRedisClient(h.deps.Redis, asynq.Config{
 		Concurrency:     cfg.Concurrency,
-		Queues:          Queues(h.deps.Apps),
+		Queues:          Queues(h.deps.Apps, h.deps.Feeder != nil),
 		IsFailure:       IsFailure,
 		RetryDelayFunc:  h.retryDelay,
 		ErrorHandler:    asynq.ErrorHandlerFunc(h.onError),

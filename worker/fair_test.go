@@ -55,7 +55,7 @@ func TestBusyAppDoesNotStarveAnother(t *testing.T) {
 	enqueue("wxbusy", 300)
 	enqueue("wxquiet", 40)
 	server := NewServer(h)
-	require.NoError(t, server.Start(h))
+	require.NoError(t, server.Start(h.Mux()))
 	defer server.Shutdown()
 	start := time.Now()
 	for ctx.Err() == nil {

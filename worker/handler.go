@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/jobs/runs"
 	"github.com/wxacode/wxacode/storage"
 	"github.com/wxacode/wxacode/wechat"
 )
@@ -22,8 +23,9 @@ type Handler struct {
 	log  *slog.Logger
 	apps map[string]App
 
-	mu   sync.Mutex
-	held map[string]time.Time // apps held after a configuration error
+	mu       sync.Mutex
+	held     map[string]time.Time // apps held after a configuration error
+	runState map[string]runState  // cached state of campaign runs
 }
 
 // NewHandler checks deps and returns a handler.
@@ -34,7 +36,7 @@ func NewHandler(d Deps, cfg Config) (*Handler, error) {
 	if len(d.Apps) == 0 {
 		return nil, errors.New("worker: no apps configured")
 	}
-	h := &Handler{deps: d, cfg: cfg.withDefaults(), log: d.Logger, apps: map[string]App{}, held: map[string]time.Time{}}
+	h := &Handler{deps: d, cfg: cfg.withDefaults(), log: d.Logger, apps: map[string]App{}, held: map[string]time.Time{}, runState: map[string]runState{}}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -89,8 +91,8 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 func (h *Handler) prepare(ctx context.Context, t *asynq.Task) (*job, error) {
 	id, _ := asynq.GetTaskID(ctx)
 	retried, _ := asynq.GetRetryCount(ctx)
-	maxRetry, _ := asynq.GetMaxRetry(ctx)
-	j := &job{id: id, tries: retried + 1, lastTry: retried >= maxRetry}
+	maxRetry, inAsynq := asynq.GetMaxRetry(ctx)
+	j := &job{id: id, tries: retried + 1, lastTry: inAsynq && retried >= maxRetry}
 	var err error
 	j.Job, err = jobs.Decode(t.Payload())
 	if err == nil {
@@ -111,12 +113,42 @@ func (h *Handler) prepare(ctx context.Context, t *asynq.Task) (*job, error) {
 		h.log.Error("bad job", "task", id, "err", err)
 		return nil, fmt.Errorf("%v: %w", err, asynq.SkipRetry)
 	}
+	if h.cancelled(ctx, j.Run) {
+		return nil, fmt.Errorf("run %s cancelled: %w", j.Run, asynq.RevokeTask)
+	}
 	j.params = keyParams(j.Job, h.cfg.PNG)
 	j.key = j.Key
 	if j.key == "" {
 		j.key = h.deps.Keys.Key(j.params)
 	}
 	return j, nil
+}
+
+// cancelled reports whether the job's run was cancelled (looked up at most
+// once a second per run). Lookup errors count as not cancelled.
+func (h *Handler) cancelled(ctx context.Context, run string) bool {
+	if run == "" || h.deps.Runs == nil {
+		return false
+	}
+	h.mu.Lock()
+	c, ok := h.runState[run]
+	h.mu.Unlock()
+	if !ok || time.Since(c.at) > time.Second {
+		r, _, err := h.deps.Runs.Get(ctx, run)
+		if err != nil {
+			return false
+		}
+		c = runState{state: r.State, at: time.Now()}
+		h.mu.Lock()
+		h.runState[run] = c
+		h.mu.Unlock()
+	}
+	return c.state == runs.StateCancelled
+}
+
+type runState struct {
+	state string
+	at    time.Time
 }
 
 func keyParams(j jobs.Job, png bool) storage.KeyParams {

@@ -98,10 +98,21 @@ func TestStoreFailureRetriesWithoutSecondCall(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "a=1&b=2", c.Scene)
 
-	// Run again: the object exists, so it is skipped without a call.
+	// Delivered again: the object exists, so no call, and it stays stored.
 	require.NoError(t, b.h.ProcessTask(ctx, tk))
 	require.Equal(t, int64(1), b.fake.Stats().Calls[testApp])
-	require.Equal(t, jobs.StatusSkipped, b.outcome(t, "a=1&b=2").Status)
+	require.Equal(t, jobs.StatusStored, b.outcome(t, "a=1&b=2").Status)
+	tot, err := b.ledger.Totals(ctx, testApp)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), tot["stored"])
+	require.Zero(t, tot["skipped"])
+
+	// Another job for the same code (a different run) is skipped.
+	require.NoError(t, b.h.ProcessTask(ctx, task(t, jobs.Job{Scene: "a=1&b=2", Page: "pages/index/index", Run: "r2"})))
+	require.Equal(t, int64(1), b.fake.Stats().Calls[testApp])
+	tot, err = b.ledger.Totals(ctx, testApp)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), tot["skipped"])
 }
 
 func TestPermanentFailureRecordedWithErrcode(t *testing.T) {
@@ -137,6 +148,22 @@ func TestBadPayloadIsRecordedNotRetried(t *testing.T) {
 	tot, err := b.ledger.Totals(context.Background(), "x")
 	require.NoError(t, err)
 	require.Equal(t, int64(1), tot["failed"])
+}
+
+func TestConfigErrorHoldsAppInsteadOfFailingJobs(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	b.fake.Update(func(o *wechattest.Options) { o.TokenErrors = map[string]int{testApp: 40164} })
+	for _, s := range []string{"c1", "c2", "c3"} {
+		err := b.h.ProcessTask(ctx, task(t, jobs.Job{Scene: s}))
+		var y *YieldError
+		require.ErrorAs(t, err, &y, "a configuration error hands the job back: %v", err)
+		require.GreaterOrEqual(t, y.After, 5*time.Minute)
+	}
+	tot, err := b.ledger.Totals(ctx, testApp)
+	require.NoError(t, err)
+	require.Zero(t, tot["failed"], "no job fails for a configuration problem")
+	require.Equal(t, int64(1), b.fake.Stats().TokenFetches["/cgi-bin/stable_token"], "one token fetch, no storm")
 }
 
 func TestRetryPolicy(t *testing.T) {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+
+	"github.com/hibiken/asynq"
 )
 
 // slogAdapter lets asynq log through slog.
@@ -17,3 +19,6 @@ func (a slogAdapter) Fatal(args ...any) {
 	a.l.Error(fmt.Sprint(args...))
 	os.Exit(1)
 }
+
+// AsynqLogger adapts l to asynq's Logger interface.
+func AsynqLogger(l *slog.Logger) asynq.Logger { return slogAdapter{l} }

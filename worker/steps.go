@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/jobs/runs"
 	"github.com/wxacode/wxacode/storage"
 	"github.com/wxacode/wxacode/wechat"
 )
@@ -33,7 +34,7 @@ func (h *Handler) skipExisting(ctx context.Context, j *job) (bool, error) {
 	}
 	o := h.outcome(j, jobs.StatusSkipped)
 	o.SHA256, o.Bytes = info.Metadata[storage.MetaSHA256], int(info.Size)
-	return true, h.deps.Ledger.Record(ctx, j.App, o)
+	return true, h.record(ctx, j, o)
 }
 
 // sameCode checks that an existing object holds this job's code. Metadata
@@ -81,7 +82,7 @@ func (h *Handler) generate(ctx context.Context, j *job) (*wechat.Image, error) {
 // before IsFailure).
 func (h *Handler) waitTurn(ctx context.Context, j *job) error {
 	if until, held := h.heldUntil(j.App); held {
-		return &YieldError{After: time.Until(until) + jitter(10*time.Second), Reason: "app held after a configuration error"}
+		return h.yield(ctx, j, &YieldError{After: time.Until(until) + jitter(10*time.Second), Reason: "app held after a configuration error"})
 	}
 	ok, after, err := h.deps.Limiter.Take(ctx, j.App)
 	if err != nil || ok {
@@ -93,6 +94,15 @@ func (h *Handler) waitTurn(ctx context.Context, j *job) error {
 	}
 	_, err = h.deps.Limiter.Wait(ctx, j.App)
 	return err
+}
+
+// yield hands the job back, except on its last asynq retry, where asynq
+// would archive even a non-failure: there the job is recorded as failed.
+func (h *Handler) yield(ctx context.Context, j *job, y *YieldError) error {
+	if j.lastTry {
+		return h.recordFailed(ctx, j, "gave up on its last retry: "+y.Reason, nil)
+	}
+	return y
 }
 
 func (h *Handler) heldUntil(app string) (time.Time, bool) {
@@ -132,14 +142,14 @@ func (h *Handler) store(ctx context.Context, j *job, img *wechat.Image) error {
 		IfAbsent:    !j.Force && !h.cfg.Force,
 	}
 	if err := h.put(ctx, j, data, opts); err != nil {
-		if perr := h.park(ctx, j.id, img); perr != nil {
+		if perr := h.park(context.WithoutCancel(ctx), j.id, img); perr != nil {
 			h.log.Warn("could not park image", "task", j.id, "err", perr)
 		}
 		return err
 	}
 	o := h.outcome(j, jobs.StatusStored)
 	o.SHA256, o.Bytes = hexsum, len(data)
-	if err := h.deps.Ledger.Record(ctx, j.App, o); err != nil {
+	if err := h.record(ctx, j, o); err != nil {
 		return err
 	}
 	h.unpark(ctx, j.id)
@@ -158,7 +168,10 @@ func (h *Handler) put(ctx context.Context, j *job, data []byte, opts storage.Put
 			if serr != nil {
 				return serr
 			}
-			return sameCode(info, j)
+			if cerr := sameCode(info, j); cerr != nil {
+				return h.recordFailed(ctx, j, cerr.Error(), nil)
+			}
+			return nil
 		}
 		if err == nil || ctx.Err() != nil {
 			return err
@@ -214,6 +227,22 @@ func (h *Handler) unpark(ctx context.Context, id string) {
 	}
 }
 
+// record writes an outcome to the app's ledger and, for a campaign job,
+// to its run's per-row ledger.
+func (h *Handler) record(ctx context.Context, j *job, o jobs.Outcome) error {
+	if err := h.deps.Ledger.Record(ctx, j.App, o); err != nil {
+		return err
+	}
+	if j.Run == "" || h.deps.Runs == nil {
+		return nil
+	}
+	var f *runs.Failure
+	if o.Status == jobs.StatusFailed {
+		f = &runs.Failure{Scene: o.Scene, Code: o.Code, Msg: o.Msg, RID: o.RID, Reason: o.Reason}
+	}
+	return h.deps.Runs.Record(ctx, j.Run, j.Row, o.Status, f)
+}
+
 func (h *Handler) outcome(j *job, s jobs.Status) jobs.Outcome {
 	return jobs.Outcome{TaskID: j.id, Status: s, Scene: j.Scene, Page: j.Page, Key: j.key,
 		Tries: j.tries, Run: j.Run, Row: j.Row, At: time.Now()}
@@ -228,7 +257,7 @@ func (h *Handler) recordFailed(ctx context.Context, j *job, reason string, ae *w
 	if ae != nil {
 		o.Code, o.Msg, o.RID = ae.Code, ae.Msg, ae.RID
 	}
-	if err := h.deps.Ledger.Record(ctx, j.App, o); err != nil {
+	if err := h.record(ctx, j, o); err != nil {
 		return err
 	}
 	h.log.Error("job failed", "task", j.id, "app", j.App, "scene", j.Scene, "errcode", o.Code, "rid", o.RID, "reason", reason)
@@ -242,12 +271,12 @@ func (h *Handler) classify(ctx context.Context, j *job, log *slog.Logger, err er
 	switch {
 	case ctx.Err() != nil:
 		return err
-	case wechat.IsPermanent(err):
-		return h.recordFailed(ctx, j, "permanent: "+err.Error(), ae)
-	case wechat.IsConfigError(err):
+	case wechat.IsConfigError(err): // before IsPermanent, which also matches it
 		h.hold(j.App)
 		log.Error("app configuration error: app held", "err", err, "hold", h.cfg.ConfigHold)
-		return &YieldError{After: h.cfg.ConfigHold + jitter(time.Minute), Reason: "app configuration error"}
+		return h.yield(ctx, j, &YieldError{After: h.cfg.ConfigHold + jitter(time.Minute), Reason: "app configuration error: " + err.Error()})
+	case wechat.IsPermanent(err):
+		return h.recordFailed(ctx, j, "permanent: "+err.Error(), ae)
 	}
 	return h.transient(ctx, j, log, err)
 }
@@ -277,9 +306,12 @@ func (h *Handler) transient(ctx context.Context, j *job, log *slog.Logger, err e
 func (h *Handler) onError(ctx context.Context, t *asynq.Task, err error) {
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
-	if !IsFailure(err) || errors.Is(err, asynq.SkipRetry) || retried < maxRetry {
+	if errors.Is(err, asynq.SkipRetry) || retried < maxRetry {
 		return
 	}
+	// asynq may have cancelled ctx (lease lost, deadline): record anyway.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
 	id, _ := asynq.GetTaskID(ctx)
 	j, derr := jobs.Decode(t.Payload())
 	if derr != nil {
@@ -287,7 +319,7 @@ func (h *Handler) onError(ctx context.Context, t *asynq.Task, err error) {
 	}
 	o := jobs.Outcome{TaskID: id, Status: jobs.StatusFailed, Scene: j.Scene, Page: j.Page,
 		Reason: "archived by asynq after retries: " + err.Error(), Tries: retried + 1, Run: j.Run, Row: j.Row, At: time.Now()}
-	if rerr := h.deps.Ledger.Record(ctx, j.App, o); rerr != nil {
+	if rerr := h.record(ctx, &job{Job: j, id: id}, o); rerr != nil {
 		h.log.Error("could not record archived task", "task", id, "err", rerr)
 	}
 }

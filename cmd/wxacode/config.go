@@ -71,6 +71,14 @@ func durFlag(fs *flag.FlagSet, p *time.Duration, name string, def time.Duration,
 	fs.DurationVar(p, name, def, envUsage(name, usage))
 }
 
+// hideDefault keeps a secret that came from the environment out of the
+// usage text (printed on --help and on any flag error).
+func hideDefault(fs *flag.FlagSet, name string, redact func(string) string) {
+	if f := fs.Lookup(name); f != nil && f.DefValue != "" {
+		f.DefValue = redact(f.DefValue)
+	}
+}
+
 // common are the settings most commands share.
 type common struct {
 	redisURL   string
@@ -94,6 +102,7 @@ const defaultStorageURL = "file://./wxacode-codes"
 func (c *common) redisFlags(fs *flag.FlagSet) {
 	strFlag(fs, &c.redisURL, "redis-url", "redis://127.0.0.1:6379/0",
 		"Redis: redis://[user:pass@]host:port/db, rediss:// for TLS, ?master_name=NAME&addr=... for Sentinel, redis-cluster://host:port?addr=host2:port for Cluster")
+	hideDefault(fs, "redis-url", redactURL)
 	strFlag(fs, &c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	strFlag(fs, &c.logFormat, "log-format", "auto", "log format: auto (text on a terminal, else JSON), text, json")
 }
@@ -101,6 +110,7 @@ func (c *common) redisFlags(fs *flag.FlagSet) {
 func (c *common) appFlags(fs *flag.FlagSet) {
 	strFlag(fs, &c.appID, "appid", "", "the mini-program's appid (one-app setup)")
 	strFlag(fs, &c.secret, "secret", "", "the app secret (prefer --secret-file); never logged")
+	hideDefault(fs, "secret", func(string) string { return "(set)" })
 	strFlag(fs, &c.secretFile, "secret-file", "", "file holding the app secret (must not be readable by others)")
 	intFlag(fs, &c.rate, "rate-per-minute", 4800, "interface-B calls per minute for the app, fleet-wide (WeChat allows 5000)")
 	boolFlag(fs, &c.forceRate, "force-rate", false, "allow --rate-per-minute above 5000")

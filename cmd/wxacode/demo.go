@@ -85,7 +85,7 @@ func (d *demo) run(ctx context.Context) error {
 		return err
 	}
 	srv := worker.NewServer(h)
-	if err := srv.Start(h); err != nil {
+	if err := srv.Start(h.Mux()); err != nil {
 		return err
 	}
 	if err := d.serveDashboard(); err != nil {

@@ -7,9 +7,11 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/jobs/runs"
 	"github.com/wxacode/wxacode/ratelimit"
 	"github.com/wxacode/wxacode/storage"
 	"github.com/wxacode/wxacode/wechat"
@@ -86,7 +88,10 @@ func (s *system) wire(ctx context.Context, c *common, apps []worker.AppConfig) e
 	client := wechat.NewClient(wechat.Config{BaseURL: c.baseURL, Logger: s.log})
 	s.limiter = ratelimit.New(s.rdb, ratelimit.Config{Logger: s.log})
 	s.deps = worker.Deps{Redis: s.rdb, Client: client, Limiter: s.limiter, Store: store,
-		Ledger: jobs.NewLedger(s.rdb, ""), Keys: keys, Logger: s.log}
+		Ledger: jobs.NewLedger(s.rdb, ""), Keys: keys, Logger: s.log, Runs: runs.NewStore(s.rdb, "")}
+	s.deps.Feeder = &runs.Feeder{Runs: s.deps.Runs, Client: asynq.NewClientFromRedisClient(s.rdb),
+		Enqueuer: jobs.NewEnqueuer(nil, jobs.EnqueueConfig{}), Store: store, Ledger: s.deps.Ledger,
+		Validate: worker.Validate, Log: s.log}
 	for _, a := range apps {
 		ts, err := a.TokenSource(client, s.rdb)
 		if err != nil {

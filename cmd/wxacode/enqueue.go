@@ -111,6 +111,7 @@ func (o *enqueueOpts) checkApp(app string) error {
 	}
 	for _, a := range apps {
 		if a.AppID == app {
+			o.rate = a.Rate() // for the summary's time estimate
 			return nil
 		}
 	}

@@ -43,9 +43,6 @@ func runGen(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if o.app != "" {
-		o.appID = o.app
-	}
 	img, err := o.generate(ctx, stderr)
 	if err != nil {
 		return err
@@ -60,12 +57,12 @@ func (o *genOpts) generate(ctx context.Context, stderr io.Writer) (*wechat.Image
 	}
 	var app *worker.AppConfig
 	for i := range apps {
-		if apps[i].AppID == o.appID || len(apps) == 1 && o.appID == "" {
+		if apps[i].AppID == o.app || len(apps) == 1 && o.app == "" {
 			app = &apps[i]
 		}
 	}
 	if app == nil {
-		return nil, fmt.Errorf("gen: app %q is not configured", o.appID)
+		return nil, fmt.Errorf("gen: app %q is not configured", o.app)
 	}
 	log, err := newLogger(stderr, o.logLevel, o.logFormat)
 	if err != nil {
@@ -97,6 +94,9 @@ func (o *genOpts) generate(ctx context.Context, stderr io.Writer) (*wechat.Image
 // setting *lim to the fleet-wide limiter) unless --no-limiter.
 func (o *genOpts) tokens(ctx context.Context, app *worker.AppConfig, client *wechat.Client, lim **ratelimit.Limiter) (wechat.TokenSource, error) {
 	if o.noLimiter {
+		if app.Token.RedisKey != "" {
+			return nil, fmt.Errorf("gen: app %s takes its token from Redis: drop --no-limiter", app.AppID)
+		}
 		return app.TokenSource(client, nil)
 	}
 	rdb, err := openRedis(ctx, o.redisURL, 4)

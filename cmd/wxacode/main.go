@@ -31,6 +31,8 @@ func commands() map[string]command {
 		"fake-wechat": {"serve the fake WeChat API (for staging, demos and benchmarks)", runFakeWeChat},
 		"ratelimit":   {"take from or inspect an app's fleet-wide rate budget (ratelimit take|state|set)", runRateLimit},
 		"bench":       {"benchmarks: enqueue, throughput, cost, ratelimit", runBench},
+		"campaign":    {"campaigns: list, validate, run NAME, pause|resume|cancel RUN", runCampaign},
+		"scheduler":   {"fire scheduled campaigns (safe to run more than one)", runScheduler},
 	}
 }
 

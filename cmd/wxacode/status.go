@@ -4,18 +4,22 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"text/tabwriter"
+	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/jobs/runs"
+	"github.com/wxacode/wxacode/ratelimit"
 )
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var c common
 	var n int
-	fs := flagSet("status", "status [flags]", stderr)
+	fs := flagSet("status", "status [flags] [RUN]", stderr)
 	c.redisFlags(fs)
 	fs.IntVar(&n, "failures", 10, "how many recent final failures to show per app")
 	if err := fs.Parse(args); err != nil {
@@ -26,6 +30,9 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer rdb.Close()
+	if fs.NArg() == 1 {
+		return printRun(ctx, stdout, runs.NewStore(rdb, ""), ratelimit.New(rdb, ratelimit.Config{}), fs.Arg(0), n)
+	}
 	return printStatus(ctx, stdout, jobs.NewLedger(rdb, ""), asynq.NewInspectorFromRedisClient(rdb), int64(n))
 }
 
@@ -64,6 +71,54 @@ func printStatus(ctx context.Context, w io.Writer, l *jobs.Ledger, insp *asynq.I
 		for _, f := range fails {
 			fmt.Fprintf(w, "  %s scene=%q page=%q errcode=%d rid=%s %s\n", f.At.Format("2006-01-02 15:04:05"), f.Scene, f.Page, f.Code, f.RID, f.Reason)
 		}
+	}
+	return nil
+}
+
+// printRun prints one campaign run: progress, rate, ETA at the app's cap,
+// failures by errcode and the latest failures.
+func printRun(ctx context.Context, w io.Writer, st *runs.Store, lim *ratelimit.Limiter, id string, n int) error {
+	r, c, err := st.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "run %s (campaign %s, app %s): %s\n", r.ID, r.Campaign, r.App, r.State)
+	end := time.Now()
+	if !r.Finished.IsZero() {
+		end = r.Finished
+	}
+	rate := float64(c.Finished()) / max(end.Sub(r.Created).Seconds(), 1)
+	fmt.Fprintf(w, "%s\n", bar(c.Finished(), r.Total, rate))
+	fmt.Fprintf(w, "total %d  fed %d  stored %d  skipped %d  failed %d  in flight %d\n",
+		r.Total, c.Fed, c.Stored, c.Skipped, c.Failed, c.InFlight())
+	if lst, err := lim.State(ctx, r.App); err == nil && r.State != runs.StateDone {
+		left := r.Total - c.Finished()
+		eta := time.Duration(float64(left) / max(lst.EffectivePerMinute, 1) * float64(time.Minute))
+		fmt.Fprintf(w, "at the app's effective rate of %.0f/min: about %s left\n", lst.EffectivePerMinute, eta.Round(time.Second))
+	}
+	byCode := map[int]int{}
+	var latest []runs.Failure
+	err = st.Failures(ctx, id, func(f runs.Failure) error {
+		byCode[f.Code]++
+		latest = append(latest, f)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(byCode) > 0 {
+		fmt.Fprint(w, "failures by errcode:")
+		for code, k := range byCode {
+			fmt.Fprintf(w, "  %d: %d", code, k)
+		}
+		fmt.Fprintln(w)
+	}
+	slices.SortFunc(latest, func(a, b runs.Failure) int { return b.At.Compare(a.At) })
+	for _, f := range latest[:min(len(latest), n)] {
+		fmt.Fprintf(w, "  row %d scene=%q errcode=%d rid=%s %s\n", f.Row, f.Scene, f.Code, f.RID, f.Reason)
+	}
+	if r.Manifest != "" {
+		fmt.Fprintf(w, "manifest %s\nfailures %s\n", r.Manifest, r.Failures)
 	}
 	return nil
 }

@@ -52,7 +52,7 @@ func serveWorker(ctx context.Context, sys *system, cfg worker.Config) error {
 		return err
 	}
 	srv := worker.NewServer(h)
-	if err := srv.Start(h); err != nil {
+	if err := srv.Start(h.Mux()); err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
 	apps := make([]string, 0, len(sys.deps.Apps))

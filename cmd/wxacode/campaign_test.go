@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wxacode/wxacode/internal/redistest"
+	"github.com/wxacode/wxacode/jobs/runs"
+	"github.com/wxacode/wxacode/wechat/wechattest"
+	"github.com/wxacode/wxacode/worker"
+)
+
+// TestCampaignRun runs a 3,000-row campaign with 1,000 unpublished pages
+// and 20 invalid scenes through a window of 200, stopping the worker (and
+// its feeder) midway and starting another: every row ends exactly once,
+// the manifest lists every row and the failures file every failure.
+func TestCampaignRun(t *testing.T) {
+	const rows, bad, invalid, window = 3000, 1000, 20, 200 // invalid: i%100==0 but not i%3==1
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rs := redistest.Start(t)
+	fake := wechattest.New(wechattest.Options{Apps: map[string]string{"wxC": "sC"}, Pages: []string{"pages/ok"}, RateLimit: -1})
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("scene,page\n")
+	for i := range rows {
+		switch {
+		case i%3 == 1:
+			fmt.Fprintf(&csv, "r%d,pages/missing\n", i)
+		case i%100 == 0:
+			fmt.Fprintf(&csv, "\"bad %d\",pages/ok\n", i)
+		default:
+			fmt.Fprintf(&csv, "r%d,pages/ok\n", i)
+		}
+	}
+	src := filepath.Join(dir, "rows.csv")
+	require.NoError(t, os.WriteFile(src, []byte(csv.String()), 0o600))
+	file := filepath.Join(dir, "campaigns.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(fmt.Sprintf("campaigns:\n  - name: promo\n    app: wxC\n    source:\n      file: %s\n    window: %d\n", src, window)), 0o600))
+	for k, v := range map[string]string{"WXACODE_REDIS_URL": rs.URL(), "WXACODE_STORAGE_URL": "file://" + filepath.Join(dir, "codes"),
+		"WXACODE_WECHAT_BASE_URL": srv.URL, "WXACODE_APPID": "wxC", "WXACODE_SECRET": "sC", "WXACODE_RATE_PER_MINUTE": "200000",
+		"WXACODE_FORCE_RATE": "true", "WXACODE_CAMPAIGNS_FILE": file, "WXACODE_APPS_FILE": "", "WXACODE_KEY_TEMPLATE": ""} {
+		t.Setenv(k, v)
+	}
+	var out bytes.Buffer
+	require.NoError(t, run(ctx, []string{"campaign", "run", "promo"}, &out, &out), out.String())
+	id := regexp.MustCompile(`run (\S+) started: 3000 rows`).FindStringSubmatch(out.String())
+	require.NotNil(t, id, out.String())
+	st := runs.NewStore(rs.Client(t), "")
+
+	stop := startCampaignWorker(t, ctx)
+	maxInFlight := waitRun(t, ctx, st, id[1], func(c runs.Counts) bool { return c.Fed >= 1000 })
+	t0 := time.Now()
+	stop() // the feeder and the worker stop midway
+	t.Logf("stopped in %s", time.Since(t0))
+	stop = startCampaignWorker(t, ctx)
+	m2 := waitRun(t, ctx, st, id[1], func(c runs.Counts) bool { return false })
+	t.Logf("finished in %s", time.Since(t0))
+	stop()
+
+	r, c, err := st.Get(ctx, id[1])
+	require.NoError(t, err)
+	require.Equal(t, runs.StateDone, r.State)
+	require.LessOrEqual(t, max(maxInFlight, m2), int64(window), "never more than the window in flight")
+	require.Equal(t, int64(rows), c.Stored+c.Failed+c.Skipped)
+	require.Equal(t, int64(bad+invalid), c.Failed)
+	rdb := rs.Client(t)
+	done, _ := rdb.BitCount(ctx, "wxacode:run:{"+id[1]+"}:done", nil).Result()
+	failed, _ := rdb.BitCount(ctx, "wxacode:run:{"+id[1]+"}:failed", nil).Result()
+	require.Equal(t, int64(rows-bad-invalid), done)
+	require.Equal(t, int64(bad+invalid), failed)
+
+	manifest := readJSONL(t, filepath.Join(dir, "codes", "_runs", id[1], "manifest.jsonl"))
+	require.Len(t, manifest, rows)
+	for i, m := range manifest {
+		require.EqualValues(t, i, m["row"])
+		if m["status"] == "stored" {
+			_, err := os.Stat(filepath.Join(dir, "codes", m["key"].(string)))
+			require.NoError(t, err, "manifest row %d points at its object", i)
+		} else {
+			require.Equal(t, "failed", m["status"], "row %d", i)
+		}
+	}
+	failures := readJSONL(t, filepath.Join(dir, "codes", "_runs", id[1], "failures.jsonl"))
+	require.Len(t, failures, bad+invalid)
+	codes := map[float64]int{}
+	for _, f := range failures {
+		code, _ := f["errcode"].(float64)
+		codes[code]++
+	}
+	require.Equal(t, map[float64]int{41030: bad, 0: invalid}, codes)
+
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"status", id[1]}, &out, &out))
+	require.Contains(t, out.String(), fmt.Sprintf("stored %d  skipped 0  failed %d", rows-bad-invalid, bad+invalid))
+	require.Contains(t, out.String(), "41030: 1000")
+}
+
+func startCampaignWorker(t *testing.T, ctx context.Context) func() {
+	var c common
+	fs := flagSet("worker", "", &bytes.Buffer{})
+	c.redisFlags(fs)
+	c.appFlags(fs)
+	c.storageFlags(fs)
+	c.wechatFlags(fs)
+	require.NoError(t, fs.Parse(nil))
+	c.logLevel = "error"
+	sys, err := buildSystem(ctx, &c, 40, &bytes.Buffer{})
+	require.NoError(t, err)
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer sys.Close()
+		_ = serveWorker(wctx, sys, worker.Config{Concurrency: 20, ShutdownTimeout: 5 * time.Second})
+	}()
+	return func() { cancel(); <-done }
+}
+
+// waitRun polls the run until until(counts) or the run is done, and
+// returns the most rows it saw in flight.
+func waitRun(t *testing.T, ctx context.Context, st *runs.Store, id string, until func(runs.Counts) bool) int64 {
+	var most int64
+	for ctx.Err() == nil {
+		r, c, err := st.Get(ctx, id)
+		require.NoError(t, err)
+		most = max(most, c.InFlight())
+		if until(c) || r.State == runs.StateDone {
+			return most
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("run %s did not get there", id)
+	return 0
+}
+
+func readJSONL(t *testing.T, path string) []map[string]any {
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	var out []map[string]any
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &m))
+		out = append(out, m)
+	}
+	return out
+}

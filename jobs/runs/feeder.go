@@ -1,0 +1,172 @@
+package runs
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/jobs/campaign"
+	"github.com/wxacode/wxacode/storage"
+)
+
+// FeedTaskType is the asynq task that feeds one run; FeedQueue its queue.
+// A feeder is an ordinary long task: if its worker dies, asynq hands it to
+// another worker after the lease expires and it resumes from the checkpoint.
+const (
+	FeedTaskType = "wxacode:feed"
+	FeedQueue    = "wxacode-feed"
+)
+
+// Feeder keeps at most Window jobs of a run pending in asynq, topping the
+// window up as jobs finish and checkpointing how far it got.
+type Feeder struct {
+	Runs     *Store
+	Client   *asynq.Client
+	Enqueuer *jobs.Enqueuer // builds task options (TaskID, queue, retries)
+	Store    storage.Store  // object sources, manifests
+	Ledger   *jobs.Ledger   // keys and sha256 of stored rows, for the manifest
+	Validate jobs.Validator
+	Log      *slog.Logger
+	// Poll is how often a full window or a paused run is looked at again.
+	// Default 250ms.
+	Poll time.Duration
+	// Batch is how many rows are enqueued between checkpoints. Default 1000.
+	Batch int
+}
+
+type feedPayload struct {
+	Run string `json:"run"`
+}
+
+// FeedTask returns the asynq task that feeds run id. Its TaskID is fixed,
+// so a run has one feeder at a time.
+func FeedTask(id string) (*asynq.Task, []asynq.Option) {
+	b, _ := json.Marshal(feedPayload{Run: id})
+	return asynq.NewTask(FeedTaskType, b), []asynq.Option{
+		asynq.Queue(FeedQueue), asynq.TaskID("feed-" + id), asynq.MaxRetry(1000), asynq.Timeout(30 * 24 * time.Hour),
+	}
+}
+
+// ProcessTask feeds the run named in the task until it is done, cancelled
+// or ctx ends (shutdown: the task goes back to the queue and resumes).
+func (f *Feeder) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var p feedPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Run == "" {
+		return fmt.Errorf("runs: bad feed payload: %w", asynq.SkipRetry)
+	}
+	return f.Feed(ctx, p.Run)
+}
+
+// Feed runs the feeding loop of run id. It is safe to call again after a
+// crash: rows before the checkpoint are not read again for enqueueing, rows
+// after it are enqueued with deterministic TaskIDs (duplicates refused) and
+// recorded per row (repeats not counted).
+func (f *Feeder) Feed(ctx context.Context, id string) error {
+	run, c, err := f.Runs.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	var def campaign.Definition
+	if err := json.Unmarshal(run.Definition, &def); err != nil {
+		return fmt.Errorf("runs: run %s: definition: %v: %w", id, err, asynq.SkipRetry)
+	}
+	src, err := def.Open(ctx, f.Store, c.Fed)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	fed := c.Fed
+	for {
+		run, c, err = f.Runs.Get(ctx, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case run.State == StateCancelled || run.State == StateDone:
+			return nil
+		case fed >= run.Total && c.Finished() >= run.Total:
+			return f.finish(ctx, run, def)
+		}
+		room := int64(run.Window) - (fed - c.Finished())
+		if run.State == StatePaused || fed >= run.Total || room <= 0 {
+			if err := sleep(ctx, cmp.Or(f.Poll, 250*time.Millisecond)); err != nil {
+				return err
+			}
+			continue
+		}
+		if fed, err = f.feedBatch(ctx, run, def, src, fed, min(room, int64(cmp.Or(f.Batch, 1000)))); err != nil {
+			return err
+		}
+	}
+}
+
+// feedBatch enqueues up to n rows and checkpoints. A source shorter than
+// the run's total (the file changed) ends the run's input there.
+func (f *Feeder) feedBatch(ctx context.Context, run Run, def campaign.Definition, src campaign.RowSource, fed, n int64) (int64, error) {
+	for range n {
+		idx, row, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			if fed < run.Total {
+				f.Log.Warn("run source ended early: total lowered", "run", run.ID, "rows", fed, "total", run.Total)
+				if uerr := f.Runs.Update(ctx, run.ID, func(r *Run) { r.Total = fed }); uerr != nil {
+					return fed, uerr
+				}
+			}
+			break
+		}
+		var re *jobs.RowError
+		switch {
+		case errors.As(err, &re):
+			err = f.Runs.Record(ctx, run.ID, idx, jobs.StatusFailed, &Failure{Reason: "rejected: " + re.Error()})
+		case err != nil:
+			return fed, err
+		default:
+			err = f.enqueue(ctx, run, def, idx, row.Job)
+		}
+		if err != nil {
+			return fed, err
+		}
+		fed = idx + 1
+	}
+	return fed, f.Runs.SetFed(ctx, run.ID, fed)
+}
+
+func (f *Feeder) enqueue(ctx context.Context, run Run, def campaign.Definition, idx int64, j jobs.Job) error {
+	j.Run, j.Row, j.Force = run.ID, idx, !def.SkipExistingOrDefault()
+	if err := f.Validate(j); err != nil {
+		var re *jobs.RowError
+		reason := err.Error()
+		if errors.As(err, &re) {
+			reason = fmt.Sprintf("rejected: %s %q: %s", re.Field, re.Value, re.Reason)
+		}
+		return f.Runs.Record(ctx, run.ID, idx, jobs.StatusFailed, &Failure{Scene: j.Scene, Reason: reason})
+	}
+	task, opts, err := f.Enqueuer.Task(j)
+	if err != nil {
+		return err
+	}
+	_, err = f.Client.EnqueueContext(ctx, task, opts...)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil // enqueued before a crash, still there
+	}
+	return err
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

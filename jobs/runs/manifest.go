@@ -1,0 +1,162 @@
+package runs
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/jobs/campaign"
+	"github.com/wxacode/wxacode/storage"
+)
+
+// ManifestRow is one line of a run's manifest (JSON Lines).
+type ManifestRow struct {
+	Row    int64  `json:"row"`
+	Scene  string `json:"scene"`
+	Status string `json:"status"` // stored, skipped, failed
+	Key    string `json:"key,omitempty"`
+	URL    string `json:"url,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+	Code   int    `json:"errcode,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// finish writes the manifest and the failures file to storage, marks the
+// run done and calls its webhook. Written files are complete objects; a
+// crash before the state changes writes them again on resume.
+func (f *Feeder) finish(ctx context.Context, run Run, def campaign.Definition) error {
+	manifest, err := f.manifest(ctx, run, def)
+	if err != nil {
+		return fmt.Errorf("runs: manifest of %s: %w", run.ID, err)
+	}
+	failures, err := f.failuresFile(ctx, run.ID)
+	if err != nil {
+		return fmt.Errorf("runs: failures of %s: %w", run.ID, err)
+	}
+	mkey, fkey := "_runs/"+run.ID+"/manifest.jsonl", "_runs/"+run.ID+"/failures.jsonl"
+	for k, data := range map[string][]byte{mkey: manifest, fkey: failures} {
+		if err := f.Store.Put(ctx, k, data, storage.PutOptions{ContentType: "application/x-ndjson"}); err != nil {
+			return err
+		}
+	}
+	err = f.Runs.Update(ctx, run.ID, func(r *Run) {
+		r.State, r.Finished, r.Manifest, r.Failures = StateDone, time.Now().UTC(), f.Store.URL(mkey), f.Store.URL(fkey)
+	})
+	if err != nil {
+		return err
+	}
+	f.Log.Info("run done", "run", run.ID, "manifest", f.Store.URL(mkey))
+	if def.Webhook != "" {
+		f.notify(ctx, def.Webhook, run.ID)
+	}
+	return nil
+}
+
+// manifest lists every row with its outcome, reading the source again.
+func (f *Feeder) manifest(ctx context.Context, run Run, def campaign.Definition) ([]byte, error) {
+	src, err := def.Open(ctx, f.Store, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	fails := map[int64]Failure{}
+	if err := f.Runs.Failures(ctx, run.ID, func(fl Failure) error { fails[fl.Row] = fl; return nil }); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for idx := int64(0); idx < run.Total; idx++ {
+		i, row, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var re *jobs.RowError
+		if err != nil && !errors.As(err, &re) {
+			return nil, err
+		}
+		m, err := f.manifestRow(ctx, run, def, i, row.Job, fails)
+		if err != nil {
+			return nil, err
+		}
+		if err := enc.Encode(m); err != nil {
+			return nil, err
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+func (f *Feeder) manifestRow(ctx context.Context, run Run, def campaign.Definition, idx int64, j jobs.Job, fails map[int64]Failure) (ManifestRow, error) {
+	m := ManifestRow{Row: idx, Scene: j.Scene}
+	if fl, ok := fails[idx]; ok {
+		m.Status, m.Code, m.Reason = "failed", fl.Code, fl.Reason
+		return m, nil
+	}
+	j.Run, j.Row, j.Force = run.ID, idx, !def.SkipExistingOrDefault()
+	o, ok, err := f.Ledger.Get(ctx, run.App, j.TaskID())
+	if err != nil || !ok {
+		m.Status = "unknown"
+		return m, err
+	}
+	m.Status, m.Key, m.SHA256 = string(o.Status), o.Key, o.SHA256
+	if o.Key != "" {
+		m.URL = f.Store.URL(o.Key)
+	}
+	return m, nil
+}
+
+// failuresFile lists every failure of the run by row (JSON Lines).
+func (f *Feeder) failuresFile(ctx context.Context, id string) ([]byte, error) {
+	var all []Failure
+	if err := f.Runs.Failures(ctx, id, func(fl Failure) error { all = append(all, fl); return nil }); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(all, func(a, b Failure) int { return int(a.Row - b.Row) })
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for _, fl := range all {
+		if err := enc.Encode(fl); err != nil {
+			return nil, err
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+var webhookClient = &http.Client{Timeout: 10 * time.Second}
+
+// notify posts the run's summary to url, three tries; failures are logged.
+func (f *Feeder) notify(ctx context.Context, url, id string) {
+	run, c, err := f.Runs.Get(ctx, id)
+	if err != nil {
+		return
+	}
+	body, _ := json.Marshal(map[string]any{"run": run.ID, "campaign": run.Campaign, "app": run.App, "state": run.State,
+		"total": run.Total, "stored": c.Stored, "skipped": c.Skipped, "failed": c.Failed, "manifest": run.Manifest, "failures": run.Failures})
+	for try := 1; try <= 3; try++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			break
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := webhookClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode < 300 {
+				return
+			}
+			err = fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		f.Log.Warn("run webhook failed", "run", id, "try", try, "err", err)
+		if sleep(ctx, time.Duration(try)*2*time.Second) != nil {
+			return
+		}
+	}
+}

@@ -1,0 +1,29 @@
+-- Records the final outcome of one row of a run, exactly once per row.
+-- KEYS[1] done bitmap (stored or skipped), KEYS[2] failed bitmap,
+-- KEYS[3] counts hash, KEYS[4] failures hash (row -> JSON)
+-- ARGV[1] row index, ARGV[2] status (stored|skipped|failed), ARGV[3] failure JSON or ""
+-- Returns 1 if counts changed, 0 for a repeat (at-least-once delivery).
+local row = tonumber(ARGV[1])
+local wasDone = redis.call('GETBIT', KEYS[1], row) == 1
+local wasFailed = redis.call('GETBIT', KEYS[2], row) == 1
+local failed = ARGV[2] == 'failed'
+if (failed and wasFailed) or (not failed and wasDone) then
+  return 0
+end
+if wasFailed then
+  -- a failed row that later succeeds (retry-failed) moves over
+  redis.call('SETBIT', KEYS[2], row, 0)
+  redis.call('HINCRBY', KEYS[3], 'failed', -1)
+  redis.call('HDEL', KEYS[4], row)
+end
+if wasDone then
+  return 0 -- a stored row never becomes failed again
+end
+if failed then
+  redis.call('SETBIT', KEYS[2], row, 1)
+  redis.call('HSET', KEYS[4], row, ARGV[3])
+else
+  redis.call('SETBIT', KEYS[1], row, 1)
+end
+redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
+return 1

@@ -1,0 +1,61 @@
+package runs
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wxacode/wxacode/internal/redistest"
+	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/jobs/campaign"
+)
+
+func TestTwoSchedulersFiringOneTickStartOneRun(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client(t)
+	f := &Feeder{Runs: NewStore(rdb, ""), Client: asynq.NewClientFromRedisClient(rdb), Enqueuer: jobs.NewEnqueuer(nil, jobs.EnqueueConfig{}), Log: slog.Default()}
+	def := campaign.Definition{Name: "nightly", App: "wx1", Schedule: "* * * * *",
+		Source: campaign.Source{Generator: &campaign.Generator{Pattern: "c{n}", From: 1, To: 10}}}
+	task, err := FireTask(def)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for range 4 { // four schedulers' fire tasks for the same tick
+		wg.Go(func() { require.NoError(t, f.Fire(ctx, task)) })
+	}
+	wg.Wait()
+	list, err := f.Runs.List(ctx, 10)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Equal(t, int64(10), list[0].Total)
+	require.WithinDuration(t, time.Now().Truncate(time.Minute), list[0].Scheduled, time.Minute, "claimed for the latest tick")
+	require.Zero(t, list[0].Scheduled.Second())
+	info, err := asynq.NewInspectorFromRedisClient(rdb).GetQueueInfo(FeedQueue)
+	require.NoError(t, err)
+	require.Equal(t, 1, info.Pending, "one feeder")
+}
+
+func TestRecordExactlyOncePerRow(t *testing.T) {
+	ctx := context.Background()
+	s := NewStore(redistest.Start(t).Client(t), "")
+	require.NoError(t, s.Create(ctx, Run{ID: "r1", Total: 3, Created: time.Now()}))
+	require.Error(t, s.Create(ctx, Run{ID: "r1"}), "ids are unique")
+	require.NoError(t, s.Record(ctx, "r1", 0, jobs.StatusStored, nil))
+	require.NoError(t, s.Record(ctx, "r1", 0, jobs.StatusStored, nil)) // redelivered
+	require.NoError(t, s.Record(ctx, "r1", 1, jobs.StatusFailed, &Failure{Code: 41030}))
+	require.NoError(t, s.Record(ctx, "r1", 1, jobs.StatusFailed, &Failure{Code: 41030}))
+	require.NoError(t, s.Record(ctx, "r1", 2, jobs.StatusFailed, &Failure{Code: -1}))
+	require.NoError(t, s.Record(ctx, "r1", 2, jobs.StatusSkipped, nil)) // retried, then found stored
+	require.NoError(t, s.Record(ctx, "r1", 0, jobs.StatusFailed, &Failure{Code: 1})) // a stored row stays stored
+	_, c, err := s.Get(ctx, "r1")
+	require.NoError(t, err)
+	require.Equal(t, Counts{Stored: 1, Skipped: 1, Failed: 1}, c)
+	var fails []Failure
+	require.NoError(t, s.Failures(ctx, "r1", func(f Failure) error { fails = append(fails, f); return nil }))
+	require.Len(t, fails, 1)
+	require.Equal(t, int64(1), fails[0].Row)
+}

@@ -1,0 +1,243 @@
+// Package runs keeps campaign runs: their per-row ledger (bitmaps by row
+// index, so the answer is exact under at-least-once delivery), their state
+// (running, paused, cancelled, done), the feeder that keeps a bounded
+// window of their jobs in asynq, and the manifest written at the end.
+package runs
+
+import (
+	"cmp"
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wxacode/wxacode/jobs"
+)
+
+// Run states.
+const (
+	StateRunning   = "running"
+	StatePaused    = "paused"
+	StateCancelled = "cancelled"
+	StateDone      = "done"
+)
+
+// Run describes one run of a campaign.
+type Run struct {
+	ID        string    `json:"id"`
+	Campaign  string    `json:"campaign"`
+	App       string    `json:"app"`
+	Total     int64     `json:"total"`
+	Window    int       `json:"window"`
+	State     string    `json:"state"`
+	Created   time.Time `json:"created"`
+	Scheduled time.Time `json:"scheduled,omitzero"`
+	Finished  time.Time `json:"finished,omitzero"`
+	Manifest  string    `json:"manifest,omitempty"`
+	Failures  string    `json:"failures,omitempty"`
+	// Definition is the campaign as it was when the run started, so that a
+	// resumed feeder reads the same rows with the same options.
+	Definition json.RawMessage `json:"definition"`
+}
+
+// Counts are a run's tallies. Fed is the feeder's checkpoint: rows handed
+// to asynq (or rejected) so far.
+type Counts struct {
+	Stored, Skipped, Failed, Fed int64
+}
+
+// Finished is rows with a final outcome.
+func (c Counts) Finished() int64 { return c.Stored + c.Skipped + c.Failed }
+
+// InFlight is rows fed but not finished.
+func (c Counts) InFlight() int64 { return max(0, c.Fed-c.Finished()) }
+
+// Failure is the record of one row's final failure.
+type Failure struct {
+	Row    int64     `json:"row"`
+	Scene  string    `json:"scene"`
+	Code   int       `json:"errcode,omitempty"`
+	Msg    string    `json:"errmsg,omitempty"`
+	RID    string    `json:"rid,omitempty"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+//go:embed record.lua
+var recordLua string
+
+var recordScript = redis.NewScript(recordLua)
+
+// ErrNoRun is returned for an unknown run id.
+var ErrNoRun = errors.New("runs: no such run")
+
+// Store keeps runs in Redis. All keys of one run share the hash tag {id}.
+type Store struct {
+	rdb    redis.UniversalClient
+	prefix string
+}
+
+// NewStore returns a store under prefix (default "wxacode:run:").
+func NewStore(rdb redis.UniversalClient, prefix string) *Store {
+	return &Store{rdb: rdb, prefix: cmp.Or(prefix, "wxacode:run:")}
+}
+
+func (s *Store) key(id, part string) string { return s.prefix + "{" + id + "}:" + part }
+func (s *Store) indexKey() string           { return s.prefix + "index" }
+
+// Create stores a new run; it fails if the id exists.
+func (s *Store) Create(ctx context.Context, r Run) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	ok, err := s.rdb.SetNX(ctx, s.key(r.ID, "meta"), b, 0).Result()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("runs: run %s exists", r.ID)
+	}
+	return s.rdb.ZAdd(ctx, s.indexKey(), redis.Z{Score: float64(r.Created.Unix()), Member: r.ID}).Err()
+}
+
+// Get returns a run and its counts.
+func (s *Store) Get(ctx context.Context, id string) (Run, Counts, error) {
+	var r Run
+	pipe := s.rdb.Pipeline()
+	meta := pipe.Get(ctx, s.key(id, "meta"))
+	counts := pipe.HGetAll(ctx, s.key(id, "n"))
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return r, Counts{}, err
+	}
+	b, err := meta.Bytes()
+	if errors.Is(err, redis.Nil) {
+		return r, Counts{}, fmt.Errorf("%w: %s", ErrNoRun, id)
+	}
+	if err != nil {
+		return r, Counts{}, err
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return r, Counts{}, err
+	}
+	m := counts.Val()
+	n := func(k string) int64 { v, _ := strconv.ParseInt(m[k], 10, 64); return v }
+	return r, Counts{Stored: n("stored"), Skipped: n("skipped"), Failed: n("failed"), Fed: n("fed")}, nil
+}
+
+// Update changes a run's metadata with fn (read, modify, write; callers
+// change only their own fields: state by operators, the rest by the feeder).
+func (s *Store) Update(ctx context.Context, id string, fn func(*Run)) error {
+	r, _, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	fn(&r)
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return s.rdb.Set(ctx, s.key(id, "meta"), b, 0).Err()
+}
+
+// SetState moves a run to state. A done or cancelled run stays so.
+func (s *Store) SetState(ctx context.Context, id, state string) error {
+	var err error
+	uerr := s.Update(ctx, id, func(r *Run) {
+		if r.State == StateDone || r.State == StateCancelled {
+			err = fmt.Errorf("runs: run %s is %s", id, r.State)
+			return
+		}
+		r.State = state
+	})
+	return errors.Join(uerr, err)
+}
+
+// Record stores a row's final outcome (f is nil unless status is failed).
+// A repeat does not count twice; a failed row that later succeeds moves.
+func (s *Store) Record(ctx context.Context, id string, row int64, status jobs.Status, f *Failure) error {
+	fj := ""
+	if f != nil {
+		f.Row = row
+		if f.At.IsZero() {
+			f.At = time.Now()
+		}
+		b, err := json.Marshal(f)
+		if err != nil {
+			return err
+		}
+		fj = string(b)
+	}
+	keys := []string{s.key(id, "done"), s.key(id, "failed"), s.key(id, "n"), s.key(id, "f")}
+	return recordScript.Run(ctx, s.rdb, keys, row, string(status), fj).Err()
+}
+
+// SetFed checkpoints the feeder: rows before `fed` are in asynq or rejected.
+func (s *Store) SetFed(ctx context.Context, id string, fed int64) error {
+	return s.rdb.HSet(ctx, s.key(id, "n"), "fed", fed).Err()
+}
+
+// RowStatus says what the ledger holds for a row: "stored/skipped" (done),
+// "failed", or "" (no outcome yet).
+func (s *Store) RowStatus(ctx context.Context, id string, row int64) (string, error) {
+	pipe := s.rdb.Pipeline()
+	d := pipe.GetBit(ctx, s.key(id, "done"), row)
+	f := pipe.GetBit(ctx, s.key(id, "failed"), row)
+	if _, err := pipe.Exec(ctx); err != nil {
+		return "", err
+	}
+	switch {
+	case d.Val() == 1:
+		return "done", nil
+	case f.Val() == 1:
+		return "failed", nil
+	}
+	return "", nil
+}
+
+// Failures calls fn for every failure of the run (in no order).
+func (s *Store) Failures(ctx context.Context, id string, fn func(Failure) error) error {
+	iter := s.rdb.HScan(ctx, s.key(id, "f"), 0, "", 1000).Iterator()
+	for i := 0; iter.Next(ctx); i++ {
+		if i%2 == 0 {
+			continue
+		}
+		var f Failure
+		if err := json.Unmarshal([]byte(iter.Val()), &f); err != nil {
+			return err
+		}
+		if err := fn(f); err != nil {
+			return err
+		}
+	}
+	return iter.Err()
+}
+
+// List returns up to n runs, newest first.
+func (s *Store) List(ctx context.Context, n int64) ([]Run, error) {
+	ids, err := s.rdb.ZRevRange(ctx, s.indexKey(), 0, n-1).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Run, 0, len(ids))
+	for _, id := range ids {
+		r, _, err := s.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Claim reports whether this caller is the first to start campaign for the
+// scheduled time: several schedulers firing the same tick start one run.
+func (s *Store) Claim(ctx context.Context, campaign string, at time.Time) (bool, error) {
+	k := s.prefix + "claim:" + campaign + ":" + strconv.FormatInt(at.Unix(), 10)
+	return s.rdb.SetNX(ctx, k, time.Now().UTC().Format(time.RFC3339), 30*24*time.Hour).Result()
+}
