@@ -15,15 +15,15 @@ type jsonlReader struct {
 
 // jsonRow is the JSON Lines form of a row; pointers tell "absent" from zero.
 type jsonRow struct {
-	Scene      *string `json:"scene"`
-	Page       *string `json:"page"`
-	Width      *int    `json:"width"`
-	EnvVersion *string `json:"env_version"`
-	CheckPath  *bool   `json:"check_path"`
-	AutoColor  *bool   `json:"auto_color"`
+	Scene      *string         `json:"scene"`
+	Page       *string         `json:"page"`
+	Width      *int            `json:"width"`
+	EnvVersion *string         `json:"env_version"`
+	CheckPath  *bool           `json:"check_path"`
+	AutoColor  *bool           `json:"auto_color"`
 	LineColor  json.RawMessage `json:"line_color"` // {"r":..,"g":..,"b":..}, "r,g,b" or "#rrggbb"
-	IsHyaline *bool   `json:"is_hyaline"`
-	Key       *string `json:"key"`
+	IsHyaline  *bool           `json:"is_hyaline"`
+	Key        *string         `json:"key"`
 }
 
 func (r *jsonlReader) Next() (Row, error) {

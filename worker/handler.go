@@ -95,6 +95,9 @@ func (h *Handler) prepare(ctx context.Context, t *asynq.Task) (*job, error) {
 	j := &job{id: id, tries: retried + 1, lastTry: inAsynq && retried >= maxRetry}
 	var err error
 	j.Job, err = jobs.Decode(t.Payload())
+	if j.id == "" {
+		j.id = j.TaskID() // outside asynq (tests, direct calls): the same deterministic id
+	}
 	if err == nil {
 		var ok bool
 		if j.app, ok = h.apps[j.App]; !ok {

@@ -49,7 +49,7 @@ func TestRecordExactlyOncePerRow(t *testing.T) {
 	require.NoError(t, s.Record(ctx, "r1", 1, jobs.StatusFailed, &Failure{Code: 41030}))
 	require.NoError(t, s.Record(ctx, "r1", 1, jobs.StatusFailed, &Failure{Code: 41030}))
 	require.NoError(t, s.Record(ctx, "r1", 2, jobs.StatusFailed, &Failure{Code: -1}))
-	require.NoError(t, s.Record(ctx, "r1", 2, jobs.StatusSkipped, nil)) // retried, then found stored
+	require.NoError(t, s.Record(ctx, "r1", 2, jobs.StatusSkipped, nil))              // retried, then found stored
 	require.NoError(t, s.Record(ctx, "r1", 0, jobs.StatusFailed, &Failure{Code: 1})) // a stored row stays stored
 	_, c, err := s.Get(ctx, "r1")
 	require.NoError(t, err)
