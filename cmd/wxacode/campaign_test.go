@@ -22,13 +22,14 @@ import (
 	"github.com/wxacode/wxacode/worker"
 )
 
-// TestCampaignRun runs a 3,000-row campaign with 1,000 unpublished pages
-// and 20 invalid scenes through a window of 200, stopping the worker (and
-// its feeder) midway and starting another: every row ends exactly once,
-// the manifest lists every row and the failures file every failure.
+// TestCampaignRun runs a 50,000-row campaign in which 45,000 rows ask for an
+// unpublished page (41030) and 50 have invalid scenes, through a window of
+// 2,000, stopping the worker (and its feeder) midway and starting another:
+// every row ends exactly once, the manifest lists every row and the
+// failures file every failure.
 func TestCampaignRun(t *testing.T) {
-	const rows, bad, invalid, window = 3000, 1000, 20, 200 // invalid: i%100==0 but not i%3==1
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	const rows, bad, invalid, window = 50000, 45000, 50, 2000
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	rs := redistest.Start(t)
 	fake := wechattest.New(wechattest.Options{Apps: map[string]string{"wxC": "sC"}, Pages: []string{"pages/ok"}, RateLimit: -1})
@@ -39,9 +40,9 @@ func TestCampaignRun(t *testing.T) {
 	csv.WriteString("scene,page\n")
 	for i := range rows {
 		switch {
-		case i%3 == 1:
+		case i%10 != 0:
 			fmt.Fprintf(&csv, "r%d,pages/missing\n", i)
-		case i%100 == 0:
+		case i%1000 == 0:
 			fmt.Fprintf(&csv, "\"bad %d\",pages/ok\n", i)
 		default:
 			fmt.Fprintf(&csv, "r%d,pages/ok\n", i)
@@ -58,12 +59,12 @@ func TestCampaignRun(t *testing.T) {
 	}
 	var out bytes.Buffer
 	require.NoError(t, run(ctx, []string{"campaign", "run", "promo"}, &out, &out), out.String())
-	id := regexp.MustCompile(`run (\S+) started: 3000 rows`).FindStringSubmatch(out.String())
+	id := regexp.MustCompile(`run (\S+) started: 50000 rows`).FindStringSubmatch(out.String())
 	require.NotNil(t, id, out.String())
 	st := runs.NewStore(rs.Client(t), "")
 
 	stop := startCampaignWorker(t, ctx)
-	maxInFlight := waitRun(t, ctx, st, id[1], func(c runs.Counts) bool { return c.Fed >= 1000 })
+	maxInFlight := waitRun(t, ctx, st, id[1], func(c runs.Counts) bool { return c.Fed >= 20000 })
 	t0 := time.Now()
 	stop() // the feeder and the worker stop midway
 	t.Logf("stopped in %s", time.Since(t0))
@@ -107,7 +108,7 @@ func TestCampaignRun(t *testing.T) {
 	out.Reset()
 	require.NoError(t, run(ctx, []string{"status", id[1]}, &out, &out))
 	require.Contains(t, out.String(), fmt.Sprintf("stored %d  skipped 0  failed %d", rows-bad-invalid, bad+invalid))
-	require.Contains(t, out.String(), "41030: 1000")
+	require.Contains(t, out.String(), "41030: 45000")
 }
 
 func startCampaignWorker(t *testing.T, ctx context.Context) func() {
