@@ -149,6 +149,13 @@ func (f *Feeder) enqueue(ctx context.Context, run Run, def campaign.Definition, 
 		}
 		return f.Runs.Record(ctx, run.ID, idx, jobs.StatusFailed, &Failure{Scene: j.Scene, Reason: reason})
 	}
+	if def.KeyTemplate != "" {
+		key, err := campaignKey(def.KeyTemplate, j)
+		if err != nil {
+			return fmt.Errorf("runs: key_template: %v: %w", err, asynq.SkipRetry)
+		}
+		j.Key = key
+	}
 	task, opts, err := f.Enqueuer.Task(j)
 	if err != nil {
 		return err
@@ -169,4 +176,20 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// campaignKey renders the campaign's own key template for a job. The
+// extension follows the code (png when transparent); the worker converts
+// the image to match the key.
+func campaignKey(tmpl string, j jobs.Job) (string, error) {
+	t, err := storage.ParseKeyTemplate(tmpl)
+	if err != nil {
+		return "", err
+	}
+	ext := "jpg"
+	if j.IsHyaline {
+		ext = "png"
+	}
+	return t.Key(storage.KeyParams{AppID: j.App, Page: j.Page, Scene: j.Scene, EnvVersion: j.EnvVersion, Width: j.Width,
+		AutoColor: j.AutoColor, LineColor: j.LineColor, IsHyaline: j.IsHyaline, Ext: ext}), nil
 }

@@ -59,3 +59,11 @@ func TestRecordExactlyOncePerRow(t *testing.T) {
 	require.Len(t, fails, 1)
 	require.Equal(t, int64(1), fails[0].Row)
 }
+
+func TestCampaignKeyTemplate(t *testing.T) {
+	k, err := campaignKey("promo/{scene}{params}.{ext}/{appid}/{page}", jobs.Job{App: "wx1", Scene: "a/b", Page: "p/q"})
+	require.NoError(t, err)
+	require.Equal(t, "promo/a~2Fb.jpg/wx1/p~2Fq", k)
+	_, err = campaignKey("{scene}", jobs.Job{})
+	require.Error(t, err)
+}
