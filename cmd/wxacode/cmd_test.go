@@ -145,3 +145,14 @@ func TestProgressLine(t *testing.T) {
 	require.Contains(t, line, "[#######")
 	require.NotContains(t, progressLine(s, time.Second, 10, 0), "ETA", "no ETA for stdin")
 }
+
+func TestUsageHidesSecrets(t *testing.T) {
+	t.Setenv("WXACODE_SECRET", "topsecret-XYZ")
+	t.Setenv("WXACODE_REDIS_URL", "redis://:hunter2@127.0.0.1:1/0")
+	var errb bytes.Buffer
+	err := run(context.Background(), []string{"worker", "--no-such-flag"}, &bytes.Buffer{}, &errb)
+	require.Error(t, err)
+	require.Contains(t, errb.String(), "-secret")
+	require.NotContains(t, errb.String(), "topsecret-XYZ")
+	require.NotContains(t, errb.String(), "hunter2")
+}
