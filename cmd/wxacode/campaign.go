@@ -22,7 +22,7 @@ type campaignOpts struct {
 }
 
 func (o *campaignOpts) flags(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flagSet("campaign "+name, "campaign list|validate|run NAME|pause RUN|resume RUN|cancel RUN [flags]", stderr)
+	fs := flagSet("campaign "+name, "campaign list|validate|run NAME|pause RUN|resume RUN|cancel RUN|retry-failed RUN [flags]", stderr)
 	o.redisFlags(fs)
 	o.appFlags(fs)
 	o.storageFlags(fs)
@@ -35,7 +35,7 @@ func (o *campaignOpts) flags(name string, stderr io.Writer) *flag.FlagSet {
 // runCampaign handles `wxacode campaign ...`.
 func runCampaign(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("campaign: want list, validate, run NAME, pause RUN, resume RUN or cancel RUN")
+		return errors.New("campaign: want list, validate, run NAME, pause RUN, resume RUN, cancel RUN or retry-failed RUN")
 	}
 	var o campaignOpts
 	fs := o.flags(args[0], stderr)
@@ -51,6 +51,8 @@ func runCampaign(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return startCampaign(ctx, &o, fs.Arg(0), stdout, stderr)
 	case "pause", "resume", "cancel":
 		return changeRun(ctx, &o, args[0], fs.Arg(0), stdout)
+	case "retry-failed":
+		return retryFailed(ctx, &o, fs.Arg(0), stdout, stderr)
 	}
 	return fmt.Errorf("campaign: unknown action %q", args[0])
 }
@@ -146,6 +148,27 @@ func changeRun(ctx context.Context, o *campaignOpts, action, id string, stdout i
 		}
 	}
 	fmt.Fprintf(stdout, "run %s: %s\n", id, state)
+	return nil
+}
+
+// retryFailed gives a finished run's failed rows another try.
+func retryFailed(ctx context.Context, o *campaignOpts, id string, stdout, stderr io.Writer) error {
+	if id == "" {
+		return errors.New("campaign retry-failed: give a run id")
+	}
+	sys, err := buildSystem(ctx, &o.common, 8, stderr)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	n, err := sys.deps.Feeder.RetryFailed(ctx, id, asynq.NewInspectorFromRedisClient(sys.rdb))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "run %s: %d failed rows enqueued again\n", id, n)
+	if o.wait {
+		return followRun(ctx, sys.deps.Runs, id, stdout)
+	}
 	return nil
 }
 

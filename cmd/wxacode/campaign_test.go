@@ -162,3 +162,61 @@ func readJSONL(t *testing.T, path string) []map[string]any {
 	}
 	return out
 }
+
+// TestCampaignRetryFailed fails a third of a run on a page that is not
+// published yet, publishes it, and retries: the run ends with every row
+// stored and a new manifest, and no row counted twice.
+func TestCampaignRetryFailed(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rs := redistest.Start(t)
+	fake := wechattest.New(wechattest.Options{Apps: map[string]string{"wxR": "sR"}, Pages: []string{"pages/ok"}, RateLimit: -1})
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	dir := t.TempDir()
+	var csv strings.Builder
+	csv.WriteString("scene,page\n")
+	for i := range 300 {
+		page := "pages/ok"
+		if i%3 == 0 {
+			page = "pages/later"
+		}
+		fmt.Fprintf(&csv, "s%d,%s\n", i, page)
+	}
+	src := filepath.Join(dir, "rows.csv")
+	require.NoError(t, os.WriteFile(src, []byte(csv.String()), 0o600))
+	file := filepath.Join(dir, "campaigns.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("campaigns:\n  - name: later\n    app: wxR\n    source:\n      file: "+src+"\n"), 0o600))
+	for k, v := range map[string]string{"WXACODE_REDIS_URL": rs.URL(), "WXACODE_STORAGE_URL": "file://" + filepath.Join(dir, "codes"),
+		"WXACODE_WECHAT_BASE_URL": srv.URL, "WXACODE_APPID": "wxR", "WXACODE_SECRET": "sR", "WXACODE_RATE_PER_MINUTE": "200000",
+		"WXACODE_FORCE_RATE": "true", "WXACODE_CAMPAIGNS_FILE": file, "WXACODE_APPS_FILE": "", "WXACODE_KEY_TEMPLATE": ""} {
+		t.Setenv(k, v)
+	}
+	stop := startCampaignWorker(t, ctx)
+	defer stop()
+	var out bytes.Buffer
+	require.NoError(t, run(ctx, []string{"campaign", "run", "later"}, &out, &out), out.String())
+	id := regexp.MustCompile(`run (\S+) started`).FindStringSubmatch(out.String())[1]
+	st := runs.NewStore(rs.Client(t), "")
+	waitRun(t, ctx, st, id, func(runs.Counts) bool { return false })
+	_, c, err := st.Get(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, runs.Counts{Stored: 200, Failed: 100, Fed: 300}, c)
+
+	fake.Update(func(o *wechattest.Options) { o.Pages = append(o.Pages, "pages/later") })
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"campaign", "retry-failed", id}, &out, &out), out.String())
+	require.Contains(t, out.String(), "100 failed rows enqueued again")
+	time.Sleep(100 * time.Millisecond)
+	waitRun(t, ctx, st, id, func(runs.Counts) bool { return false })
+	r, c, err := st.Get(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, runs.StateDone, r.State)
+	require.Equal(t, runs.Counts{Stored: 300, Fed: 300}, c)
+	manifest := readJSONL(t, filepath.Join(dir, "codes", "_runs", id, "manifest.jsonl"))
+	require.Len(t, manifest, 300)
+	for _, m := range manifest {
+		require.Equal(t, "stored", m["status"])
+	}
+	require.Empty(t, readJSONL(t, filepath.Join(dir, "codes", "_runs", id, "failures.jsonl")))
+}

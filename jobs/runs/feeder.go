@@ -92,7 +92,7 @@ func (f *Feeder) Feed(ctx context.Context, id string) error {
 		switch {
 		case run.State == StateCancelled || run.State == StateDone:
 			return nil
-		case fed >= run.Total && c.Finished() >= run.Total:
+		case fed >= run.Total && c.Finished() >= run.Total && c.Retrying <= 0:
 			return f.finish(ctx, run, def)
 		}
 		room := int64(run.Window) - (fed - c.Finished())
@@ -139,8 +139,25 @@ func (f *Feeder) feedBatch(ctx context.Context, run Run, def campaign.Definition
 	return fed, f.Runs.SetFed(ctx, run.ID, fed)
 }
 
-func (f *Feeder) enqueue(ctx context.Context, run Run, def campaign.Definition, idx int64, j jobs.Job) error {
+// runJob is the job row idx becomes in run: run, row, force and the
+// campaign's key set. Every place that needs its TaskID builds it here.
+func runJob(run Run, def campaign.Definition, idx int64, j jobs.Job) (jobs.Job, error) {
 	j.Run, j.Row, j.Force = run.ID, idx, !def.SkipExistingOrDefault()
+	if def.KeyTemplate != "" {
+		key, err := campaignKey(def.KeyTemplate, j)
+		if err != nil {
+			return j, fmt.Errorf("runs: key_template: %v: %w", err, asynq.SkipRetry)
+		}
+		j.Key = key
+	}
+	return j, nil
+}
+
+func (f *Feeder) enqueue(ctx context.Context, run Run, def campaign.Definition, idx int64, j jobs.Job) error {
+	j, err := runJob(run, def, idx, j)
+	if err != nil {
+		return err
+	}
 	if err := f.Validate(j); err != nil {
 		var re *jobs.RowError
 		reason := err.Error()
@@ -148,13 +165,6 @@ func (f *Feeder) enqueue(ctx context.Context, run Run, def campaign.Definition, 
 			reason = fmt.Sprintf("rejected: %s %q: %s", re.Field, re.Value, re.Reason)
 		}
 		return f.Runs.Record(ctx, run.ID, idx, jobs.StatusFailed, &Failure{Scene: j.Scene, Reason: reason})
-	}
-	if def.KeyTemplate != "" {
-		key, err := campaignKey(def.KeyTemplate, j)
-		if err != nil {
-			return fmt.Errorf("runs: key_template: %v: %w", err, asynq.SkipRetry)
-		}
-		j.Key = key
 	}
 	task, opts, err := f.Enqueuer.Task(j)
 	if err != nil {

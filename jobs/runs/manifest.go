@@ -99,7 +99,10 @@ func (f *Feeder) manifestRow(ctx context.Context, run Run, def campaign.Definiti
 		m.Status, m.Code, m.Reason = "failed", fl.Code, fl.Reason
 		return m, nil
 	}
-	j.Run, j.Row, j.Force = run.ID, idx, !def.SkipExistingOrDefault()
+	j, err := runJob(run, def, idx, j)
+	if err != nil {
+		return m, err
+	}
 	o, ok, err := f.Ledger.Get(ctx, run.App, j.TaskID())
 	if err != nil || !ok {
 		m.Status = "unknown"

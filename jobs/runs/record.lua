@@ -1,12 +1,20 @@
 -- Records the final outcome of one row of a run, exactly once per row.
 -- KEYS[1] done bitmap (stored or skipped), KEYS[2] failed bitmap,
--- KEYS[3] counts hash, KEYS[4] failures hash (row -> JSON)
+-- KEYS[3] counts hash, KEYS[4] failures hash (row -> JSON),
+-- KEYS[5] retry bitmap (failed rows given another try by retry-failed)
 -- ARGV[1] row index, ARGV[2] status (stored|skipped|failed), ARGV[3] failure JSON or ""
 -- Returns 1 if counts changed, 0 for a repeat (at-least-once delivery).
 local row = tonumber(ARGV[1])
 local wasDone = redis.call('GETBIT', KEYS[1], row) == 1
 local wasFailed = redis.call('GETBIT', KEYS[2], row) == 1
 local failed = ARGV[2] == 'failed'
+if redis.call('GETBIT', KEYS[5], row) == 1 then
+  redis.call('SETBIT', KEYS[5], row, 0)
+  redis.call('HINCRBY', KEYS[3], 'retrying', -1)
+  if failed and wasFailed then
+    redis.call('HSET', KEYS[4], row, ARGV[3]) -- the newest failure
+  end
+end
 if (failed and wasFailed) or (not failed and wasDone) then
   return 0
 end

@@ -49,6 +49,8 @@ type Run struct {
 // to asynq (or rejected) so far.
 type Counts struct {
 	Stored, Skipped, Failed, Fed int64
+	// Retrying is failed rows given another try that have no new outcome yet.
+	Retrying int64
 }
 
 // Finished is rows with a final outcome.
@@ -127,7 +129,7 @@ func (s *Store) Get(ctx context.Context, id string) (Run, Counts, error) {
 	}
 	m := counts.Val()
 	n := func(k string) int64 { v, _ := strconv.ParseInt(m[k], 10, 64); return v }
-	return r, Counts{Stored: n("stored"), Skipped: n("skipped"), Failed: n("failed"), Fed: n("fed")}, nil
+	return r, Counts{Stored: n("stored"), Skipped: n("skipped"), Failed: n("failed"), Fed: n("fed"), Retrying: n("retrying")}, nil
 }
 
 // Update changes a run's metadata with fn (read, modify, write; callers
@@ -173,8 +175,20 @@ func (s *Store) Record(ctx context.Context, id string, row int64, status jobs.St
 		}
 		fj = string(b)
 	}
-	keys := []string{s.key(id, "done"), s.key(id, "failed"), s.key(id, "n"), s.key(id, "f")}
+	keys := []string{s.key(id, "done"), s.key(id, "failed"), s.key(id, "n"), s.key(id, "f"), s.key(id, "retry")}
 	return recordScript.Run(ctx, s.rdb, keys, row, string(status), fj).Err()
+}
+
+// MarkRetry flags failed rows as being tried again: the run is not done
+// until each has a new outcome.
+func (s *Store) MarkRetry(ctx context.Context, id string, rows []int64) error {
+	pipe := s.rdb.TxPipeline()
+	for _, r := range rows {
+		pipe.SetBit(ctx, s.key(id, "retry"), r, 1)
+	}
+	pipe.HIncrBy(ctx, s.key(id, "n"), "retrying", int64(len(rows)))
+	_, err := pipe.Exec(ctx)
+	return err
 }
 
 // SetFed checkpoints the feeder: rows before `fed` are in asynq or rejected.
