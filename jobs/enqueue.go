@@ -220,7 +220,7 @@ func (e *Enqueuer) Task(j Job) (*asynq.Task, []asynq.Option, error) {
 	}
 	return asynq.NewTask(TaskType, payload), []asynq.Option{
 		asynq.TaskID(j.TaskID()),
-		asynq.Queue(Queue(j.App)),
+		asynq.Queue(j.QueueOf()),
 		asynq.MaxRetry(e.cfg.MaxRetry),
 		asynq.Timeout(e.cfg.Timeout),
 	}, nil

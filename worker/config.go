@@ -95,7 +95,9 @@ func (c Config) withDefaults() Config {
 func Queues(apps []App, feeding bool) map[string]int {
 	q := make(map[string]int, len(apps)+1)
 	for _, a := range apps {
-		q[jobs.Queue(a.AppID)] = cmp.Or(a.Weight, 1)
+		w := cmp.Or(a.Weight, 1)
+		q[jobs.Queue(a.AppID)] = w
+		q[jobs.HighQueue(a.AppID)] = w * jobs.HighWeight
 	}
 	if feeding {
 		q[runs.FeedQueue] = 1

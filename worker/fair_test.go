@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -75,4 +76,54 @@ func TestBusyAppDoesNotStarveAnother(t *testing.T) {
 	require.Less(t, took, 10*time.Second, "the quiet app waited behind the busy one")
 	require.Less(t, busy["stored"], int64(40), "the busy app stayed under its cap")
 	require.Zero(t, busy["failed"], "waiting for the cap is never a failure")
+}
+
+// TestHighPriorityServedFirst queues 200 bulk jobs and then 20 high ones
+// for the same app: the high ones finish while most bulk work still waits.
+func TestHighPriorityServedFirst(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rdb := redistest.Start(t).Client(t)
+	fake := wechattest.New(wechattest.Options{Apps: map[string]string{"wxP": "sP"}, RateLimit: -1})
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	st, err := storage.Open(ctx, t.TempDir(), storage.Options{})
+	require.NoError(t, err)
+	client := wechat.NewClient(wechat.Config{BaseURL: srv.URL})
+	lim := ratelimit.New(rdb, ratelimit.Config{})
+	require.NoError(t, lim.SetCap(ctx, "wxP", 100000, true))
+	ts, err := wechat.NewStableTokenSource(wechat.StableTokenConfig{AppID: "wxP", Secret: "sP", Client: client, Redis: rdb})
+	require.NoError(t, err)
+	ledger := jobs.NewLedger(rdb, "")
+	h, err := NewHandler(Deps{Redis: rdb, Client: client, Limiter: lim, Store: st, Ledger: ledger,
+		Keys: storage.DefaultTemplate(), Apps: []App{{AppID: "wxP", Tokens: ts}}}, Config{Concurrency: 2})
+	require.NoError(t, err)
+	e := jobs.NewEnqueuer(asynq.NewClientFromRedisClient(rdb), jobs.EnqueueConfig{})
+	cl := asynq.NewClientFromRedisClient(rdb)
+	for i := range 220 {
+		task, opts, err := e.Task(jobs.Job{App: "wxP", Scene: fmt.Sprintf("s%d", i), High: i >= 200})
+		require.NoError(t, err)
+		_, err = cl.Enqueue(task, opts...)
+		require.NoError(t, err)
+	}
+	server := NewServer(h)
+	require.NoError(t, server.Start(h.Mux()))
+	defer server.Shutdown()
+	highDone := func() int {
+		n := 0
+		for i := 200; i < 220; i++ {
+			if o, ok, _ := ledger.Get(ctx, "wxP", jobs.Job{App: "wxP", Scene: fmt.Sprintf("s%d", i)}.TaskID()); ok && o.Status == jobs.StatusStored {
+				n++
+			}
+		}
+		return n
+	}
+	for ctx.Err() == nil && highDone() < 20 {
+		time.Sleep(50 * time.Millisecond)
+	}
+	require.NoError(t, ctx.Err())
+	tot, err := ledger.Totals(ctx, "wxP")
+	require.NoError(t, err)
+	t.Logf("when the 20 high jobs were done, %d codes were stored in all", tot["stored"])
+	require.Less(t, tot["stored"], int64(100), "bulk work did not go first")
 }

@@ -22,7 +22,7 @@ type enqueueOpts struct {
 	common
 	app, page, env, checkPath, lineColor, format, rejects string
 	width, workers                                        int
-	autoColor, hyaline, strict, force, quiet              bool
+	autoColor, hyaline, strict, force, quiet, high        bool
 }
 
 func (o *enqueueOpts) flags(stderr io.Writer) *flag.FlagSet {
@@ -41,6 +41,17 @@ func (o *enqueueOpts) flags(stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.rejects, "rejects", "", "write every rejected row to this file (JSON Lines)")
 	fs.BoolVar(&o.strict, "strict", false, "validate the whole input first and enqueue nothing if any row is invalid")
 	fs.BoolVar(&o.force, "force", false, "regenerate codes even if their objects already exist")
+	fs.Func("priority", "normal (default) or high: high jobs are taken about 10x as often as bulk campaign work of the same app", func(v string) error {
+		switch v {
+		case "normal":
+			o.high = false
+		case "high":
+			o.high = true
+		default:
+			return errors.New("want normal or high")
+		}
+		return nil
+	})
 	intFlag(fs, &o.workers, "enqueue-workers", 16, "parallel enqueuers (the Redis pool is sized to match)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output")
 	return fs
@@ -48,7 +59,7 @@ func (o *enqueueOpts) flags(stderr io.Writer) *flag.FlagSet {
 
 // defaults builds the job every row starts from.
 func (o *enqueueOpts) defaults() (jobs.Job, error) {
-	j := jobs.Job{App: o.app, Page: o.page, Width: o.width, EnvVersion: o.env, AutoColor: o.autoColor, IsHyaline: o.hyaline, Force: o.force}
+	j := jobs.Job{App: o.app, Page: o.page, Width: o.width, EnvVersion: o.env, AutoColor: o.autoColor, IsHyaline: o.hyaline, Force: o.force, High: o.high}
 	if j.App == "" {
 		j.App = o.appID
 	}

@@ -36,6 +36,19 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return printStatus(ctx, stdout, jobs.NewLedger(rdb, ""), asynq.NewInspectorFromRedisClient(rdb), int64(n))
 }
 
+// queueTotals adds up the asynq state of an app's queues (missing ones count 0).
+func queueTotals(insp *asynq.Inspector, names ...string) asynq.QueueInfo {
+	var t asynq.QueueInfo
+	for _, n := range names {
+		q, err := insp.GetQueueInfo(n)
+		if err != nil {
+			continue
+		}
+		t.Pending, t.Active, t.Retry, t.Scheduled, t.Archived = t.Pending+q.Pending, t.Active+q.Active, t.Retry+q.Retry, t.Scheduled+q.Scheduled, t.Archived+q.Archived
+	}
+	return t
+}
+
 // printStatus prints, per app, the ledger's counts, the asynq queue, and
 // the newest final failures.
 func printStatus(ctx context.Context, w io.Writer, l *jobs.Ledger, insp *asynq.Inspector, n int64) error {
@@ -51,10 +64,7 @@ func printStatus(ctx context.Context, w io.Writer, l *jobs.Ledger, insp *asynq.I
 		if err != nil {
 			return err
 		}
-		q, qerr := insp.GetQueueInfo(jobs.Queue(app))
-		if qerr != nil {
-			q = &asynq.QueueInfo{}
-		}
+		q := queueTotals(insp, jobs.Queue(app), jobs.HighQueue(app))
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", app, t["enqueued"], t[string(jobs.StatusStored)],
 			t[string(jobs.StatusSkipped)], t[string(jobs.StatusFailed)], q.Pending, q.Active, q.Retry, q.Scheduled, q.Archived)
 	}

@@ -142,7 +142,7 @@ func (f *Feeder) feedBatch(ctx context.Context, run Run, def campaign.Definition
 // runJob is the job row idx becomes in run: run, row, force and the
 // campaign's key set. Every place that needs its TaskID builds it here.
 func runJob(run Run, def campaign.Definition, idx int64, j jobs.Job) (jobs.Job, error) {
-	j.Run, j.Row, j.Force = run.ID, idx, !def.SkipExistingOrDefault()
+	j.Run, j.Row, j.Force, j.High = run.ID, idx, !def.SkipExistingOrDefault(), def.Urgent()
 	if def.KeyTemplate != "" {
 		key, err := campaignKey(def.KeyTemplate, j)
 		if err != nil {

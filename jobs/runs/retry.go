@@ -85,7 +85,7 @@ func (f *Feeder) requeue(ctx context.Context, run Run, def campaign.Definition, 
 		if err != nil {
 			return err
 		}
-		if err := insp.DeleteTask(jobs.Queue(j.App), j.TaskID()); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
+		if err := insp.DeleteTask(j.QueueOf(), j.TaskID()); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
 			return err
 		}
 		if err := f.enqueue(ctx, run, def, idx, row.Job); err != nil {
