@@ -14,9 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wxacode/wxacode/internal/redistest"
+	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/runs"
 	"github.com/wxacode/wxacode/wechat/wechattest"
 	"github.com/wxacode/wxacode/worker"
@@ -219,4 +221,45 @@ func TestCampaignRetryFailed(t *testing.T) {
 		require.Equal(t, "stored", m["status"])
 	}
 	require.Empty(t, readJSONL(t, filepath.Join(dir, "codes", "_runs", id, "failures.jsonl")))
+}
+
+// TestCampaignCancel cancels a slow run midway: its feeder stops, its
+// queued jobs are revoked (deleted, not failed), and nothing is recorded
+// as failed.
+func TestCampaignCancel(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rs := redistest.Start(t)
+	fake := wechattest.New(wechattest.Options{Apps: map[string]string{"wxK": "sK"}, RateLimit: -1, LatencyMedian: 20 * time.Millisecond})
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "campaigns.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("campaigns:\n  - name: big\n    app: wxK\n    window: 300\n    source:\n      generator: {pattern: \"k{n}\", from: 1, to: 100000}\n"), 0o600))
+	for k, v := range map[string]string{"WXACODE_REDIS_URL": rs.URL(), "WXACODE_STORAGE_URL": "file://" + filepath.Join(dir, "codes"),
+		"WXACODE_WECHAT_BASE_URL": srv.URL, "WXACODE_APPID": "wxK", "WXACODE_SECRET": "sK", "WXACODE_RATE_PER_MINUTE": "3000",
+		"WXACODE_CAMPAIGNS_FILE": file, "WXACODE_APPS_FILE": "", "WXACODE_KEY_TEMPLATE": ""} {
+		t.Setenv(k, v)
+	}
+	stop := startCampaignWorker(t, ctx)
+	defer stop()
+	var out bytes.Buffer
+	require.NoError(t, run(ctx, []string{"campaign", "run", "big"}, &out, &out), out.String())
+	id := regexp.MustCompile(`run (\S+) started`).FindStringSubmatch(out.String())[1]
+	st := runs.NewStore(rs.Client(t), "")
+	waitRun(t, ctx, st, id, func(c runs.Counts) bool { return c.Stored >= 20 })
+	require.NoError(t, run(ctx, []string{"campaign", "cancel", id}, &out, &out))
+	insp := asynq.NewInspectorFromRedisClient(rs.Client(t))
+	require.Eventually(t, func() bool {
+		q, err := insp.GetQueueInfo(jobs.Queue("wxK"))
+		return err == nil && q.Pending+q.Active+q.Retry+q.Scheduled == 0
+	}, 30*time.Second, 100*time.Millisecond, "the run's queued jobs are revoked")
+	r, c, err := st.Get(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, runs.StateCancelled, r.State)
+	require.Zero(t, c.Failed, "cancelled jobs are not failures")
+	require.LessOrEqual(t, c.Fed, int64(300+int(c.Finished())), "the feeder stopped at its window")
+	q, err := insp.GetQueueInfo(jobs.Queue("wxK"))
+	require.NoError(t, err)
+	require.Zero(t, q.Archived)
 }
