@@ -40,7 +40,13 @@ type Job struct {
 	// urgent campaigns), taken about HighWeight times as often as bulk work.
 	// It does not change the code, so it is not part of the TaskID.
 	High bool `json:"high,omitempty"`
+	// Budget is an extra rate budget (a limiter key) the job takes from
+	// before the app's: a campaign's share of the app's rate. "" = none.
+	Budget string `json:"budget,omitempty"`
 }
+
+// BudgetKey is the limiter key of a campaign's share of its app's rate.
+func BudgetKey(app, campaign string) string { return app + "/campaign/" + campaign }
 
 // TaskID is the deterministic asynq TaskID of the job: a hash of every field
 // that changes the code or where it is stored (Force does not). Identical

@@ -84,15 +84,26 @@ func (h *Handler) waitTurn(ctx context.Context, j *job) error {
 	if until, held := h.heldUntil(j.App); held {
 		return h.yield(ctx, j, &YieldError{After: time.Until(until) + jitter(10*time.Second), Reason: "app held after a configuration error"})
 	}
-	ok, after, err := h.deps.Limiter.Take(ctx, j.App)
+	if j.Budget != "" {
+		if err := h.take(ctx, j, j.Budget); err != nil {
+			return err
+		}
+	}
+	return h.take(ctx, j, j.App)
+}
+
+// take takes one slot of a fleet-wide budget (the app's, or a campaign's
+// share of it), waiting up to MaxHold, else handing the job back.
+func (h *Handler) take(ctx context.Context, j *job, key string) error {
+	ok, after, err := h.deps.Limiter.Take(ctx, key)
 	if err != nil || ok {
 		return err // Redis down: no calls, retried with backoff
 	}
 	if after > h.cfg.MaxHold && !j.lastTry {
-		h.log.Debug("job handed back", "task", j.id, "app", j.App, "after", after)
-		return &YieldError{After: after + jitter(h.cfg.MaxHold), Reason: "app at its rate cap or cooling down"}
+		h.log.Debug("job handed back", "task", j.id, "budget", key, "after", after)
+		return &YieldError{After: after + jitter(h.cfg.MaxHold), Reason: "rate budget " + key + " at its cap or cooling down"}
 	}
-	_, err = h.deps.Limiter.Wait(ctx, j.App)
+	_, err = h.deps.Limiter.Wait(ctx, key)
 	return err
 }
 

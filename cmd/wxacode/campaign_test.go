@@ -263,3 +263,33 @@ func TestCampaignCancel(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, q.Archived)
 }
+
+// TestCampaignRateShare runs a campaign with rate_share 0.1 of an app
+// capped at 3000/min: it gets 300/min, leaving the rest to on-demand codes.
+func TestCampaignRateShare(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rs := redistest.Start(t)
+	fake := wechattest.New(wechattest.Options{Apps: map[string]string{"wxS": "sS"}, RateLimit: -1})
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "campaigns.yaml")
+	require.NoError(t, os.WriteFile(file, []byte("campaigns:\n  - name: slow\n    app: wxS\n    rate_share: 0.1\n    source:\n      generator: {pattern: \"s{n}\", from: 1, to: 1000}\n"), 0o600))
+	for k, v := range map[string]string{"WXACODE_REDIS_URL": rs.URL(), "WXACODE_STORAGE_URL": "file://" + filepath.Join(dir, "codes"),
+		"WXACODE_WECHAT_BASE_URL": srv.URL, "WXACODE_APPID": "wxS", "WXACODE_SECRET": "sS", "WXACODE_RATE_PER_MINUTE": "3000",
+		"WXACODE_CAMPAIGNS_FILE": file, "WXACODE_APPS_FILE": "", "WXACODE_KEY_TEMPLATE": ""} {
+		t.Setenv(k, v)
+	}
+	stop := startCampaignWorker(t, ctx)
+	defer stop()
+	var out bytes.Buffer
+	require.NoError(t, run(ctx, []string{"campaign", "run", "slow"}, &out, &out), out.String())
+	id := regexp.MustCompile(`run (\S+) started`).FindStringSubmatch(out.String())[1]
+	time.Sleep(4 * time.Second)
+	_, c, err := runs.NewStore(rs.Client(t), "").Get(ctx, id)
+	require.NoError(t, err)
+	t.Logf("stored %d in about 4 s at a share of 300/min", c.Stored)
+	require.Positive(t, c.Stored)
+	require.LessOrEqual(t, c.Stored, int64(4*5+5+5), "at most 5/s plus the burst (and a second of slack)")
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/jobs/campaign"
 	"github.com/wxacode/wxacode/jobs/runs"
 	"github.com/wxacode/wxacode/ratelimit"
 	"github.com/wxacode/wxacode/storage"
@@ -91,7 +92,7 @@ func (s *system) wire(ctx context.Context, c *common, apps []worker.AppConfig) e
 		Ledger: jobs.NewLedger(s.rdb, ""), Keys: keys, Logger: s.log, Runs: runs.NewStore(s.rdb, "")}
 	s.deps.Feeder = &runs.Feeder{Runs: s.deps.Runs, Client: asynq.NewClientFromRedisClient(s.rdb),
 		Enqueuer: jobs.NewEnqueuer(nil, jobs.EnqueueConfig{}), Store: store, Ledger: s.deps.Ledger,
-		Validate: worker.Validate, Log: s.log}
+		Validate: worker.Validate, Log: s.log, OnStart: s.setShare}
 	for _, a := range apps {
 		ts, err := a.TokenSource(client, s.rdb)
 		if err != nil {
@@ -103,6 +104,20 @@ func (s *system) wire(ctx context.Context, c *common, apps []worker.AppConfig) e
 		s.deps.Apps = append(s.deps.Apps, worker.App{AppID: a.AppID, Tokens: ts, Weight: a.Weight})
 	}
 	return nil
+}
+
+// setShare caps a campaign whose rate_share is below 1 at that share of its
+// app's current cap (its jobs take from both budgets).
+func (s *system) setShare(ctx context.Context, def campaign.Definition) error {
+	share := def.RateShareOrDefault()
+	if share >= 1 {
+		return nil
+	}
+	st, err := s.limiter.State(ctx, def.App)
+	if err != nil {
+		return err
+	}
+	return s.limiter.SetCap(ctx, jobs.BudgetKey(def.App, def.Name), max(1, int(float64(st.CapPerMinute)*share)), false)
 }
 
 func cmpStr(a, b string) string {

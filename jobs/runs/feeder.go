@@ -40,6 +40,9 @@ type Feeder struct {
 	Poll time.Duration
 	// Batch is how many rows are enqueued between checkpoints. Default 1000.
 	Batch int
+	// OnStart, if set, runs when a run is created, before its feeder: the
+	// worker uses it to set the campaign's share of the app's rate.
+	OnStart func(ctx context.Context, def campaign.Definition) error
 }
 
 type feedPayload struct {
@@ -143,6 +146,9 @@ func (f *Feeder) feedBatch(ctx context.Context, run Run, def campaign.Definition
 // campaign's key set. Every place that needs its TaskID builds it here.
 func runJob(run Run, def campaign.Definition, idx int64, j jobs.Job) (jobs.Job, error) {
 	j.Run, j.Row, j.Force, j.High = run.ID, idx, !def.SkipExistingOrDefault(), def.Urgent()
+	if def.RateShareOrDefault() < 1 {
+		j.Budget = jobs.BudgetKey(j.App, def.Name)
+	}
 	if def.KeyTemplate != "" {
 		key, err := campaignKey(def.KeyTemplate, j)
 		if err != nil {

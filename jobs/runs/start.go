@@ -44,6 +44,11 @@ func (f *Feeder) Start(ctx context.Context, def campaign.Definition, id string, 
 	}
 	r := Run{ID: id, Campaign: def.Name, App: def.App, Total: total, Window: def.WindowOrDefault(),
 		State: StateRunning, Created: time.Now().UTC(), Scheduled: scheduled, Definition: b}
+	if f.OnStart != nil {
+		if err := f.OnStart(ctx, def); err != nil {
+			return Run{}, fmt.Errorf("runs: starting %s: %w", def.Name, err)
+		}
+	}
 	if err := f.Runs.Create(ctx, r); err != nil {
 		return Run{}, err
 	}
