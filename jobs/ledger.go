@@ -97,6 +97,16 @@ func (l *Ledger) addApp(ctx context.Context, app string) error {
 	return nil
 }
 
+// Count adds one to the app's count of status without keeping a record of
+// the job (campaign runs keep their own per-row ledger). The caller must
+// make sure it counts each job once.
+func (l *Ledger) Count(ctx context.Context, app string, s Status) error {
+	if err := l.rdb.HIncrBy(ctx, l.key(app, "n"), string(s), 1).Err(); err != nil {
+		return err
+	}
+	return l.addApp(ctx, app)
+}
+
 // AddEnqueued adds n to the app's count of enqueued jobs.
 func (l *Ledger) AddEnqueued(ctx context.Context, app string, n int64) error {
 	if err := l.rdb.HIncrBy(ctx, l.key(app, "n"), "enqueued", n).Err(); err != nil {

@@ -154,6 +154,17 @@ type runState struct {
 	at    time.Time
 }
 
+// KeyOf returns the object key the worker stores a job's code under (its
+// explicit key, or the template's), for manifests.
+func KeyOf(keys *storage.KeyTemplate, png bool) func(jobs.Job) string {
+	return func(j jobs.Job) string {
+		if j.Key != "" {
+			return j.Key
+		}
+		return keys.Key(keyParams(j, png))
+	}
+}
+
 func keyParams(j jobs.Job, png bool) storage.KeyParams {
 	ext := "jpg"
 	if png || j.IsHyaline {

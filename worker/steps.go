@@ -238,20 +238,34 @@ func (h *Handler) unpark(ctx context.Context, id string) {
 	}
 }
 
-// record writes an outcome to the app's ledger and, for a campaign job,
-// to its run's per-row ledger.
+// record writes an outcome. A plain job's goes to the app's ledger. A
+// campaign job's goes to its run's per-row ledger (bitmaps and 32 bytes of
+// SHA-256 per row), and the app's ledger only counts it, so that a run of
+// millions of codes does not keep an outcome record per code; failures are
+// kept in full in both.
 func (h *Handler) record(ctx context.Context, j *job, o jobs.Outcome) error {
-	if err := h.deps.Ledger.Record(ctx, j.App, o); err != nil {
+	if j.Run == "" || h.deps.Runs == nil {
+		return h.deps.Ledger.Record(ctx, j.App, o)
+	}
+	if o.Status == jobs.StatusFailed {
+		if err := h.deps.Ledger.Record(ctx, j.App, o); err != nil {
+			return err
+		}
+		f := &runs.Failure{Scene: o.Scene, Code: o.Code, Msg: o.Msg, RID: o.RID, Reason: o.Reason}
+		_, err := h.deps.Runs.Record(ctx, j.Run, j.Row, o.Status, nil, f)
 		return err
 	}
-	if j.Run == "" || h.deps.Runs == nil {
-		return nil
+	sum, _ := hex.DecodeString(o.SHA256)
+	n, err := h.deps.Runs.Record(ctx, j.Run, j.Row, o.Status, sum, nil)
+	switch {
+	case err != nil:
+		return err
+	case n == 2: // failed before: the app's ledger holds the failure and moves it
+		return h.deps.Ledger.Record(ctx, j.App, o)
+	case n == 1:
+		return h.deps.Ledger.Count(ctx, j.App, o.Status)
 	}
-	var f *runs.Failure
-	if o.Status == jobs.StatusFailed {
-		f = &runs.Failure{Scene: o.Scene, Code: o.Code, Msg: o.Msg, RID: o.RID, Reason: o.Reason}
-	}
-	return h.deps.Runs.Record(ctx, j.Run, j.Row, o.Status, f)
+	return nil
 }
 
 func (h *Handler) outcome(j *job, s jobs.Status) jobs.Outcome {

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
@@ -92,8 +94,10 @@ func TestCampaignRun(t *testing.T) {
 	for i, m := range manifest {
 		require.EqualValues(t, i, m["row"])
 		if m["status"] == "stored" {
-			_, err := os.Stat(filepath.Join(dir, "codes", m["key"].(string)))
+			data, err := os.ReadFile(filepath.Join(dir, "codes", m["key"].(string)))
 			require.NoError(t, err, "manifest row %d points at its object", i)
+			sum := sha256.Sum256(data)
+			require.Equal(t, hex.EncodeToString(sum[:]), m["sha256"], "row %d", i)
 		} else {
 			require.Equal(t, "failed", m["status"], "row %d", i)
 		}

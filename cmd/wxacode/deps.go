@@ -91,7 +91,7 @@ func (s *system) wire(ctx context.Context, c *common, apps []worker.AppConfig) e
 	s.deps = worker.Deps{Redis: s.rdb, Client: client, Limiter: s.limiter, Store: store,
 		Ledger: jobs.NewLedger(s.rdb, ""), Keys: keys, Logger: s.log, Runs: runs.NewStore(s.rdb, "")}
 	s.deps.Feeder = &runs.Feeder{Runs: s.deps.Runs, Client: asynq.NewClientFromRedisClient(s.rdb),
-		Enqueuer: jobs.NewEnqueuer(nil, jobs.EnqueueConfig{}), Store: store, Ledger: s.deps.Ledger,
+		Enqueuer: jobs.NewEnqueuer(nil, jobs.EnqueueConfig{}), Store: store, KeyOf: worker.KeyOf(keys, c.png),
 		Validate: worker.Validate, Log: s.log, OnStart: s.setShare}
 	for _, a := range apps {
 		ts, err := a.TokenSource(client, s.rdb)

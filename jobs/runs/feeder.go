@@ -32,7 +32,9 @@ type Feeder struct {
 	Client   *asynq.Client
 	Enqueuer *jobs.Enqueuer // builds task options (TaskID, queue, retries)
 	Store    storage.Store  // object sources, manifests
-	Ledger   *jobs.Ledger   // keys and sha256 of stored rows, for the manifest
+	// KeyOf gives a job's object key (the worker's key template), for the
+	// manifest. Nil: the manifest has no keys.
+	KeyOf func(jobs.Job) string
 	Validate jobs.Validator
 	Log      *slog.Logger
 	// Poll is how often a full window or a paused run is looked at again.
@@ -128,7 +130,7 @@ func (f *Feeder) feedBatch(ctx context.Context, run Run, def campaign.Definition
 		var re *jobs.RowError
 		switch {
 		case errors.As(err, &re):
-			err = f.Runs.Record(ctx, run.ID, idx, jobs.StatusFailed, &Failure{Reason: "rejected: " + re.Error()})
+			_, err = f.Runs.Record(ctx, run.ID, idx, jobs.StatusFailed, nil, &Failure{Reason: "rejected: " + re.Error()})
 		case err != nil:
 			return fed, err
 		default:
@@ -170,7 +172,8 @@ func (f *Feeder) enqueue(ctx context.Context, run Run, def campaign.Definition, 
 		if errors.As(err, &re) {
 			reason = fmt.Sprintf("rejected: %s %q: %s", re.Field, re.Value, re.Reason)
 		}
-		return f.Runs.Record(ctx, run.ID, idx, jobs.StatusFailed, &Failure{Scene: j.Scene, Reason: reason})
+		_, err := f.Runs.Record(ctx, run.ID, idx, jobs.StatusFailed, nil, &Failure{Scene: j.Scene, Reason: reason})
+		return err
 	}
 	task, opts, err := f.Enqueuer.Task(j)
 	if err != nil {

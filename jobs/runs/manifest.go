@@ -3,6 +3,7 @@ package runs
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,7 +60,8 @@ func (f *Feeder) finish(ctx context.Context, run Run, def campaign.Definition) e
 	return nil
 }
 
-// manifest lists every row with its outcome, reading the source again.
+// manifest lists every row with its outcome, reading the source again and
+// the run's ledger a batch of rows at a time.
 func (f *Feeder) manifest(ctx context.Context, run Run, def campaign.Definition) ([]byte, error) {
 	src, err := def.Open(ctx, f.Store, 0)
 	if err != nil {
@@ -73,6 +75,8 @@ func (f *Feeder) manifest(ctx context.Context, run Run, def campaign.Definition)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
+	const batch = 1000
+	var info []RowInfo
 	for idx := int64(0); idx < run.Total; idx++ {
 		i, row, err := src.Next()
 		if errors.Is(err, io.EOF) {
@@ -82,7 +86,12 @@ func (f *Feeder) manifest(ctx context.Context, run Run, def campaign.Definition)
 		if err != nil && !errors.As(err, &re) {
 			return nil, err
 		}
-		m, err := f.manifestRow(ctx, run, def, i, row.Job, fails)
+		if i%batch == 0 || info == nil {
+			if info, err = f.Runs.Rows(ctx, run.ID, i, int(min(batch, run.Total-i))); err != nil {
+				return nil, err
+			}
+		}
+		m, err := f.manifestRow(run, def, i, row.Job, info[i%batch], fails)
 		if err != nil {
 			return nil, err
 		}
@@ -93,24 +102,30 @@ func (f *Feeder) manifest(ctx context.Context, run Run, def campaign.Definition)
 	return buf.Bytes(), nil
 }
 
-func (f *Feeder) manifestRow(ctx context.Context, run Run, def campaign.Definition, idx int64, j jobs.Job, fails map[int64]Failure) (ManifestRow, error) {
+func (f *Feeder) manifestRow(run Run, def campaign.Definition, idx int64, j jobs.Job, ri RowInfo, fails map[int64]Failure) (ManifestRow, error) {
 	m := ManifestRow{Row: idx, Scene: j.Scene}
-	if fl, ok := fails[idx]; ok {
+	switch fl, failed := fails[idx]; {
+	case failed:
 		m.Status, m.Code, m.Reason = "failed", fl.Code, fl.Reason
 		return m, nil
+	case !ri.Done:
+		m.Status = "unknown"
+		return m, nil
+	case ri.Skipped:
+		m.Status = "skipped"
+	default:
+		m.Status = "stored"
 	}
 	j, err := runJob(run, def, idx, j)
 	if err != nil {
 		return m, err
 	}
-	o, ok, err := f.Ledger.Get(ctx, run.App, j.TaskID())
-	if err != nil || !ok {
-		m.Status = "unknown"
-		return m, err
+	if f.KeyOf != nil {
+		m.Key = f.KeyOf(j)
+		m.URL = f.Store.URL(m.Key)
 	}
-	m.Status, m.Key, m.SHA256 = string(o.Status), o.Key, o.SHA256
-	if o.Key != "" {
-		m.URL = f.Store.URL(o.Key)
+	if ri.SHA256 != nil {
+		m.SHA256 = hex.EncodeToString(ri.SHA256)
 	}
 	return m, nil
 }

@@ -1,9 +1,13 @@
 -- Records the final outcome of one row of a run, exactly once per row.
 -- KEYS[1] done bitmap (stored or skipped), KEYS[2] failed bitmap,
 -- KEYS[3] counts hash, KEYS[4] failures hash (row -> JSON),
--- KEYS[5] retry bitmap (failed rows given another try by retry-failed)
--- ARGV[1] row index, ARGV[2] status (stored|skipped|failed), ARGV[3] failure JSON or ""
--- Returns 1 if counts changed, 0 for a repeat (at-least-once delivery).
+-- KEYS[5] retry bitmap (failed rows given another try by retry-failed),
+-- KEYS[6] skipped bitmap (done rows that were skipped), KEYS[7] SHA-256
+-- string (32 bytes per row at offset row*32)
+-- ARGV[1] row index, ARGV[2] status (stored|skipped|failed), ARGV[3] failure
+-- JSON or "", ARGV[4] the image's SHA-256 (32 raw bytes) or ""
+-- Returns 0 for a repeat (at-least-once delivery), 1 for a new outcome,
+-- 2 for a failed row that now succeeded.
 local row = tonumber(ARGV[1])
 local wasDone = redis.call('GETBIT', KEYS[1], row) == 1
 local wasFailed = redis.call('GETBIT', KEYS[2], row) == 1
@@ -32,6 +36,15 @@ if failed then
   redis.call('HSET', KEYS[4], row, ARGV[3])
 else
   redis.call('SETBIT', KEYS[1], row, 1)
+  if ARGV[2] == 'skipped' then
+    redis.call('SETBIT', KEYS[6], row, 1)
+  end
+  if string.len(ARGV[4]) == 32 then
+    redis.call('SETRANGE', KEYS[7], row * 32, ARGV[4])
+  end
 end
 redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
+if wasFailed then
+  return 2
+end
 return 1

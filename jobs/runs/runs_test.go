@@ -39,18 +39,20 @@ func TestTwoSchedulersFiringOneTickStartOneRun(t *testing.T) {
 	require.Equal(t, 1, info.Pending, "one feeder")
 }
 
+func rec(_ int, err error) error { return err }
+
 func TestRecordExactlyOncePerRow(t *testing.T) {
 	ctx := context.Background()
 	s := NewStore(redistest.Start(t).Client(t), "")
 	require.NoError(t, s.Create(ctx, Run{ID: "r1", Total: 3, Created: time.Now()}))
 	require.Error(t, s.Create(ctx, Run{ID: "r1"}), "ids are unique")
-	require.NoError(t, s.Record(ctx, "r1", 0, jobs.StatusStored, nil))
-	require.NoError(t, s.Record(ctx, "r1", 0, jobs.StatusStored, nil)) // redelivered
-	require.NoError(t, s.Record(ctx, "r1", 1, jobs.StatusFailed, &Failure{Code: 41030}))
-	require.NoError(t, s.Record(ctx, "r1", 1, jobs.StatusFailed, &Failure{Code: 41030}))
-	require.NoError(t, s.Record(ctx, "r1", 2, jobs.StatusFailed, &Failure{Code: -1}))
-	require.NoError(t, s.Record(ctx, "r1", 2, jobs.StatusSkipped, nil))              // retried, then found stored
-	require.NoError(t, s.Record(ctx, "r1", 0, jobs.StatusFailed, &Failure{Code: 1})) // a stored row stays stored
+	require.NoError(t, rec(s.Record(ctx, "r1", 0, jobs.StatusStored, nil, nil)))
+	require.NoError(t, rec(s.Record(ctx, "r1", 0, jobs.StatusStored, nil, nil))) // redelivered
+	require.NoError(t, rec(s.Record(ctx, "r1", 1, jobs.StatusFailed, nil, &Failure{Code: 41030})))
+	require.NoError(t, rec(s.Record(ctx, "r1", 1, jobs.StatusFailed, nil, &Failure{Code: 41030})))
+	require.NoError(t, rec(s.Record(ctx, "r1", 2, jobs.StatusFailed, nil, &Failure{Code: -1})))
+	require.NoError(t, rec(s.Record(ctx, "r1", 2, jobs.StatusSkipped, nil, nil)))              // retried, then found stored
+	require.NoError(t, rec(s.Record(ctx, "r1", 0, jobs.StatusFailed, nil, &Failure{Code: 1}))) // a stored row stays stored
 	_, c, err := s.Get(ctx, "r1")
 	require.NoError(t, err)
 	require.Equal(t, Counts{Stored: 1, Skipped: 1, Failed: 1}, c)

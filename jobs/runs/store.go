@@ -160,9 +160,11 @@ func (s *Store) SetState(ctx context.Context, id, state string) error {
 	return errors.Join(uerr, err)
 }
 
-// Record stores a row's final outcome (f is nil unless status is failed).
-// A repeat does not count twice; a failed row that later succeeds moves.
-func (s *Store) Record(ctx context.Context, id string, row int64, status jobs.Status, f *Failure) error {
+// Record stores a row's final outcome (f is nil unless status is failed;
+// sha256 is the stored image's digest, 32 bytes, or nil). A repeat does not
+// count twice; a failed row that later succeeds moves. It returns 0 for a
+// repeat, 1 for a new outcome, 2 for a failed row that now succeeded.
+func (s *Store) Record(ctx context.Context, id string, row int64, status jobs.Status, sha256 []byte, f *Failure) (int, error) {
 	fj := ""
 	if f != nil {
 		f.Row = row
@@ -171,12 +173,42 @@ func (s *Store) Record(ctx context.Context, id string, row int64, status jobs.St
 		}
 		b, err := json.Marshal(f)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		fj = string(b)
 	}
-	keys := []string{s.key(id, "done"), s.key(id, "failed"), s.key(id, "n"), s.key(id, "f"), s.key(id, "retry")}
-	return recordScript.Run(ctx, s.rdb, keys, row, string(status), fj).Err()
+	keys := []string{s.key(id, "done"), s.key(id, "failed"), s.key(id, "n"), s.key(id, "f"),
+		s.key(id, "retry"), s.key(id, "skipped"), s.key(id, "sha")}
+	return recordScript.Run(ctx, s.rdb, keys, row, string(status), fj, sha256).Int()
+}
+
+// RowInfo is what a run's ledger holds about one row.
+type RowInfo struct {
+	Done, Skipped, Failed bool
+	SHA256                []byte // nil if unknown
+}
+
+// Rows returns the ledger's view of rows [from, from+n) in one round trip.
+func (s *Store) Rows(ctx context.Context, id string, from int64, n int) ([]RowInfo, error) {
+	pipe := s.rdb.Pipeline()
+	type cmds struct{ d, k, f *redis.IntCmd; h *redis.StringCmd }
+	cs := make([]cmds, n)
+	for i := range n {
+		r := from + int64(i)
+		cs[i] = cmds{pipe.GetBit(ctx, s.key(id, "done"), r), pipe.GetBit(ctx, s.key(id, "skipped"), r),
+			pipe.GetBit(ctx, s.key(id, "failed"), r), pipe.GetRange(ctx, s.key(id, "sha"), r*32, r*32+31)}
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	out := make([]RowInfo, n)
+	for i, c := range cs {
+		out[i] = RowInfo{Done: c.d.Val() == 1, Skipped: c.k.Val() == 1, Failed: c.f.Val() == 1}
+		if h := c.h.Val(); len(h) == 32 && h != string(make([]byte, 32)) {
+			out[i].SHA256 = []byte(h)
+		}
+	}
+	return out, nil
 }
 
 // MarkRetry flags failed rows as being tried again: the run is not done
