@@ -34,7 +34,7 @@ type Feeder struct {
 	Store    storage.Store  // object sources, manifests
 	// KeyOf gives a job's object key (the worker's key template), for the
 	// manifest. Nil: the manifest has no keys.
-	KeyOf func(jobs.Job) string
+	KeyOf    func(jobs.Job) string
 	Validate jobs.Validator
 	Log      *slog.Logger
 	// Poll is how often a full window or a paused run is looked at again.

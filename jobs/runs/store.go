@@ -191,7 +191,10 @@ type RowInfo struct {
 // Rows returns the ledger's view of rows [from, from+n) in one round trip.
 func (s *Store) Rows(ctx context.Context, id string, from int64, n int) ([]RowInfo, error) {
 	pipe := s.rdb.Pipeline()
-	type cmds struct{ d, k, f *redis.IntCmd; h *redis.StringCmd }
+	type cmds struct {
+		d, k, f *redis.IntCmd
+		h       *redis.StringCmd
+	}
 	cs := make([]cmds, n)
 	for i := range n {
 		r := from + int64(i)
