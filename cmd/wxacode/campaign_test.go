@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -89,7 +90,7 @@ func TestCampaignRun(t *testing.T) {
 	require.Equal(t, int64(rows-bad-invalid), done)
 	require.Equal(t, int64(bad+invalid), failed)
 
-	manifest := readJSONL(t, filepath.Join(dir, "codes", "_runs", id[1], "manifest.jsonl"))
+	manifest := readJSONL(t, filepath.Join(dir, "codes", runs.ManifestKey(id[1], 0)))
 	require.Len(t, manifest, rows)
 	for i, m := range manifest {
 		require.EqualValues(t, i, m["row"])
@@ -192,7 +193,14 @@ func TestCampaignRetryFailed(t *testing.T) {
 	src := filepath.Join(dir, "rows.csv")
 	require.NoError(t, os.WriteFile(src, []byte(csv.String()), 0o600))
 	file := filepath.Join(dir, "campaigns.yaml")
-	require.NoError(t, os.WriteFile(file, []byte("campaigns:\n  - name: later\n    app: wxR\n    source:\n      file: "+src+"\n"), 0o600))
+	hooks := make(chan map[string]any, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&m)
+		hooks <- m
+	}))
+	defer hook.Close()
+	require.NoError(t, os.WriteFile(file, []byte("campaigns:\n  - name: later\n    app: wxR\n    webhook: "+hook.URL+"\n    source:\n      file: "+src+"\n"), 0o600))
 	for k, v := range map[string]string{"WXACODE_REDIS_URL": rs.URL(), "WXACODE_STORAGE_URL": "file://" + filepath.Join(dir, "codes"),
 		"WXACODE_WECHAT_BASE_URL": srv.URL, "WXACODE_APPID": "wxR", "WXACODE_SECRET": "sR", "WXACODE_RATE_PER_MINUTE": "200000",
 		"WXACODE_FORCE_RATE": "true", "WXACODE_CAMPAIGNS_FILE": file, "WXACODE_APPS_FILE": "", "WXACODE_KEY_TEMPLATE": ""} {
@@ -208,6 +216,14 @@ func TestCampaignRetryFailed(t *testing.T) {
 	_, c, err := st.Get(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, runs.Counts{Stored: 200, Failed: 100, Fed: 300}, c)
+	select {
+	case m := <-hooks:
+		require.Equal(t, id, m["run"])
+		require.EqualValues(t, 200, m["stored"])
+		require.EqualValues(t, 100, m["failed"])
+	case <-time.After(10 * time.Second):
+		t.Fatal("no webhook call at the end of the run")
+	}
 
 	fake.Update(func(o *wechattest.Options) { o.Pages = append(o.Pages, "pages/later") })
 	out.Reset()
@@ -219,7 +235,7 @@ func TestCampaignRetryFailed(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, runs.StateDone, r.State)
 	require.Equal(t, runs.Counts{Stored: 300, Fed: 300}, c)
-	manifest := readJSONL(t, filepath.Join(dir, "codes", "_runs", id, "manifest.jsonl"))
+	manifest := readJSONL(t, filepath.Join(dir, "codes", runs.ManifestKey(id, 0)))
 	require.Len(t, manifest, 300)
 	for _, m := range manifest {
 		require.Equal(t, "stored", m["status"])
@@ -252,6 +268,16 @@ func TestCampaignCancel(t *testing.T) {
 	id := regexp.MustCompile(`run (\S+) started`).FindStringSubmatch(out.String())[1]
 	st := runs.NewStore(rs.Client(t), "")
 	waitRun(t, ctx, st, id, func(c runs.Counts) bool { return c.Stored >= 20 })
+	require.NoError(t, run(ctx, []string{"campaign", "pause", id}, &out, &out))
+	time.Sleep(time.Second) // the feeder sees the pause
+	_, c1, err := st.Get(ctx, id)
+	require.NoError(t, err)
+	time.Sleep(2 * time.Second)
+	_, c2, err := st.Get(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, c1.Fed, c2.Fed, "a paused run is not fed")
+	require.NoError(t, run(ctx, []string{"campaign", "resume", id}, &out, &out))
+	waitRun(t, ctx, st, id, func(c runs.Counts) bool { return c.Fed > c2.Fed })
 	require.NoError(t, run(ctx, []string{"campaign", "cancel", id}, &out, &out))
 	insp := asynq.NewInspectorFromRedisClient(rs.Client(t))
 	require.Eventually(t, func() bool {

@@ -42,6 +42,9 @@ type Feeder struct {
 	Poll time.Duration
 	// Batch is how many rows are enqueued between checkpoints. Default 1000.
 	Batch int
+	// PartRows is how many rows one manifest object holds. Default
+	// ManifestPartRows.
+	PartRows int
 	// OnStart, if set, runs when a run is created, before its feeder: the
 	// worker uses it to set the campaign's share of the app's rate.
 	OnStart func(ctx context.Context, def campaign.Definition) error

@@ -2,6 +2,7 @@ package runs
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -33,7 +34,7 @@ type ManifestRow struct {
 // run done and calls its webhook. Written files are complete objects; a
 // crash before the state changes writes them again on resume.
 func (f *Feeder) finish(ctx context.Context, run Run, def campaign.Definition) error {
-	manifest, err := f.manifest(ctx, run, def)
+	parts, err := f.manifest(ctx, run, def)
 	if err != nil {
 		return fmt.Errorf("runs: manifest of %s: %w", run.ID, err)
 	}
@@ -41,14 +42,13 @@ func (f *Feeder) finish(ctx context.Context, run Run, def campaign.Definition) e
 	if err != nil {
 		return fmt.Errorf("runs: failures of %s: %w", run.ID, err)
 	}
-	mkey, fkey := "_runs/"+run.ID+"/manifest.jsonl", "_runs/"+run.ID+"/failures.jsonl"
-	for k, data := range map[string][]byte{mkey: manifest, fkey: failures} {
-		if err := f.Store.Put(ctx, k, data, storage.PutOptions{ContentType: "application/x-ndjson"}); err != nil {
-			return err
-		}
+	fkey := "_runs/" + run.ID + "/failures.jsonl"
+	if err := f.put(ctx, fkey, failures); err != nil {
+		return err
 	}
+	mkey := ManifestKey(run.ID, 0)
 	err = f.Runs.Update(ctx, run.ID, func(r *Run) {
-		r.State, r.Finished, r.Manifest, r.Failures = StateDone, time.Now().UTC(), f.Store.URL(mkey), f.Store.URL(fkey)
+		r.State, r.Finished, r.Manifest, r.ManifestParts, r.Failures = StateDone, time.Now().UTC(), f.Store.URL(mkey), parts, f.Store.URL(fkey)
 	})
 	if err != nil {
 		return err
@@ -60,23 +60,42 @@ func (f *Feeder) finish(ctx context.Context, run Run, def campaign.Definition) e
 	return nil
 }
 
-// manifest lists every row with its outcome, reading the source again and
-// the run's ledger a batch of rows at a time.
-func (f *Feeder) manifest(ctx context.Context, run Run, def campaign.Definition) ([]byte, error) {
+// ManifestPartRows is how many rows one manifest object holds by default,
+// so that a run of millions of rows never needs its whole manifest in memory.
+const ManifestPartRows = 100_000
+
+// ManifestKey is the key of part n of a run's manifest (JSON Lines).
+func ManifestKey(id string, n int) string { return fmt.Sprintf("_runs/%s/manifest-%05d.jsonl", id, n) }
+
+func (f *Feeder) put(ctx context.Context, key string, data []byte) error {
+	return f.Store.Put(ctx, key, data, storage.PutOptions{ContentType: "application/x-ndjson"})
+}
+
+// manifest writes every row with its outcome, in parts of ManifestPartRows
+// rows, reading the source again and the run's ledger a batch of rows at a
+// time. It returns how many parts it wrote.
+func (f *Feeder) manifest(ctx context.Context, run Run, def campaign.Definition) (int, error) {
 	src, err := def.Open(ctx, f.Store, 0)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	defer src.Close()
 	fails := map[int64]Failure{}
 	if err := f.Runs.Failures(ctx, run.ID, func(fl Failure) error { fails[fl.Row] = fl; return nil }); err != nil {
-		return nil, err
+		return 0, err
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	const batch = 1000
 	var info []RowInfo
+	parts := 0
+	flush := func() error {
+		err := f.put(ctx, ManifestKey(run.ID, parts), buf.Bytes())
+		buf.Reset()
+		parts++
+		return err
+	}
 	for idx := int64(0); idx < run.Total; idx++ {
 		i, row, err := src.Next()
 		if errors.Is(err, io.EOF) {
@@ -84,22 +103,31 @@ func (f *Feeder) manifest(ctx context.Context, run Run, def campaign.Definition)
 		}
 		var re *jobs.RowError
 		if err != nil && !errors.As(err, &re) {
-			return nil, err
+			return parts, err
 		}
 		if i%batch == 0 || info == nil {
 			if info, err = f.Runs.Rows(ctx, run.ID, i, int(min(batch, run.Total-i))); err != nil {
-				return nil, err
+				return parts, err
 			}
 		}
 		m, err := f.manifestRow(run, def, i, row.Job, info[i%batch], fails)
 		if err != nil {
-			return nil, err
+			return parts, err
 		}
 		if err := enc.Encode(m); err != nil {
-			return nil, err
+			return parts, err
+		}
+		if (i+1)%int64(cmp.Or(f.PartRows, ManifestPartRows)) == 0 {
+			if err := flush(); err != nil {
+				return parts, err
+			}
 		}
 	}
-	return buf.Bytes(), nil
+	if buf.Len() > 0 || parts == 0 {
+		err := flush()
+		return parts, err
+	}
+	return parts, nil
 }
 
 func (f *Feeder) manifestRow(run Run, def campaign.Definition, idx int64, j jobs.Job, ri RowInfo, fails map[int64]Failure) (ManifestRow, error) {

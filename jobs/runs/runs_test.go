@@ -1,8 +1,11 @@
 package runs
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/campaign"
+	"github.com/wxacode/wxacode/storage"
 )
 
 func TestTwoSchedulersFiringOneTickStartOneRun(t *testing.T) {
@@ -68,4 +72,50 @@ func TestCampaignKeyTemplate(t *testing.T) {
 	require.Equal(t, "promo/a~2Fb.jpg/wx1/p~2Fq", k)
 	_, err = campaignKey("{scene}", jobs.Job{})
 	require.Error(t, err)
+}
+
+func TestManifestInParts(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client(t)
+	store, err := storage.Open(ctx, t.TempDir(), storage.Options{})
+	require.NoError(t, err)
+	f := &Feeder{Runs: NewStore(rdb, ""), Client: asynq.NewClientFromRedisClient(rdb), Enqueuer: jobs.NewEnqueuer(nil, jobs.EnqueueConfig{}),
+		Store: store, Log: slog.Default(), PartRows: 10, KeyOf: func(j jobs.Job) string { return "k/" + j.Scene }}
+	def := campaign.Definition{Name: "m", App: "wx1", Source: campaign.Source{Generator: &campaign.Generator{Pattern: "m{n}", From: 0, To: 24}}}
+	r, err := f.Start(ctx, def, "run1", time.Time{})
+	require.NoError(t, err)
+	require.Equal(t, int64(25), r.Total)
+	for i := range int64(25) {
+		sha := bytes.Repeat([]byte{byte(i)}, 32)
+		status := jobs.StatusStored
+		if i%5 == 0 {
+			status = jobs.StatusSkipped
+		}
+		if i == 7 {
+			_, err = f.Runs.Record(ctx, "run1", i, jobs.StatusFailed, nil, &Failure{Code: 41030, Reason: "x"})
+		} else {
+			_, err = f.Runs.Record(ctx, "run1", i, status, sha, nil)
+		}
+		require.NoError(t, err)
+	}
+	require.NoError(t, f.Runs.SetFed(ctx, "run1", 25))
+	require.NoError(t, f.Feed(ctx, "run1"))
+	done, _, err := f.Runs.Get(ctx, "run1")
+	require.NoError(t, err)
+	require.Equal(t, StateDone, done.State)
+	require.Equal(t, 3, done.ManifestParts)
+	var rows []ManifestRow
+	for p := range 3 {
+		data, _, err := store.Get(ctx, ManifestKey("run1", p))
+		require.NoError(t, err)
+		for _, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+			var m ManifestRow
+			require.NoError(t, json.Unmarshal(line, &m))
+			rows = append(rows, m)
+		}
+	}
+	require.Len(t, rows, 25)
+	require.Equal(t, ManifestRow{Row: 3, Scene: "m3", Status: "stored", Key: "k/m3", URL: store.URL("k/m3"), SHA256: strings.Repeat("03", 32)}, rows[3])
+	require.Equal(t, "skipped", rows[5].Status)
+	require.Equal(t, ManifestRow{Row: 7, Scene: "m7", Status: "failed", Code: 41030, Reason: "x"}, rows[7])
 }

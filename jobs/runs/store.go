@@ -38,8 +38,10 @@ type Run struct {
 	Created   time.Time `json:"created"`
 	Scheduled time.Time `json:"scheduled,omitzero"`
 	Finished  time.Time `json:"finished,omitzero"`
-	Manifest  string    `json:"manifest,omitempty"`
-	Failures  string    `json:"failures,omitempty"`
+	Manifest  string    `json:"manifest,omitempty"` // URL of the first part
+	// ManifestParts is how many manifest objects there are (ManifestKey 0..n-1).
+	ManifestParts int    `json:"manifest_parts,omitempty"`
+	Failures      string `json:"failures,omitempty"`
 	// Definition is the campaign as it was when the run started, so that a
 	// resumed feeder reads the same rows with the same options.
 	Definition json.RawMessage `json:"definition"`
