@@ -11,9 +11,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -322,4 +325,72 @@ func TestCampaignRateShare(t *testing.T) {
 	t.Logf("stored %d in about 4 s at a share of 300/min", c.Stored)
 	require.Positive(t, c.Stored)
 	require.LessOrEqual(t, c.Stored, int64(4*5+5+5), "at most 5/s plus the burst (and a second of slack)")
+}
+
+// TestMain lets a test run this package's `wxacode` as a child process
+// (WXACODE_TEST_MAIN=1), so that it can be killed with SIGKILL.
+func TestMain(m *testing.M) {
+	if os.Getenv("WXACODE_TEST_MAIN") == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+		err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+		stop()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestCampaignSurvivesKill9 kills the worker process that runs a campaign's
+// feeder with SIGKILL midway and starts another: asynq recovers the feeder
+// and the jobs after their leases expire, and every row ends exactly once.
+func TestCampaignSurvivesKill9(t *testing.T) {
+	const rows = 1000
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	rs := redistest.Start(t)
+	fake := wechattest.New(wechattest.Options{Apps: map[string]string{"wxX": "sX"}, RateLimit: -1, LatencyMedian: 5 * time.Millisecond})
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "campaigns.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(fmt.Sprintf("campaigns:\n  - name: k\n    app: wxX\n    window: 300\n    source:\n      generator: {pattern: \"x{n}\", from: 1, to: %d}\n", rows)), 0o600))
+	env := []string{"WXACODE_TEST_MAIN=1", "WXACODE_REDIS_URL=" + rs.URL(), "WXACODE_STORAGE_URL=file://" + filepath.Join(dir, "codes"),
+		"WXACODE_WECHAT_BASE_URL=" + srv.URL, "WXACODE_APPID=wxX", "WXACODE_SECRET=sX", "WXACODE_RATE_PER_MINUTE=3000",
+		"WXACODE_CAMPAIGNS_FILE=" + file, "WXACODE_APPS_FILE=", "WXACODE_KEY_TEMPLATE=", "WXACODE_LOG_LEVEL=error", "WXACODE_CONCURRENCY=20"}
+	for _, kv := range env[1:] {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	var out bytes.Buffer
+	require.NoError(t, run(ctx, []string{"campaign", "run", "k"}, &out, &out), out.String())
+	id := regexp.MustCompile(`run (\S+) started`).FindStringSubmatch(out.String())[1]
+	st := runs.NewStore(rs.Client(t), "")
+	startChild := func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "worker")
+		cmd.Env = append(os.Environ(), env...)
+		require.NoError(t, cmd.Start())
+		return cmd
+	}
+	w1 := startChild()
+	waitRun(t, ctx, st, id, func(c runs.Counts) bool { return c.Finished() >= rows/4 })
+	require.NoError(t, w1.Process.Kill())
+	_ = w1.Wait()
+	_, before, err := st.Get(ctx, id)
+	require.NoError(t, err)
+	w2 := startChild()
+	defer func() { _ = w2.Process.Kill(); _ = w2.Wait() }()
+	waitRun(t, ctx, st, id, func(runs.Counts) bool { return false })
+	r, c, err := st.Get(ctx, id)
+	require.NoError(t, err)
+	t.Logf("killed at %d finished; done with %+v", before.Finished(), c)
+	require.Equal(t, runs.StateDone, r.State)
+	require.Equal(t, int64(rows), c.Stored+c.Skipped)
+	require.Zero(t, c.Failed)
+	done, _ := rs.Client(t).BitCount(ctx, "wxacode:run:{"+id+"}:done", nil).Result()
+	require.Equal(t, int64(rows), done, "every row exactly once")
+	manifest := readJSONL(t, filepath.Join(dir, "codes", runs.ManifestKey(id, 0)))
+	require.Len(t, manifest, rows)
 }
