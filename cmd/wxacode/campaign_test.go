@@ -15,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -39,11 +40,6 @@ func TestCampaignRun(t *testing.T) {
 	const rows, bad, invalid, window = 50000, 45000, 50, 2000
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	rs := redistest.Start(t)
-	fake := wechattest.New(wechattest.Options{Apps: map[string]string{"wxC": "sC"}, Pages: []string{"pages/ok"}, RateLimit: -1})
-	srv := httptest.NewServer(fake)
-	defer srv.Close()
-	dir := t.TempDir()
 	var csv strings.Builder
 	csv.WriteString("scene,page\n")
 	for i := range rows {
@@ -56,19 +52,11 @@ func TestCampaignRun(t *testing.T) {
 			fmt.Fprintf(&csv, "r%d,pages/ok\n", i)
 		}
 	}
-	src := filepath.Join(dir, "rows.csv")
-	require.NoError(t, os.WriteFile(src, []byte(csv.String()), 0o600))
-	file := filepath.Join(dir, "campaigns.yaml")
-	require.NoError(t, os.WriteFile(file, []byte(fmt.Sprintf("campaigns:\n  - name: promo\n    app: wxC\n    source:\n      file: %s\n    window: %d\n", src, window)), 0o600))
-	for k, v := range map[string]string{"WXACODE_REDIS_URL": rs.URL(), "WXACODE_STORAGE_URL": "file://" + filepath.Join(dir, "codes"),
-		"WXACODE_WECHAT_BASE_URL": srv.URL, "WXACODE_APPID": "wxC", "WXACODE_SECRET": "sC", "WXACODE_RATE_PER_MINUTE": "200000",
-		"WXACODE_FORCE_RATE": "true", "WXACODE_CAMPAIGNS_FILE": file, "WXACODE_APPS_FILE": "", "WXACODE_KEY_TEMPLATE": ""} {
-		t.Setenv(k, v)
-	}
-	var out bytes.Buffer
-	require.NoError(t, run(ctx, []string{"campaign", "run", "promo"}, &out, &out), out.String())
-	id := regexp.MustCompile(`run (\S+) started: 50000 rows`).FindStringSubmatch(out.String())
-	require.NotNil(t, id, out.String())
+	rig := newCampaignRig(t, "wxC", wechattest.Options{Pages: []string{"pages/ok"}, RateLimit: -1}, 200000,
+		fmt.Sprintf("campaigns:\n  - name: promo\n    app: wxC\n    source:\n      file: DIR/rows.csv\n    window: %d\n", window))
+	rs, dir := rig.rs, rig.dir
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "rows.csv"), []byte(csv.String()), 0o600))
+	id := []string{"", rig.start(t, ctx, "promo")}
 	st := runs.NewStore(rs.Client(t), "")
 
 	stop := startCampaignWorker(t, ctx)
@@ -115,7 +103,7 @@ func TestCampaignRun(t *testing.T) {
 	}
 	require.Equal(t, map[float64]int{41030: bad, 0: invalid}, codes)
 
-	out.Reset()
+	var out bytes.Buffer
 	require.NoError(t, run(ctx, []string{"status", id[1]}, &out, &out))
 	require.Contains(t, out.String(), fmt.Sprintf("stored %d  skipped 0  failed %d", rows-bad-invalid, bad+invalid))
 	require.Contains(t, out.String(), "41030: 45000")
@@ -179,11 +167,6 @@ func readJSONL(t *testing.T, path string) []map[string]any {
 func TestCampaignRetryFailed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rs := redistest.Start(t)
-	fake := wechattest.New(wechattest.Options{Apps: map[string]string{"wxR": "sR"}, Pages: []string{"pages/ok"}, RateLimit: -1})
-	srv := httptest.NewServer(fake)
-	defer srv.Close()
-	dir := t.TempDir()
 	var csv strings.Builder
 	csv.WriteString("scene,page\n")
 	for i := range 300 {
@@ -193,9 +176,6 @@ func TestCampaignRetryFailed(t *testing.T) {
 		}
 		fmt.Fprintf(&csv, "s%d,%s\n", i, page)
 	}
-	src := filepath.Join(dir, "rows.csv")
-	require.NoError(t, os.WriteFile(src, []byte(csv.String()), 0o600))
-	file := filepath.Join(dir, "campaigns.yaml")
 	hooks := make(chan map[string]any, 4)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var m map[string]any
@@ -203,17 +183,13 @@ func TestCampaignRetryFailed(t *testing.T) {
 		hooks <- m
 	}))
 	defer hook.Close()
-	require.NoError(t, os.WriteFile(file, []byte("campaigns:\n  - name: later\n    app: wxR\n    webhook: "+hook.URL+"\n    source:\n      file: "+src+"\n"), 0o600))
-	for k, v := range map[string]string{"WXACODE_REDIS_URL": rs.URL(), "WXACODE_STORAGE_URL": "file://" + filepath.Join(dir, "codes"),
-		"WXACODE_WECHAT_BASE_URL": srv.URL, "WXACODE_APPID": "wxR", "WXACODE_SECRET": "sR", "WXACODE_RATE_PER_MINUTE": "200000",
-		"WXACODE_FORCE_RATE": "true", "WXACODE_CAMPAIGNS_FILE": file, "WXACODE_APPS_FILE": "", "WXACODE_KEY_TEMPLATE": ""} {
-		t.Setenv(k, v)
-	}
+	rig := newCampaignRig(t, "wxR", wechattest.Options{Pages: []string{"pages/ok"}, RateLimit: -1}, 200000,
+		"campaigns:\n  - name: later\n    app: wxR\n    webhook: "+hook.URL+"\n    source:\n      file: DIR/rows.csv\n")
+	rs, dir, fake := rig.rs, rig.dir, rig.fake
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "rows.csv"), []byte(csv.String()), 0o600))
 	stop := startCampaignWorker(t, ctx)
 	defer stop()
-	var out bytes.Buffer
-	require.NoError(t, run(ctx, []string{"campaign", "run", "later"}, &out, &out), out.String())
-	id := regexp.MustCompile(`run (\S+) started`).FindStringSubmatch(out.String())[1]
+	id := rig.start(t, ctx, "later")
 	st := runs.NewStore(rs.Client(t), "")
 	waitRun(t, ctx, st, id, func(runs.Counts) bool { return false })
 	_, c, err := st.Get(ctx, id)
@@ -229,7 +205,7 @@ func TestCampaignRetryFailed(t *testing.T) {
 	}
 
 	fake.Update(func(o *wechattest.Options) { o.Pages = append(o.Pages, "pages/later") })
-	out.Reset()
+	var out bytes.Buffer
 	require.NoError(t, run(ctx, []string{"campaign", "retry-failed", id}, &out, &out), out.String())
 	require.Contains(t, out.String(), "100 failed rows enqueued again")
 	time.Sleep(100 * time.Millisecond)
@@ -252,23 +228,13 @@ func TestCampaignRetryFailed(t *testing.T) {
 func TestCampaignCancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rs := redistest.Start(t)
-	fake := wechattest.New(wechattest.Options{Apps: map[string]string{"wxK": "sK"}, RateLimit: -1, LatencyMedian: 20 * time.Millisecond})
-	srv := httptest.NewServer(fake)
-	defer srv.Close()
-	dir := t.TempDir()
-	file := filepath.Join(dir, "campaigns.yaml")
-	require.NoError(t, os.WriteFile(file, []byte("campaigns:\n  - name: big\n    app: wxK\n    window: 300\n    source:\n      generator: {pattern: \"k{n}\", from: 1, to: 100000}\n"), 0o600))
-	for k, v := range map[string]string{"WXACODE_REDIS_URL": rs.URL(), "WXACODE_STORAGE_URL": "file://" + filepath.Join(dir, "codes"),
-		"WXACODE_WECHAT_BASE_URL": srv.URL, "WXACODE_APPID": "wxK", "WXACODE_SECRET": "sK", "WXACODE_RATE_PER_MINUTE": "3000",
-		"WXACODE_CAMPAIGNS_FILE": file, "WXACODE_APPS_FILE": "", "WXACODE_KEY_TEMPLATE": ""} {
-		t.Setenv(k, v)
-	}
+	rig := newCampaignRig(t, "wxK", wechattest.Options{RateLimit: -1, LatencyMedian: 20 * time.Millisecond}, 3000,
+		"campaigns:\n  - name: big\n    app: wxK\n    window: 300\n    source:\n      generator: {pattern: \"k{n}\", from: 1, to: 100000}\n")
+	rs := rig.rs
 	stop := startCampaignWorker(t, ctx)
 	defer stop()
+	id := rig.start(t, ctx, "big")
 	var out bytes.Buffer
-	require.NoError(t, run(ctx, []string{"campaign", "run", "big"}, &out, &out), out.String())
-	id := regexp.MustCompile(`run (\S+) started`).FindStringSubmatch(out.String())[1]
 	st := runs.NewStore(rs.Client(t), "")
 	waitRun(t, ctx, st, id, func(c runs.Counts) bool { return c.Stored >= 20 })
 	require.NoError(t, run(ctx, []string{"campaign", "pause", id}, &out, &out))
@@ -302,23 +268,12 @@ func TestCampaignCancel(t *testing.T) {
 func TestCampaignRateShare(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rs := redistest.Start(t)
-	fake := wechattest.New(wechattest.Options{Apps: map[string]string{"wxS": "sS"}, RateLimit: -1})
-	srv := httptest.NewServer(fake)
-	defer srv.Close()
-	dir := t.TempDir()
-	file := filepath.Join(dir, "campaigns.yaml")
-	require.NoError(t, os.WriteFile(file, []byte("campaigns:\n  - name: slow\n    app: wxS\n    rate_share: 0.1\n    source:\n      generator: {pattern: \"s{n}\", from: 1, to: 1000}\n"), 0o600))
-	for k, v := range map[string]string{"WXACODE_REDIS_URL": rs.URL(), "WXACODE_STORAGE_URL": "file://" + filepath.Join(dir, "codes"),
-		"WXACODE_WECHAT_BASE_URL": srv.URL, "WXACODE_APPID": "wxS", "WXACODE_SECRET": "sS", "WXACODE_RATE_PER_MINUTE": "3000",
-		"WXACODE_CAMPAIGNS_FILE": file, "WXACODE_APPS_FILE": "", "WXACODE_KEY_TEMPLATE": ""} {
-		t.Setenv(k, v)
-	}
+	rig := newCampaignRig(t, "wxS", wechattest.Options{RateLimit: -1}, 3000,
+		"campaigns:\n  - name: slow\n    app: wxS\n    rate_share: 0.1\n    source:\n      generator: {pattern: \"s{n}\", from: 1, to: 1000}\n")
+	rs := rig.rs
 	stop := startCampaignWorker(t, ctx)
 	defer stop()
-	var out bytes.Buffer
-	require.NoError(t, run(ctx, []string{"campaign", "run", "slow"}, &out, &out), out.String())
-	id := regexp.MustCompile(`run (\S+) started`).FindStringSubmatch(out.String())[1]
+	id := rig.start(t, ctx, "slow")
 	time.Sleep(4 * time.Second)
 	_, c, err := runs.NewStore(rs.Client(t), "").Get(ctx, id)
 	require.NoError(t, err)
@@ -350,23 +305,11 @@ func TestCampaignSurvivesKill9(t *testing.T) {
 	const rows = 1000
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	rs := redistest.Start(t)
-	fake := wechattest.New(wechattest.Options{Apps: map[string]string{"wxX": "sX"}, RateLimit: -1, LatencyMedian: 5 * time.Millisecond})
-	srv := httptest.NewServer(fake)
-	defer srv.Close()
-	dir := t.TempDir()
-	file := filepath.Join(dir, "campaigns.yaml")
-	require.NoError(t, os.WriteFile(file, []byte(fmt.Sprintf("campaigns:\n  - name: k\n    app: wxX\n    window: 300\n    source:\n      generator: {pattern: \"x{n}\", from: 1, to: %d}\n", rows)), 0o600))
-	env := []string{"WXACODE_TEST_MAIN=1", "WXACODE_REDIS_URL=" + rs.URL(), "WXACODE_STORAGE_URL=file://" + filepath.Join(dir, "codes"),
-		"WXACODE_WECHAT_BASE_URL=" + srv.URL, "WXACODE_APPID=wxX", "WXACODE_SECRET=sX", "WXACODE_RATE_PER_MINUTE=3000",
-		"WXACODE_CAMPAIGNS_FILE=" + file, "WXACODE_APPS_FILE=", "WXACODE_KEY_TEMPLATE=", "WXACODE_LOG_LEVEL=error", "WXACODE_CONCURRENCY=20"}
-	for _, kv := range env[1:] {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	var out bytes.Buffer
-	require.NoError(t, run(ctx, []string{"campaign", "run", "k"}, &out, &out), out.String())
-	id := regexp.MustCompile(`run (\S+) started`).FindStringSubmatch(out.String())[1]
+	rig := newCampaignRig(t, "wxX", wechattest.Options{RateLimit: -1, LatencyMedian: 5 * time.Millisecond}, 3000,
+		fmt.Sprintf("campaigns:\n  - name: k\n    app: wxX\n    window: 300\n    source:\n      generator: {pattern: \"x{n}\", from: 1, to: %d}\n", rows))
+	rs, dir := rig.rs, rig.dir
+	env := append([]string{"WXACODE_TEST_MAIN=1", "WXACODE_LOG_LEVEL=error", "WXACODE_CONCURRENCY=20"}, rig.env...)
+	id := rig.start(t, ctx, "k")
 	st := runs.NewStore(rs.Client(t), "")
 	startChild := func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "worker")
@@ -393,4 +336,47 @@ func TestCampaignSurvivesKill9(t *testing.T) {
 	require.Equal(t, int64(rows), done, "every row exactly once")
 	manifest := readJSONL(t, filepath.Join(dir, "codes", runs.ManifestKey(id, 0)))
 	require.Len(t, manifest, rows)
+}
+
+// campaignRig is a private Redis, a fake WeChat knowing one app, and a
+// directory with the store and the campaigns file, all set in the
+// environment (env also lists them, for child processes).
+type campaignRig struct {
+	rs   *redistest.Server
+	fake *wechattest.Server
+	dir  string
+	env  []string
+}
+
+// newCampaignRig starts the rig for app (secret "s"+app) with the fake's
+// options o and the app capped at rate per minute. campaigns is the YAML
+// of the campaigns file; "DIR" in it stands for the rig's directory.
+func newCampaignRig(t *testing.T, app string, o wechattest.Options, rate int, campaigns string) *campaignRig {
+	t.Helper()
+	r := &campaignRig{rs: redistest.Start(t), dir: t.TempDir()}
+	o.Apps = map[string]string{app: "s" + app}
+	r.fake = wechattest.New(o)
+	srv := httptest.NewServer(r.fake)
+	t.Cleanup(srv.Close)
+	file := filepath.Join(r.dir, "campaigns.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(strings.ReplaceAll(campaigns, "DIR", r.dir)), 0o600))
+	r.env = []string{"WXACODE_REDIS_URL=" + r.rs.URL(), "WXACODE_STORAGE_URL=file://" + filepath.Join(r.dir, "codes"),
+		"WXACODE_WECHAT_BASE_URL=" + srv.URL, "WXACODE_APPID=" + app, "WXACODE_SECRET=s" + app,
+		"WXACODE_RATE_PER_MINUTE=" + strconv.Itoa(rate), "WXACODE_FORCE_RATE=" + strconv.FormatBool(rate > 5000),
+		"WXACODE_CAMPAIGNS_FILE=" + file, "WXACODE_APPS_FILE=", "WXACODE_KEY_TEMPLATE="}
+	for _, kv := range r.env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	return r
+}
+
+// start runs `wxacode campaign run NAME` and returns the run id.
+func (r *campaignRig) start(t *testing.T, ctx context.Context, name string) string {
+	t.Helper()
+	var out bytes.Buffer
+	require.NoError(t, run(ctx, []string{"campaign", "run", name}, &out, &out), out.String())
+	m := regexp.MustCompile(`run (\S+) started`).FindStringSubmatch(out.String())
+	require.NotNil(t, m, out.String())
+	return m[1]
 }
