@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -379,4 +380,36 @@ func (r *campaignRig) start(t *testing.T, ctx context.Context, name string) stri
 	m := regexp.MustCompile(`run (\S+) started`).FindStringSubmatch(out.String())
 	require.NotNil(t, m, out.String())
 	return m[1]
+}
+
+// TestTwoSchedulersOneRunPerTick runs two `wxacode scheduler` processes'
+// worth of schedulers on a campaign firing every second, with one worker:
+// each tick starts exactly one run, however many schedulers fired it.
+func TestTwoSchedulersOneRunPerTick(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rig := newCampaignRig(t, "wxT", wechattest.Options{RateLimit: -1}, 3000,
+		"campaigns:\n  - name: tick\n    app: wxT\n    schedule: \"@every 1s\"\n    time_zone: UTC\n    source:\n      generator: {pattern: \"t{n}\", from: 1, to: 3}\n")
+	stop := startCampaignWorker(t, ctx)
+	defer stop()
+	sctx, scancel := context.WithCancel(ctx)
+	done := make(chan error, 2)
+	for range 2 {
+		go func() { done <- run(sctx, []string{"scheduler", "--log-level", "error"}, io.Discard, io.Discard) }()
+	}
+	time.Sleep(4500 * time.Millisecond)
+	scancel()
+	require.NoError(t, <-done)
+	require.NoError(t, <-done)
+	time.Sleep(time.Second) // fire tasks already queued are handled
+	list, err := runs.NewStore(rig.rs.Client(t), "").List(ctx, 100)
+	require.NoError(t, err)
+	ticks := map[int64]bool{}
+	for _, r := range list {
+		require.False(t, ticks[r.Scheduled.Unix()], "two runs for tick %s", r.Scheduled)
+		ticks[r.Scheduled.Unix()] = true
+	}
+	t.Logf("%d runs for %d ticks", len(list), len(ticks))
+	require.GreaterOrEqual(t, len(list), 2, "the schedulers fired")
+	require.LessOrEqual(t, len(list), 6, "about one run per second, not one per scheduler")
 }

@@ -119,3 +119,17 @@ func TestManifestInParts(t *testing.T) {
 	require.Equal(t, "skipped", rows[5].Status)
 	require.Equal(t, ManifestRow{Row: 7, Scene: "m7", Status: "failed", Code: 41030, Reason: "x"}, rows[7])
 }
+
+func TestLastTick(t *testing.T) {
+	now := time.Date(2026, 11, 24, 2, 0, 30, 0, time.UTC)
+	for spec, want := range map[string]time.Time{
+		"0 2 * * *":   time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC),
+		"30 3 * * *":  time.Date(2026, 11, 23, 3, 30, 0, 0, time.UTC),
+		"@every 1s":   now,
+		"*/5 * * * *": time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC),
+	} {
+		got, err := lastTick(campaign.Definition{Name: "n", Schedule: spec, TimeZone: "UTC"}, now)
+		require.NoError(t, err, spec)
+		require.True(t, got.Equal(want), "%s: got %s want %s", spec, got, want)
+	}
+}

@@ -90,20 +90,24 @@ func (f *Feeder) Fire(ctx context.Context, t *asynq.Task) error {
 }
 
 // lastTick is the latest scheduled time of def at or before now (a fire
-// task runs a little after its tick).
+// task runs a little after its tick). It looks back one second, minute,
+// hour and day in turn, so that frequent schedules cost few steps.
 func lastTick(def campaign.Definition, now time.Time) (time.Time, error) {
-	t, err := def.NextRun(now.Add(-25 * time.Hour))
-	if err != nil {
-		return t, err
-	}
-	if t.After(now) {
-		return t, fmt.Errorf("campaign %s fired at %s before its first tick %s", def.Name, now, t)
-	}
-	for {
-		next, err := def.NextRun(t)
-		if err != nil || next.After(now) {
+	for _, back := range []time.Duration{time.Second, time.Minute, time.Hour, 25 * time.Hour} {
+		t, err := def.NextRun(now.Add(-back))
+		if err != nil {
 			return t, err
 		}
-		t = next
+		if t.After(now) {
+			continue
+		}
+		for {
+			next, err := def.NextRun(t)
+			if err != nil || next.After(now) {
+				return t, err
+			}
+			t = next
+		}
 	}
+	return time.Time{}, fmt.Errorf("campaign %s has no scheduled time in the day before %s", def.Name, now.Format(time.RFC3339))
 }
