@@ -7,13 +7,11 @@
 -- (at-least-once delivery must not count a job twice).
 local prev = redis.call('HGET', KEYS[1], ARGV[1])
 local prevStatus = prev and cjson.decode(prev)['status'] or false
+if prevStatus == 'stored' and ARGV[2] == 'skipped' then
+  return 0 -- a stored job delivered again finds its own object: still stored
+end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 if prevStatus == ARGV[2] then
-  return 0
-end
-if prevStatus == 'stored' and ARGV[2] == 'skipped' then
-  -- a stored job delivered again finds its own object: still stored
-  redis.call('HSET', KEYS[1], ARGV[1], prev)
   return 0
 end
 if prevStatus then

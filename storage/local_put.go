@@ -28,9 +28,7 @@ func (s *LocalStore) Put(ctx context.Context, key string, data []byte, opts PutO
 		return err
 	}
 	if opts.IfAbsent {
-		if _, err := s.Stat(ctx, key); err == nil {
-			return fmt.Errorf("%w: %s", ErrExists, s.URL(key))
-		} else if !IsNotFound(err) {
+		if err := ensureAbsent(ctx, s, key); err != nil {
 			return err
 		}
 	}

@@ -32,9 +32,7 @@ func (s *S3Store) Put(ctx context.Context, key string, data []byte, opts PutOpti
 		return err
 	}
 	if opts.IfAbsent {
-		if _, err := s.Stat(ctx, key); err == nil {
-			return fmt.Errorf("%w: %s", ErrExists, s.URL(key))
-		} else if !IsNotFound(err) {
+		if err := ensureAbsent(ctx, s, key); err != nil {
 			return err
 		}
 	}

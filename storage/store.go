@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -51,4 +52,17 @@ type ObjectInfo struct {
 	ContentType string
 	Metadata    map[string]string // nil when the object has none
 	ModTime     time.Time
+}
+
+// ensureAbsent is the check before a conditional create: ErrExists if the
+// key is there, nil if it is not, the Stat error otherwise.
+func ensureAbsent(ctx context.Context, s Store, key string) error {
+	_, err := s.Stat(ctx, key)
+	switch {
+	case err == nil:
+		return fmt.Errorf("%w: %s", ErrExists, s.URL(key))
+	case IsNotFound(err):
+		return nil
+	}
+	return err
 }

@@ -120,10 +120,7 @@ func (h *Handler) prepare(ctx context.Context, t *asynq.Task) (*job, error) {
 		return nil, fmt.Errorf("run %s cancelled: %w", j.Run, asynq.RevokeTask)
 	}
 	j.params = keyParams(j.Job, h.cfg.PNG)
-	j.key = j.Key
-	if j.key == "" {
-		j.key = h.deps.Keys.Key(j.params)
-	}
+	j.key = keyFor(h.deps.Keys, j.Job, j.params)
 	return j, nil
 }
 
@@ -157,12 +154,15 @@ type runState struct {
 // KeyOf returns the object key the worker stores a job's code under (its
 // explicit key, or the template's), for manifests.
 func KeyOf(keys *storage.KeyTemplate, png bool) func(jobs.Job) string {
-	return func(j jobs.Job) string {
-		if j.Key != "" {
-			return j.Key
-		}
-		return keys.Key(keyParams(j, png))
+	return func(j jobs.Job) string { return keyFor(keys, j, keyParams(j, png)) }
+}
+
+// keyFor is the job's explicit key, or the template's for its parameters.
+func keyFor(keys *storage.KeyTemplate, j jobs.Job, p storage.KeyParams) string {
+	if j.Key != "" {
+		return j.Key
 	}
+	return keys.Key(p)
 }
 
 func keyParams(j jobs.Job, png bool) storage.KeyParams {

@@ -73,9 +73,12 @@ func (r *rig) close() {
 func (r *rig) enqueue(ctx context.Context, n int) error {
 	e := jobs.NewEnqueuer(asynq.NewClientFromRedisClient(r.rdb), jobs.EnqueueConfig{Workers: 16})
 	rd, w := io.Pipe()
+	defer rd.Close() // stops the writer if Run ends early
 	go func() {
 		for i := range n {
-			fmt.Fprintf(w, "b%08d\n", i)
+			if _, err := fmt.Fprintf(w, "b%08d\n", i); err != nil {
+				return
+			}
 		}
 		w.Close()
 	}()
