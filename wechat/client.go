@@ -35,6 +35,11 @@ type Config struct {
 	// Logger receives one Debug line per call and token events. Default
 	// slog.Default(). URLs are logged with credentials redacted.
 	Logger *slog.Logger
+	// OnTokenFetch, if set, is called after every token request this client
+	// sends (stable_token or token) with the appid, the endpoint and the
+	// error (nil on success), for metrics. It must not block. It never sees
+	// the token or the secret.
+	OnTokenFetch func(appid, endpoint string, err error)
 }
 
 // Client calls WeChat's code interfaces. It is safe for concurrent use.
@@ -43,6 +48,7 @@ type Client struct {
 	http     *http.Client
 	maxBody  int64
 	log      *slog.Logger
+	onFetch  func(appid, endpoint string, err error)
 	acBudget int64
 	acSpent  atomic.Int64
 }
@@ -58,6 +64,7 @@ func NewClient(cfg Config) *Client {
 		http:     cfg.HTTPClient,
 		maxBody:  maxBody,
 		log:      cmp.Or(cfg.Logger, slog.Default()),
+		onFetch:  cfg.OnTokenFetch,
 		acBudget: int64(max(cfg.ACBudget, 0)),
 	}
 	if c.http == nil {

@@ -48,7 +48,9 @@ func (c *Client) fetchStable(ctx context.Context, appid, secret string) (tokenRe
 		Secret    string `json:"secret"`
 	}{"client_credential", appid, secret})
 	resp, err := c.send(ctx, "POST", EndpointStableToken, nil, body)
-	return parseTokenResponse(appid, EndpointStableToken, resp, err)
+	tr, err := parseTokenResponse(appid, EndpointStableToken, resp, err)
+	c.fetched(appid, EndpointStableToken, err)
+	return tr, err
 }
 
 // fetchClientCredential calls cgi-bin/token, which invalidates the previous
@@ -56,7 +58,16 @@ func (c *Client) fetchStable(ctx context.Context, appid, secret string) (tokenRe
 func (c *Client) fetchClientCredential(ctx context.Context, appid, secret string) (tokenResponse, error) {
 	q := url.Values{"grant_type": {"client_credential"}, "appid": {appid}, "secret": {secret}}
 	resp, err := c.send(ctx, "GET", EndpointToken, q, nil)
-	return parseTokenResponse(appid, EndpointToken, resp, err)
+	tr, err := parseTokenResponse(appid, EndpointToken, resp, err)
+	c.fetched(appid, EndpointToken, err)
+	return tr, err
+}
+
+// fetched reports a token fetch to the OnTokenFetch hook.
+func (c *Client) fetched(appid, endpoint string, err error) {
+	if c.onFetch != nil {
+		c.onFetch(appid, endpoint, err)
+	}
 }
 
 func parseTokenResponse(appid, endpoint string, resp *response, err error) (tokenResponse, error) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/runs"
+	"github.com/wxacode/wxacode/metrics"
 	"github.com/wxacode/wxacode/ratelimit"
 	"github.com/wxacode/wxacode/storage"
 	"github.com/wxacode/wxacode/wechat"
@@ -39,6 +40,8 @@ type Deps struct {
 	Runs *runs.Store
 	// Feeder feeds campaign runs; nil: this worker runs no feeders.
 	Feeder *runs.Feeder
+	// Metrics receives the worker's series; nil records none.
+	Metrics *metrics.Worker
 }
 
 // Config tunes the worker. Every zero value takes the default shown.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/runs"
+	"github.com/wxacode/wxacode/metrics"
 	"github.com/wxacode/wxacode/storage"
 	"github.com/wxacode/wxacode/wechat"
 )
@@ -60,12 +61,15 @@ func (h *Handler) generate(ctx context.Context, j *job) (*wechat.Image, error) {
 		if err := h.waitTurn(ctx, j); err != nil {
 			return nil, err
 		}
+		start := time.Now()
 		img, err := h.deps.Client.CodeUnlimited(ctx, j.app.Tokens, request(j.Job))
+		h.deps.Metrics.Call(j.App, callCode(err), time.Since(start))
 		if !wechat.IsRateLimited(err) {
 			return img, err
 		}
 		var ae *wechat.APIError
 		errors.As(err, &ae)
+		h.deps.Metrics.RateLimited(j.App, ae.Code)
 		h.log.Warn("rate limited by WeChat: fleet-wide cooldown", "task", j.id, "app", j.App, "errcode", ae.Code, "rid", ae.RID)
 		if rerr := h.deps.Limiter.ReportRateLimited(ctx, j.App, ae.Code); rerr != nil {
 			return nil, rerr
@@ -103,8 +107,22 @@ func (h *Handler) take(ctx context.Context, j *job, key string) error {
 		h.log.Debug("job handed back", "task", j.id, "budget", key, "after", after)
 		return &YieldError{After: after + jitter(h.cfg.MaxHold), Reason: "rate budget " + key + " at its cap or cooling down"}
 	}
+	start := time.Now()
 	_, err = h.deps.Limiter.Wait(ctx, key)
+	h.deps.Metrics.LimiterWait(key, time.Since(start))
 	return err
+}
+
+// callCode is the errcode of an interface B call for metrics.
+func callCode(err error) int {
+	var ae *wechat.APIError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ae):
+		return ae.Code
+	}
+	return metrics.NoAnswer
 }
 
 // yield hands the job back, except on its last asynq retry, where asynq
@@ -113,6 +131,7 @@ func (h *Handler) yield(ctx context.Context, j *job, y *YieldError) error {
 	if j.lastTry {
 		return h.recordFailed(ctx, j, "gave up on its last retry: "+y.Reason, nil)
 	}
+	h.deps.Metrics.Job(j.App, metrics.OutcomeHandedBack)
 	return y
 }
 
@@ -174,6 +193,7 @@ func (h *Handler) put(ctx context.Context, j *job, data []byte, opts storage.Put
 	var err error
 	for attempt := 1; attempt <= h.cfg.StoreAttempts; attempt++ {
 		err = h.deps.Store.Put(ctx, j.key, data, opts)
+		h.deps.Metrics.Store(j.App, len(data), err)
 		if errors.Is(err, storage.ErrExists) {
 			info, serr := h.deps.Store.Stat(ctx, j.key)
 			if serr != nil {
@@ -244,6 +264,14 @@ func (h *Handler) unpark(ctx context.Context, id string) {
 // millions of codes does not keep an outcome record per code; failures are
 // kept in full in both.
 func (h *Handler) record(ctx context.Context, j *job, o jobs.Outcome) error {
+	err := h.recordOutcome(ctx, j, o)
+	if err == nil {
+		h.deps.Metrics.Job(j.App, string(o.Status))
+	}
+	return err
+}
+
+func (h *Handler) recordOutcome(ctx context.Context, j *job, o jobs.Outcome) error {
 	if j.Run == "" || h.deps.Runs == nil {
 		return h.deps.Ledger.Record(ctx, j.App, o)
 	}
@@ -318,6 +346,7 @@ func (h *Handler) transient(ctx context.Context, j *job, log *slog.Logger, err e
 	if j.tries >= h.cfg.MaxAttempts || j.lastTry {
 		return h.recordFailed(ctx, j, fmt.Sprintf("gave up after %d tries: %v", j.tries, err), ae)
 	}
+	h.deps.Metrics.Job(j.App, metrics.OutcomeRetry)
 	if ae != nil {
 		log.Warn("transient error, will retry", "errcode", ae.Code, "rid", ae.RID, "try", j.tries)
 	} else {

@@ -8,11 +8,13 @@ import (
 	"log/slog"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/campaign"
 	"github.com/wxacode/wxacode/jobs/runs"
+	"github.com/wxacode/wxacode/metrics"
 	"github.com/wxacode/wxacode/ratelimit"
 	"github.com/wxacode/wxacode/storage"
 	"github.com/wxacode/wxacode/wechat"
@@ -44,6 +46,8 @@ type system struct {
 	deps    worker.Deps
 	limiter *ratelimit.Limiter
 	log     *slog.Logger
+	// reg holds this process's series (the worker's, Go runtime, process).
+	reg *prometheus.Registry
 }
 
 func (s *system) Close() error {
@@ -69,7 +73,7 @@ func buildSystem(ctx context.Context, c *common, poolSize int, logw io.Writer) (
 	if err != nil {
 		return nil, err
 	}
-	s := &system{rdb: rdb, log: log}
+	s := &system{rdb: rdb, log: log, reg: metrics.NewRegistry()}
 	if err := s.wire(ctx, c, apps); err != nil {
 		rdb.Close()
 		return nil, err
@@ -86,10 +90,14 @@ func (s *system) wire(ctx context.Context, c *common, apps []worker.AppConfig) e
 	if err != nil {
 		return fmt.Errorf("WXACODE_KEY_TEMPLATE: %w", err)
 	}
-	client := wechat.NewClient(wechat.Config{BaseURL: c.baseURL, Logger: s.log})
+	m, err := metrics.NewWorker(s.reg)
+	if err != nil {
+		return err
+	}
+	client := wechat.NewClient(wechat.Config{BaseURL: c.baseURL, Logger: s.log, OnTokenFetch: m.TokenFetch})
 	s.limiter = ratelimit.New(s.rdb, ratelimit.Config{Logger: s.log})
 	s.deps = worker.Deps{Redis: s.rdb, Client: client, Limiter: s.limiter, Store: store,
-		Ledger: jobs.NewLedger(s.rdb, ""), Keys: keys, Logger: s.log, Runs: runs.NewStore(s.rdb, "")}
+		Ledger: jobs.NewLedger(s.rdb, ""), Keys: keys, Logger: s.log, Runs: runs.NewStore(s.rdb, ""), Metrics: m}
 	s.deps.Feeder = &runs.Feeder{Runs: s.deps.Runs, Client: asynq.NewClientFromRedisClient(s.rdb),
 		Enqueuer: jobs.NewEnqueuer(nil, jobs.EnqueueConfig{}), Store: store, KeyOf: worker.KeyOf(keys, c.png),
 		Validate: worker.Validate, Log: s.log, OnStart: s.setShare}

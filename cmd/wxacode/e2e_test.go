@@ -80,7 +80,12 @@ func TestEndToEnd(t *testing.T) {
 	require.Positive(t, st.Errcodes[45009], "the 45009 burst happened")
 	require.Positive(t, st.Errcodes[40001], "the revoked token was refused")
 	require.Less(t, float64(st.Calls[e2eApp])/float64(tot["stored"]), 1.25)
+	// The complete log output (JSON, debug level, every worker) holds neither
+	// the app secret nor any access token the fake issued.
 	require.NotContains(t, logs.String(), e2eSecret)
+	require.NotContains(t, logs.String(), wechattest.TokenPrefix)
+	require.Contains(t, logs.String(), `"errcode":41030`, "WeChat errors are logged with their errcode")
+	require.Contains(t, logs.String(), `"rid":"`, "and their rid")
 }
 
 func setE2EEnv(t *testing.T, rs *redistest.Server, s3srv *storagetest.Server, wechatURL string) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/wxacode/wxacode/metrics"
 	"github.com/wxacode/wxacode/worker"
 )
 
@@ -16,6 +17,7 @@ type workerOpts struct {
 	maxHold         time.Duration
 	maxAttempts     int
 	force           bool
+	metricsListen   string
 }
 
 func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -30,6 +32,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	durFlag(fs, &o.maxHold, "max-hold", 2*time.Second, "longest a job holds a slot waiting for its app's rate budget before it is handed back")
 	intFlag(fs, &o.maxAttempts, "max-attempts", 8, "tries for transient errors before a recorded final failure")
 	boolFlag(fs, &o.force, "force", false, "regenerate codes whose objects already exist")
+	strFlag(fs, &o.metricsListen, "metrics-listen", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. :9090 (off if empty)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -38,6 +41,13 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer sys.Close()
+	if o.metricsListen != "" {
+		addr, err := serveOps(ctx, o.metricsListen, metrics.Handler(sys.reg), sys.rdb, sys.log)
+		if err != nil {
+			return err
+		}
+		sys.log.Info("metrics served", "url", "http://"+addr+"/metrics")
+	}
 	cfg := worker.Config{Concurrency: o.concurrency, ShutdownTimeout: o.shutdownTimeout, MaxHold: o.maxHold,
 		MaxAttempts: o.maxAttempts, Force: o.force, PNG: o.png}
 	return serveWorker(ctx, sys, cfg)

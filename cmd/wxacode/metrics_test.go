@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wxacode/wxacode/internal/redistest"
+	"github.com/wxacode/wxacode/metrics"
+	"github.com/wxacode/wxacode/storage/storagetest"
+	"github.com/wxacode/wxacode/wechat/wechattest"
+	"github.com/wxacode/wxacode/worker"
+)
+
+// TestWorkerMetrics runs a small job set through a worker serving
+// --metrics-listen and checks that /metrics exposes the worker's series
+// with the values the run must have produced, and that /readyz follows
+// Redis.
+func TestWorkerMetrics(t *testing.T) {
+	const scenes, bad = 100, 5
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rs := redistest.Start(t)
+	fake := wechattest.New(wechattest.Options{Apps: map[string]string{e2eApp: e2eSecret}, Pages: []string{"pages/coupon/index"}})
+	fakeSrv := httptest.NewServer(fake)
+	defer fakeSrv.Close()
+	s3srv := storagetest.StartGoFakeS3(t, false)
+	s3srv.CreateBucket(t, "codes")
+	setE2EEnv(t, rs, s3srv, fakeSrv.URL)
+	input := writeE2EInput(t, scenes, bad)
+	var out, errb bytes.Buffer
+	require.NoError(t, run(ctx, []string{"enqueue", "--app", e2eApp, input}, &out, &errb), errb.String())
+
+	var c common
+	fs := flagSet("worker", "", io.Discard)
+	c.redisFlags(fs)
+	c.appFlags(fs)
+	c.storageFlags(fs)
+	c.wechatFlags(fs)
+	require.NoError(t, fs.Parse(nil))
+	sys, err := buildSystem(ctx, &c, 20, io.Discard)
+	require.NoError(t, err)
+	defer sys.Close()
+	wctx, stop := context.WithCancel(ctx)
+	addr, err := serveOps(wctx, "127.0.0.1:0", metrics.Handler(sys.reg), sys.rdb, sys.log)
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- serveWorker(wctx, sys, worker.Config{Concurrency: 10}) }()
+	waitAllDone(t, ctx, rs, scenes)
+	// One more job meets a 45009: the worker reports it and cools the app
+	// down (the job waits out the cooldown, so the test does not wait for it).
+	fake.BurstRateLimit(e2eApp, 1)
+	more := filepath.Join(t.TempDir(), "more.txt")
+	require.NoError(t, os.WriteFile(more, []byte("one-more\n"), 0o600))
+	require.NoError(t, run(ctx, []string{"enqueue", "--app", e2eApp, "--page", "pages/coupon/index", more}, &out, &errb), errb.String())
+	var body string
+	require.Eventually(t, func() bool {
+		body = get(t, "http://"+addr+"/metrics", 200)
+		return strings.Contains(body, `wxacode_rate_limited_total{app="`+e2eApp+`",errcode="45009"} 1`)
+	}, 30*time.Second, 100*time.Millisecond)
+	stored := ledgerTotals(t, ctx, rs)["stored"]
+	for _, want := range []string{
+		`wxacode_wechat_calls_total{app="` + e2eApp + `",errcode="0"} ` + itoa(stored),
+		`wxacode_wechat_calls_total{app="` + e2eApp + `",errcode="41030"} ` + itoa(bad),
+		`wxacode_wechat_calls_total{app="` + e2eApp + `",errcode="45009"} 1`,
+		`wxacode_rate_limited_total{app="` + e2eApp + `",errcode="45009"} 1`,
+		`wxacode_wechat_call_duration_seconds_count{app="` + e2eApp + `"} ` + itoa(stored+bad+1),
+		`wxacode_limiter_wait_seconds_count{budget="` + e2eApp + `"}`,
+		`wxacode_stores_total{app="` + e2eApp + `",result="ok"} ` + itoa(stored),
+		`wxacode_stored_bytes_total{app="` + e2eApp + `"}`,
+		`wxacode_jobs_total{app="` + e2eApp + `",outcome="stored"} ` + itoa(stored),
+		`wxacode_jobs_total{app="` + e2eApp + `",outcome="failed"} ` + itoa(bad),
+		`wxacode_token_fetches_total{app="` + e2eApp + `",endpoint="/cgi-bin/stable_token",result="ok"} 1`,
+		`go_goroutines`,
+	} {
+		require.Contains(t, body, want)
+	}
+	require.NotContains(t, body, e2eSecret)
+	require.NotContains(t, body, wechattest.TokenPrefix)
+	require.Equal(t, "ok\n", get(t, "http://"+addr+"/readyz", 200))
+	require.NoError(t, rs.Pause())
+	get(t, "http://"+addr+"/readyz", 503)
+	require.NoError(t, rs.Resume())
+	stop()
+	require.NoError(t, <-done)
+}
+
+func get(t *testing.T, url string, status int) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, status, resp.StatusCode, string(b))
+	return string(b)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
