@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -155,4 +157,17 @@ func TestUsageHidesSecrets(t *testing.T) {
 	require.Contains(t, errb.String(), "-secret")
 	require.NotContains(t, errb.String(), "topsecret-XYZ")
 	require.NotContains(t, errb.String(), "hunter2")
+}
+
+func TestHealthcheck(t *testing.T) {
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	defer ok.Close()
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(503) }))
+	defer down.Close()
+	ctx := context.Background()
+	var out bytes.Buffer
+	require.NoError(t, run(ctx, []string{"healthcheck", ok.URL}, &out, io.Discard))
+	require.ErrorContains(t, run(ctx, []string{"healthcheck", down.URL}, &out, io.Discard), "503")
+	require.Error(t, run(ctx, []string{"healthcheck", "http://127.0.0.1:1/healthz"}, &out, io.Discard))
+	require.Error(t, run(ctx, []string{"healthcheck"}, &out, io.Discard))
 }

@@ -30,9 +30,10 @@ func commands() map[string]command {
 		"demo":        {"run the whole system on embedded defaults (in-process Redis, fake WeChat, local dir)", runDemo},
 		"fake-wechat": {"serve the fake WeChat API (for staging, demos and benchmarks)", runFakeWeChat},
 		"ratelimit":   {"take from or inspect an app's fleet-wide rate budget (ratelimit take|state|set)", runRateLimit},
-		"bench":       {"benchmarks: enqueue, throughput, cost, ratelimit", runBench},
-		"campaign":    {"campaigns: list, validate, run NAME, pause|resume|cancel RUN", runCampaign},
+		"bench":       {"benchmarks: enqueue, throughput, cost, ratelimit, campaign", runBench},
+		"campaign":    {"campaigns: list, validate, run NAME, pause|resume|cancel|retry-failed RUN", runCampaign},
 		"scheduler":   {"fire scheduled campaigns (safe to run more than one)", runScheduler},
+		"healthcheck": {"GET a health URL and exit 0 on a 2xx answer (for container health checks)", runHealthcheck},
 	}
 }
 

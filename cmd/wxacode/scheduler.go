@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/wxacode/wxacode/jobs/campaign"
 	"github.com/wxacode/wxacode/jobs/runs"
+	"github.com/wxacode/wxacode/metrics"
 	"github.com/wxacode/wxacode/worker"
 )
 
@@ -54,12 +56,19 @@ func runScheduler(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	c.redisFlags(fs)
 	strFlag(fs, &file, "campaigns-file", "campaigns.yaml", "YAML file of campaign definitions (re-read at every sync)")
 	durFlag(fs, &sync, "sync-interval", 30*time.Second, "how often the campaigns file is re-read")
+	var metricsListen string
+	strFlag(fs, &metricsListen, "metrics-listen", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. :9090 (off if empty)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	log, err := newLogger(stderr, c.logLevel, c.logFormat)
 	if err != nil {
 		return err
+	}
+	if metricsListen != "" {
+		if err := serveSchedulerOps(ctx, metricsListen, c.redisURL, log); err != nil {
+			return err
+		}
 	}
 	if _, err := campaign.Load(file); err != nil {
 		return err
@@ -83,5 +92,21 @@ func runScheduler(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	log.Info("scheduler started", "campaigns_file", file)
 	<-ctx.Done()
 	m.Shutdown()
+	return nil
+}
+
+// serveSchedulerOps serves the scheduler's /metrics (Go runtime and
+// process), /healthz and /readyz (Redis reachable) until ctx ends.
+func serveSchedulerOps(ctx context.Context, addr, redisURL string, log *slog.Logger) error {
+	rdb, err := openRedis(ctx, redisURL, 2)
+	if err != nil {
+		return err
+	}
+	context.AfterFunc(ctx, func() { rdb.Close() })
+	bound, err := serveOps(ctx, addr, metrics.Handler(metrics.NewRegistry()), rdb, log)
+	if err != nil {
+		return err
+	}
+	log.Info("metrics served", "url", "http://"+bound+"/metrics")
 	return nil
 }
