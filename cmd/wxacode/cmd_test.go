@@ -81,7 +81,7 @@ func TestDemoSmall(t *testing.T) {
 	require.NoError(t, run(ctx, []string{"demo", "--scenes", "60", "--rate-per-minute", "3000"}, &out, &out), out.String())
 	s := out.String()
 	require.Contains(t, s, "enqueued 60 jobs")
-	require.Contains(t, s, "asynq dashboard (read-only) while the demo runs: http://127.0.0.1:")
+	require.Contains(t, s, "dashboard while the demo runs: http://127.0.0.1:")
 	require.Regexp(t, `wxd000000000000001\s+60\s+60\s+0\s+0`, s, "60 enqueued, 60 stored, none skipped or failed")
 	entries, err := os.ReadDir(filepath.Join("wxacode-demo", demoApp, "pages~2Fcoupon~2Findex"))
 	require.NoError(t, err)

@@ -14,9 +14,10 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
-	"github.com/hibiken/asynqmon"
 
+	"github.com/wxacode/wxacode/dashboard"
 	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/metrics"
 	"github.com/wxacode/wxacode/wechat/wechattest"
 	"github.com/wxacode/wxacode/worker"
 )
@@ -88,7 +89,7 @@ func (d *demo) run(ctx context.Context) error {
 	if err := srv.Start(h.Mux()); err != nil {
 		return err
 	}
-	if err := d.serveDashboard(); err != nil {
+	if err := d.serveDashboard(sys); err != nil {
 		srv.Shutdown()
 		return err
 	}
@@ -183,23 +184,30 @@ func (d *demo) enqueue(ctx context.Context, sys *system) (int64, error) {
 	return sum.Enqueued + sum.Duplicate, nil
 }
 
-// serveDashboard serves the read-only asynq dashboard on a loopback port.
-func (d *demo) serveDashboard() error {
+// serveDashboard serves the dashboard (read-only, no auth: loopback only)
+// on a free loopback port while the demo runs.
+func (d *demo) serveDashboard(sys *system) error {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
+	reg := metrics.NewRegistry()
+	reg.MustRegister(metrics.NewFleet(metrics.FleetConfig{Limiter: sys.limiter, Ledger: sys.deps.Ledger, Runs: sys.deps.Runs, Apps: []string{demoApp}}))
 	opt, err := redisConnOpt(d.opts.redisURL)
 	if err != nil {
+		l.Close()
 		return err
 	}
-	mon := asynqmon.New(asynqmon.Options{RootPath: "/asynq", RedisConnOpt: opt, ReadOnly: true})
-	mux := http.NewServeMux()
-	mux.Handle(mon.RootPath()+"/", mon)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	dash, err := dashboard.New(dashboard.Config{Redis: sys.rdb, AsynqRedis: opt, Limiter: sys.limiter, Runs: sys.deps.Runs, Ledger: sys.deps.Ledger,
+		Store: sys.deps.Store, Apps: []string{demoApp}, TokenState: tokenState(sys.rdb), Metrics: metrics.Handler(reg)})
+	if err != nil {
+		l.Close()
+		return err
+	}
+	srv := &http.Server{Handler: dash.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(l) }()
-	d.closers = append(d.closers, func() { srv.Close(); mon.Close() })
-	fmt.Fprintf(d.stdout, "asynq dashboard (read-only) while the demo runs: http://%s/asynq/\n", l.Addr())
+	d.closers = append(d.closers, func() { srv.Close(); dash.Close() })
+	fmt.Fprintf(d.stdout, "dashboard while the demo runs: http://%s/ (asynq dashboard, read-only: http://%s/asynq/)\n", l.Addr(), l.Addr())
 	return nil
 }
 

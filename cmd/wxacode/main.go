@@ -33,6 +33,7 @@ func commands() map[string]command {
 		"bench":       {"benchmarks: enqueue, throughput, cost, ratelimit, campaign", runBench},
 		"campaign":    {"campaigns: list, validate, run NAME, pause|resume|cancel|retry-failed RUN", runCampaign},
 		"scheduler":   {"fire scheduled campaigns (safe to run more than one)", runScheduler},
+		"dashboard":   {"serve the campaign and app page, the JSON API, the asynq dashboard and /metrics", runDashboard},
 		"healthcheck": {"GET a health URL and exit 0 on a 2xx answer (for container health checks)", runHealthcheck},
 	}
 }

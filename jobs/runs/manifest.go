@@ -42,7 +42,7 @@ func (f *Feeder) finish(ctx context.Context, run Run, def campaign.Definition) e
 	if err != nil {
 		return fmt.Errorf("runs: failures of %s: %w", run.ID, err)
 	}
-	fkey := "_runs/" + run.ID + "/failures.jsonl"
+	fkey := FailuresKey(run.ID)
 	if err := f.put(ctx, fkey, failures); err != nil {
 		return err
 	}
@@ -70,6 +70,9 @@ func ManifestKey(id string, n int) string { return fmt.Sprintf("_runs/%s/manifes
 func (f *Feeder) put(ctx context.Context, key string, data []byte) error {
 	return f.Store.Put(ctx, key, data, storage.PutOptions{ContentType: "application/x-ndjson"})
 }
+
+// FailuresKey is the object key of a run's failures file.
+func FailuresKey(id string) string { return "_runs/" + id + "/failures.jsonl" }
 
 // manifest writes every row with its outcome, in parts of ManifestPartRows
 // rows, reading the source again and the run's ledger a batch of rows at a

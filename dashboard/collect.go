@@ -1,0 +1,173 @@
+package dashboard
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/jobs/runs"
+)
+
+// Collector reads the dashboard's data from Redis. It holds no connection
+// of its own and needs no Close; the CLI can use one without a Server.
+type Collector struct {
+	cfg  Config
+	insp *asynq.Inspector
+}
+
+// NewCollector returns a Collector over cfg (defaults applied as for New;
+// HTTP fields are ignored). cfg.Redis must be set.
+func NewCollector(cfg Config) (*Collector, error) {
+	if cfg.Redis == nil {
+		return nil, fmt.Errorf("%w: Redis is required", ErrConfig)
+	}
+	cfg = cfg.withDefaults()
+	// The inspector shares the client: Close on it would fail, and is not needed.
+	return &Collector{cfg: cfg, insp: asynq.NewInspectorFromRedisClient(cfg.Redis)}, nil
+}
+
+// Collect reads every app and the newest runs. It fails when Redis cannot
+// answer the reads of the ledger or of the runs; a limiter, token source or
+// queue that cannot be read is reported in the affected AppStatus instead.
+func (c *Collector) Collect(ctx context.Context) (Snapshot, error) {
+	list, err := c.cfg.Runs.List(ctx, int64(c.cfg.MaxRuns))
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("dashboard: listing runs: %w", err)
+	}
+	snap := Snapshot{At: time.Now().UTC()}
+	if snap.Apps, err = c.collectApps(ctx, list); err != nil {
+		return Snapshot{}, err
+	}
+	effective := map[string]float64{}
+	for _, a := range snap.Apps {
+		if a.LimiterError == "" {
+			effective[a.App] = a.EffectivePerMinute
+		}
+	}
+	snap.Runs = make([]RunStatus, 0, len(list))
+	for _, r := range list {
+		rs, err := c.run(ctx, r.ID, func(app string) (float64, bool) { v, ok := effective[app]; return v, ok })
+		if errors.Is(err, runs.ErrNoRun) {
+			continue // deleted between List and Get
+		}
+		if err != nil {
+			return Snapshot{}, err
+		}
+		snap.Runs = append(snap.Runs, rs)
+	}
+	return snap, nil
+}
+
+func (c *Collector) collectApps(ctx context.Context, list []runs.Run) ([]AppStatus, error) {
+	names, err := c.apps(ctx, list)
+	if err != nil {
+		return nil, err
+	}
+	known, qerr := c.insp.Queues()
+	out := make([]AppStatus, 0, len(names))
+	for _, app := range names {
+		a, err := c.app(ctx, app, queueSet{known, qerr})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// CollectRun reads one run. An unknown id gives an error wrapping
+// runs.ErrNoRun.
+func (c *Collector) CollectRun(ctx context.Context, id string) (RunStatus, error) {
+	return c.run(ctx, id, func(app string) (float64, bool) {
+		st, err := c.cfg.Limiter.State(ctx, app)
+		return st.EffectivePerMinute, err == nil
+	})
+}
+
+// apps merges the configured apps, the ledger's and the runs', sorted.
+func (c *Collector) apps(ctx context.Context, list []runs.Run) ([]string, error) {
+	seen, err := c.cfg.Ledger.Apps(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: listing apps: %w", err)
+	}
+	all := append(slices.Clone(c.cfg.Apps), seen...)
+	for _, r := range list {
+		all = append(all, r.App)
+	}
+	all = slices.DeleteFunc(all, func(s string) bool { return s == "" })
+	slices.Sort(all)
+	return slices.Compact(all), nil
+}
+
+// app reads one app. Only a failure to read the ledger (Redis down) is
+// returned as an error.
+func (c *Collector) app(ctx context.Context, app string, qs queueSet) (AppStatus, error) {
+	a := AppStatus{App: app}
+	t, err := c.cfg.Ledger.Totals(ctx, app)
+	if err != nil {
+		return a, fmt.Errorf("dashboard: ledger totals of %s: %w", app, err)
+	}
+	a.Totals = Totals{Enqueued: t["enqueued"], Stored: t[string(jobs.StatusStored)],
+		Skipped: t[string(jobs.StatusSkipped)], Failed: t[string(jobs.StatusFailed)]}
+	if st, err := c.cfg.Limiter.State(ctx, app); err != nil {
+		a.LimiterError = redactErr(err)
+	} else {
+		a.CapPerMinute, a.EffectivePerMinute, a.CallsLastMinute = st.CapPerMinute, st.EffectivePerMinute, st.CallsLastMinute
+		a.CooldownUntil, a.InCooldown, a.RateLimitedLastHour = st.CooldownUntil, st.InCooldown(), st.RateLimitedLastHour
+		a.LastRateLimited, a.LastErrCode = st.LastRateLimited, st.LastErrCode
+	}
+	a.Token = c.token(ctx, app)
+	a.Queues = c.queues(qs, jobs.Queue(app), jobs.HighQueue(app))
+	return a, nil
+}
+
+func (c *Collector) token(ctx context.Context, app string) *TokenStatus {
+	if c.cfg.TokenState == nil {
+		return nil
+	}
+	ts, err := c.cfg.TokenState(ctx, app)
+	if err != nil {
+		ts.Error = cmp.Or(ts.Error, err.Error())
+	}
+	ts.Error = redact(ts.Error)
+	return &ts
+}
+
+// queueSet is asynq's list of queues. GetQueueInfo fails for a queue that
+// does not exist yet with an error that cannot be told apart from others
+// (asynq's own error kinds are internal), so existence is checked first.
+type queueSet struct {
+	names []string
+	err   error
+}
+
+// queues adds up the asynq state of the named queues.
+func (c *Collector) queues(qs queueSet, names ...string) QueueStatus {
+	q := QueueStatus{Names: names}
+	if qs.err != nil {
+		q.Error = redactErr(qs.err)
+		return q
+	}
+	for _, n := range names {
+		if !slices.Contains(qs.names, n) {
+			continue
+		}
+		info, err := c.insp.GetQueueInfo(n)
+		if err != nil {
+			q.Error = redactErr(err)
+			continue
+		}
+		q.Pending, q.Active, q.Scheduled = q.Pending+info.Pending, q.Active+info.Active, q.Scheduled+info.Scheduled
+		q.Retry, q.Archived = q.Retry+info.Retry, q.Archived+info.Archived
+		if info.Paused {
+			q.Paused = append(q.Paused, n)
+		}
+	}
+	return q
+}

@@ -1,0 +1,127 @@
+package dashboard
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/wxacode/wxacode/jobs/runs"
+)
+
+// Snapshot is everything the page shows, read at At. The page, the JSON
+// API and (later) the CLI all render this one structure.
+type Snapshot struct {
+	At   time.Time   `json:"at"`
+	Apps []AppStatus `json:"apps"`
+	Runs []RunStatus `json:"runs"`
+}
+
+// AppStatus is one app: its limiter, token, ledger totals and queues.
+// A part that could not be read is left zero and its error is set, so one
+// broken app does not hide the others.
+type AppStatus struct {
+	App                 string       `json:"app"`
+	CapPerMinute        int          `json:"cap_per_minute"`
+	EffectivePerMinute  float64      `json:"effective_per_minute"`
+	CallsLastMinute     int64        `json:"calls_last_minute"`
+	CooldownUntil       time.Time    `json:"cooldown_until,omitzero"`
+	InCooldown          bool         `json:"in_cooldown"`
+	RateLimitedLastHour int64        `json:"rate_limited_last_hour"`
+	LastRateLimited     time.Time    `json:"last_rate_limited,omitzero"`
+	LastErrCode         string       `json:"last_errcode,omitempty"`
+	LimiterError        string       `json:"limiter_error,omitempty"`
+	Token               *TokenStatus `json:"token,omitempty"`
+	Totals              Totals       `json:"totals"`
+	Queues              QueueStatus  `json:"queues"`
+}
+
+// Totals are the ledger's counts of an app (all runs and ad-hoc jobs).
+type Totals struct {
+	Enqueued int64 `json:"enqueued"`
+	Stored   int64 `json:"stored"`
+	Skipped  int64 `json:"skipped"`
+	Failed   int64 `json:"failed"`
+}
+
+// QueueStatus adds up an app's bulk and high-priority asynq queues.
+// Queues that do not exist yet count zero.
+type QueueStatus struct {
+	Names     []string `json:"names"`
+	Pending   int      `json:"pending"`
+	Active    int      `json:"active"`
+	Scheduled int      `json:"scheduled"`
+	Retry     int      `json:"retry"`
+	Archived  int      `json:"archived"`
+	Paused    []string `json:"paused,omitempty"`
+	Error     string   `json:"error,omitempty"`
+}
+
+// RunStatus is one campaign run with its progress, as `wxacode status RUN`
+// prints it. The campaign definition is left out: it may hold a webhook URL
+// with a token in it.
+type RunStatus struct {
+	ID        string    `json:"id"`
+	Campaign  string    `json:"campaign"`
+	App       string    `json:"app"`
+	State     string    `json:"state"`
+	Total     int64     `json:"total"`
+	Window    int       `json:"window"`
+	Created   time.Time `json:"created"`
+	Scheduled time.Time `json:"scheduled,omitzero"`
+	Finished  time.Time `json:"finished,omitzero"`
+	Fed       int64     `json:"fed"`
+	Stored    int64     `json:"stored"`
+	Skipped   int64     `json:"skipped"`
+	Failed    int64     `json:"failed"`
+	Retrying  int64     `json:"retrying"`
+	InFlight  int64     `json:"in_flight"`
+	// Done is rows with a final outcome (stored + skipped + failed).
+	Done    int64   `json:"done"`
+	Percent float64 `json:"percent"`
+	// RatePerMinute is Done over the run's age (or its duration once done).
+	RatePerMinute float64 `json:"rate_per_minute"`
+	// ETA is the time left at the app's effective rate; nil when the run
+	// is over or the rate is unknown.
+	ETA            *Seconds       `json:"eta_seconds,omitempty"`
+	FailuresByCode []CodeCount    `json:"failures_by_code"`
+	LatestFailures []runs.Failure `json:"latest_failures"`
+	Files          []File         `json:"files,omitempty"`
+}
+
+// CodeCount is how many of a run's rows failed with one errcode (0 for
+// failures that are not WeChat errors).
+type CodeCount struct {
+	Code  int   `json:"errcode"`
+	Count int64 `json:"count"`
+}
+
+// File is a manifest or failures file of a finished run: its key in the
+// store and, when the dashboard has a store, its URL.
+type File struct {
+	Name string `json:"name"`
+	Key  string `json:"key"`
+	URL  string `json:"url,omitempty"`
+}
+
+// Seconds is a duration written to JSON as seconds.
+type Seconds time.Duration
+
+// MarshalJSON writes the duration in seconds.
+func (s Seconds) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(s).Seconds()) }
+
+// UnmarshalJSON reads seconds (for clients of the API).
+func (s *Seconds) UnmarshalJSON(b []byte) error {
+	var f float64
+	if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*s = Seconds(f * float64(time.Second))
+	return nil
+}
+
+func (s Seconds) String() string {
+	d := time.Duration(s)
+	if d > 0 && d < time.Second {
+		return "under 1s"
+	}
+	return d.Round(time.Second).String()
+}
