@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"io"
 	"slices"
@@ -46,8 +47,8 @@ func (c *csvReader) readHeader() error {
 		}
 		c.header = append(c.header, h)
 	}
-	if !slices.Contains(c.header, "scene") {
-		return &RowError{Line: 1, Field: "header", Reason: "no scene column"}
+	if !slices.Contains(c.header, "scene") && !slices.Contains(c.header, "params") {
+		return &RowError{Line: 1, Field: "header", Reason: "no scene column (or params column to issue scenes for)"}
 	}
 	return nil
 }
@@ -79,12 +80,21 @@ func (c *csvReader) Next() (Row, error) {
 			return Row{Line: int64(line)}, &RowError{Line: int64(line), Reason: "wrong number of fields for the header"}
 		}
 		j := c.defaults
+		var params string
 		for i, v := range rec {
+			if c.header[i] == "params" {
+				params = v
+				continue
+			}
 			if err := setField(&j, c.header[i], v); err != nil {
 				return Row{Line: int64(line)}, &RowError{Line: int64(line), Field: c.header[i], Value: v, Reason: err.Error()}
 			}
 		}
-		return Row{Line: int64(line), Job: j}, nil
+		p, err := checkParams(json.RawMessage(params), j.Scene, int64(line))
+		if err != nil {
+			return Row{Line: int64(line)}, err
+		}
+		return Row{Line: int64(line), Job: j, Params: p}, nil
 	}
 }
 

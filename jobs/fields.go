@@ -7,7 +7,7 @@ import (
 )
 
 // Columns are the CSV header names (and JSON Lines keys) a row may carry.
-var Columns = []string{"scene", "page", "width", "env_version", "check_path", "auto_color", "line_color", "is_hyaline", "key"}
+var Columns = []string{"scene", "page", "width", "env_version", "check_path", "auto_color", "line_color", "is_hyaline", "key", "params"}
 
 // setField applies one textual column value to j. An empty value keeps the
 // default. The error names the field.

@@ -24,6 +24,7 @@ type jsonRow struct {
 	LineColor  json.RawMessage `json:"line_color"` // {"r":..,"g":..,"b":..}, "r,g,b" or "#rrggbb"
 	IsHyaline  *bool           `json:"is_hyaline"`
 	Key        *string         `json:"key"`
+	Params     json.RawMessage `json:"params"`
 }
 
 func (r *jsonlReader) Next() (Row, error) {
@@ -38,23 +39,23 @@ func (r *jsonlReader) Next() (Row, error) {
 		if blank(b) {
 			continue
 		}
-		j, rerr := r.parse(b, n)
+		j, params, rerr := r.parse(b, n)
 		if rerr != nil {
 			return Row{Line: n}, rerr
 		}
-		return Row{Line: n, Job: j}, nil
+		return Row{Line: n, Job: j, Params: params}, nil
 	}
 }
 
-func (r *jsonlReader) parse(b []byte, n int64) (Job, error) {
+func (r *jsonlReader) parse(b []byte, n int64) (Job, json.RawMessage, error) {
 	var jr jsonRow
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&jr); err != nil {
-		return Job{}, jsonRowError(err, n)
+		return Job{}, nil, jsonRowError(err, n)
 	}
 	if dec.More() {
-		return Job{}, &RowError{Line: n, Reason: "more than one JSON value on the line"}
+		return Job{}, nil, &RowError{Line: n, Reason: "more than one JSON value on the line"}
 	}
 	j := r.defaults
 	set(&j.Scene, jr.Scene)
@@ -70,11 +71,12 @@ func (r *jsonlReader) parse(b []byte, n int64) (Job, error) {
 	if len(jr.LineColor) > 0 {
 		c, err := jsonColor(jr.LineColor)
 		if err != nil {
-			return Job{}, &RowError{Line: n, Field: "line_color", Value: string(jr.LineColor), Reason: err.Error()}
+			return Job{}, nil, &RowError{Line: n, Field: "line_color", Value: string(jr.LineColor), Reason: err.Error()}
 		}
 		j.LineColor = c
 	}
-	return j, nil
+	params, err := checkParams(jr.Params, j.Scene, n)
+	return j, params, err
 }
 
 // jsonColor reads a colour as {"r","g","b"} numbers or as a CSV-style string.

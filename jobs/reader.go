@@ -3,6 +3,7 @@ package jobs
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,9 @@ const (
 	FormatLines Format = "lines" // one scene per line
 	FormatCSV   Format = "csv"   // header row, then one job per record
 	FormatJSONL Format = "jsonl" // one JSON object per line
+	// FormatParams is one JSON value per line: the parameters a short scene
+	// is issued for (Row.Params), see WithScenes.
+	FormatParams Format = "params"
 )
 
 // DetectFormat picks the format from a file name: .csv, .jsonl/.ndjson, else lines.
@@ -38,16 +42,20 @@ func DetectFormat(name string) Format {
 // ParseFormat checks a --format value; "" means detect from the file name.
 func ParseFormat(s string) (Format, error) {
 	switch f := Format(strings.ToLower(s)); f {
-	case "", FormatLines, FormatCSV, FormatJSONL:
+	case "", FormatLines, FormatCSV, FormatJSONL, FormatParams:
 		return f, nil
 	}
-	return "", fmt.Errorf("jobs: unknown input format %q (want lines, csv or jsonl)", s)
+	return "", fmt.Errorf("jobs: unknown input format %q (want lines, csv, jsonl or params)", s)
 }
 
 // Row is one job read from the input, with the line it started on.
 type Row struct {
 	Line int64
 	Job  Job
+	// Params are the row's parameters (a "params" column or key, or a
+	// FormatParams line) when its scene is to be issued for them; nil
+	// otherwise. They never go into the task payload.
+	Params json.RawMessage
 }
 
 // RowError rejects one input row. Reading continues after it.
@@ -92,6 +100,8 @@ func NewReader(r io.Reader, f Format, defaults Job) (Reader, error) {
 		return newCSVReader(r, defaults), nil
 	case FormatJSONL:
 		return &jsonlReader{lines: newLineReader(r), defaults: defaults}, nil
+	case FormatParams:
+		return &paramsReader{lines: newLineReader(r), defaults: defaults}, nil
 	}
 	return nil, fmt.Errorf("jobs: unknown input format %q", f)
 }
