@@ -10,6 +10,10 @@
 // [IsTokenInvalid], [IsRateLimited], [IsPermanent] and [IsConfigError] tell the
 // caller what to do next.
 //
+// [Client.Quota] (getApiQuota) reports an API's daily quota and rate limit,
+// e.g. for interface B, and [Client.RID] (getRidInfo) what WeChat recorded of
+// a failed call, with credentials redacted.
+//
 // Tokens come from a [TokenSource]. [NewStableTokenSource] is the default for
 // an appid and secret: cgi-bin/stable_token in normal mode, cached in process
 // and shared through Redis so a fleet makes about one fetch per token

@@ -107,7 +107,8 @@ var (
 	rateLimitedCodes  = codeSet(45009, 45011)
 	tokenInvalidCodes = codeSet(40001, 40014, 42001)
 	permanentCodes    = codeSet(40097, 40129, 40169, 41030, 47001, 44002, 85096, 48001, 48004,
-		61007, 50002, 45029, 40159, 40189, 45063, 41001)
+		61007, 50002, 45029, 40159, 40189, 45063, 41001,
+		ErrcodeRIDNotFound, ErrcodeRIDInvalid, ErrcodeNoPermission, ErrcodeCGIPathNotFound, ErrcodeCGIPathNoPermission)
 	configCodes = codeSet(40013, 40125, 40164, 40243, 89503, 89506, 89507,
 		41002, 41004, 50004, 50007, 40002)
 )

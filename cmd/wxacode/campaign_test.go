@@ -108,6 +108,29 @@ func TestCampaignRun(t *testing.T) {
 	require.NoError(t, run(ctx, []string{"status", id[1]}, &out, &out))
 	require.Contains(t, out.String(), fmt.Sprintf("stored %d  skipped 0  failed %d", rows-bad-invalid, bad+invalid))
 	require.Contains(t, out.String(), "41030: 45000")
+
+	// explain: the run's failures by errcode with meaning and action, and
+	// single rows (a failed one, a rejected one, a stored one).
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"explain", id[1]}, &out, &out))
+	require.Contains(t, out.String(), fmt.Sprintf("errcode 41030 x %d (permanent): invalid page", bad))
+	require.Contains(t, out.String(), "action: Publish the page")
+	require.Contains(t, out.String(), fmt.Sprintf("%d failed without a WeChat errcode", invalid))
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"explain", "--row", "1", id[1]}, &out, &out))
+	require.Contains(t, out.String(), "row 1: failed")
+	require.Contains(t, out.String(), `scene "r1" of app wxC, page "pages/missing"`)
+	require.Contains(t, out.String(), "errcode 41030")
+	require.Contains(t, out.String(), "object: not stored")
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"explain", "--row", "1000", id[1]}, &out, &out))
+	require.Contains(t, out.String(), "row 1000: failed")
+	require.Contains(t, out.String(), "failure: ")
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"explain", "--row", "10", id[1]}, &out, &out))
+	require.Contains(t, out.String(), "row 10: stored")
+	require.Contains(t, out.String(), "object: stored")
+	require.Contains(t, out.String(), "scene matches")
 }
 
 func startCampaignWorker(t *testing.T, ctx context.Context) func() {

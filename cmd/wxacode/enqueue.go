@@ -29,14 +29,7 @@ func (o *enqueueOpts) flags(stderr io.Writer) *flag.FlagSet {
 	fs := flagSet("enqueue", "enqueue [flags] FILE|-", stderr)
 	o.redisFlags(fs)
 	o.appFlags(fs)
-	fs.StringVar(&o.app, "app", "", "appid of the jobs (default --appid / WXACODE_APPID)")
-	fs.StringVar(&o.page, "page", "", "page of every code, e.g. pages/coupon/index (per-row page overrides)")
-	fs.IntVar(&o.width, "width", 0, "width in pixels, 280-1280 (default WeChat's 430)")
-	fs.StringVar(&o.env, "env-version", "", "release, trial or develop (default release)")
-	fs.StringVar(&o.checkPath, "check-path", "", "true or false: whether WeChat checks the page is published (default true)")
-	fs.BoolVar(&o.autoColor, "auto-color", false, "let WeChat choose the line colour")
-	fs.StringVar(&o.lineColor, "line-color", "", "line colour r,g,b or #rrggbb")
-	fs.BoolVar(&o.hyaline, "hyaline", false, "transparent background (PNG)")
+	o.codeFlags(fs)
 	fs.StringVar(&o.format, "format", "", "input format: lines, csv or jsonl (default from the file extension; stdin: lines)")
 	fs.StringVar(&o.rejects, "rejects", "", "write every rejected row to this file (JSON Lines)")
 	fs.BoolVar(&o.strict, "strict", false, "validate the whole input first and enqueue nothing if any row is invalid")
@@ -55,6 +48,18 @@ func (o *enqueueOpts) flags(stderr io.Writer) *flag.FlagSet {
 	intFlag(fs, &o.workers, "enqueue-workers", 16, "parallel enqueuers (the Redis pool is sized to match)")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output")
 	return fs
+}
+
+// codeFlags are the code options every job starts from.
+func (o *enqueueOpts) codeFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.app, "app", "", "appid of the jobs (default --appid / WXACODE_APPID)")
+	fs.StringVar(&o.page, "page", "", "page of every code, e.g. pages/coupon/index (per-row page overrides)")
+	fs.IntVar(&o.width, "width", 0, "width in pixels, 280-1280 (default WeChat's 430)")
+	fs.StringVar(&o.env, "env-version", "", "release, trial or develop (default release)")
+	fs.StringVar(&o.checkPath, "check-path", "", "true or false: whether WeChat checks the page is published (default true)")
+	fs.BoolVar(&o.autoColor, "auto-color", false, "let WeChat choose the line colour")
+	fs.StringVar(&o.lineColor, "line-color", "", "line colour r,g,b or #rrggbb")
+	fs.BoolVar(&o.hyaline, "hyaline", false, "transparent background (PNG)")
 }
 
 // defaults builds the job every row starts from.

@@ -34,6 +34,9 @@ func commands() map[string]command {
 		"campaign":    {"campaigns: list, validate, run NAME, pause|resume|cancel|retry-failed RUN", runCampaign},
 		"scheduler":   {"fire scheduled campaigns (safe to run more than one)", runScheduler},
 		"dashboard":   {"serve the campaign and app page, the JSON API, the asynq dashboard and /metrics", runDashboard},
+		"quota":       {"print interface B's daily quota and rate limit as WeChat reports them (--set-cap to cap from it)", runQuota},
+		"rid":         {"look up what WeChat recorded about a failed call's rid", runRID},
+		"explain":     {"explain a run, a row of a run, or a scene: state, tries, errcodes with meaning and action, rids, stored object", runExplain},
 		"healthcheck": {"GET a health URL and exit 0 on a 2xx answer (for container health checks)", runHealthcheck},
 	}
 }

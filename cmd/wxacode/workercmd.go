@@ -18,6 +18,8 @@ type workerOpts struct {
 	maxAttempts     int
 	force           bool
 	metricsListen   string
+	checkQuota      bool
+	capFromQuota    float64
 }
 
 func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -32,6 +34,8 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	durFlag(fs, &o.maxHold, "max-hold", 2*time.Second, "longest a job holds a slot waiting for its app's rate budget before it is handed back")
 	intFlag(fs, &o.maxAttempts, "max-attempts", 8, "tries for transient errors before a recorded final failure")
 	boolFlag(fs, &o.force, "force", false, "regenerate codes whose objects already exist")
+	boolFlag(fs, &o.checkQuota, "check-quota", true, "at start, ask WeChat for each app's interface B quota and rate limit and log them")
+	fs.Float64Var(&o.capFromQuota, "cap-from-quota", 0, "at start, set each app's cap to this fraction of the rate limit WeChat reports, e.g. 0.96 (0: keep the configured cap)")
 	strFlag(fs, &o.metricsListen, "metrics-listen", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. :9090 (off if empty)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -47,6 +51,9 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return err
 		}
 		sys.log.Info("metrics served", "url", "http://"+addr+"/metrics")
+	}
+	if o.checkQuota || o.capFromQuota > 0 {
+		checkQuotas(ctx, sys, o.capFromQuota)
 	}
 	cfg := worker.Config{Concurrency: o.concurrency, ShutdownTimeout: o.shutdownTimeout, MaxHold: o.maxHold,
 		MaxAttempts: o.maxAttempts, Force: o.force, PNG: o.png}
@@ -75,4 +82,18 @@ func serveWorker(ctx context.Context, sys *system, cfg worker.Config) error {
 	srv.Shutdown()
 	sys.log.Info("worker stopped")
 	return nil
+}
+
+// checkQuotas logs each app's quota as WeChat reports it (and sets caps
+// from it when asked), in the background: a slow or failing lookup never
+// delays the worker.
+func checkQuotas(ctx context.Context, sys *system, fraction float64) {
+	for _, a := range sys.deps.Apps {
+		go func() {
+			qctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			defer cancel()
+			r, err := worker.CheckQuota(qctx, sys.deps.Client, sys.limiter, a, fraction)
+			worker.LogQuota(sys.log, r, err)
+		}()
+	}
 }

@@ -7,14 +7,17 @@
 //	/cgi-bin/token, /cgi-bin/stable_token            access tokens
 //	/wxa/getwxacodeunlimit                           interface B
 //	/wxa/getwxacode, /cgi-bin/wxaapp/createwxaqrcode interfaces A and C
+//	/cgi-bin/openapi/quota/get, .../openapi/rid/get  getApiQuota, getRidInfo
 //	/_fake/stats, /_fake/config, /_fake/revoke, /_fake/burst   control
 //
 // and enforces the documented rules with the documented errcodes, WeChat's
 // per-appid rate limit (45009) and the A+C budget (45029). Images are real,
 // scannable QR codes that encode appid, page and scene as JSON, so any stored
-// image can be traced back to its request with DecodeImage. WeChat's quirks
-// are kept: errors are HTTP 200 with Content-Type "application/json;
-// encoding=utf-8", and PNG images (is_hyaline) are labelled image/jpeg.
+// image can be traced back to its request with DecodeImage. Every error's
+// rid can be looked up with rid/get (credentials removed), and quota/get
+// reports each app's requests of the day. WeChat's quirks are kept: errors
+// are HTTP 200 with Content-Type "application/json; encoding=utf-8", and PNG
+// images (is_hyaline) are labelled image/jpeg.
 //
 // Like WeChat as observed, string fields are read without JSON unescaping:
 // a scene sent as "a\u0026b" (encoding/json's default HTML escaping) is

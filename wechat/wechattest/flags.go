@@ -37,6 +37,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.RateLimit, "rate-limit", o.RateLimit, "interface B calls per appid per window (0: 5000, negative: unlimited)")
 	fs.DurationVar(&o.RateWindow, "rate-window", o.RateWindow, "rate limit window (0: 60s)")
 	fs.BoolVar(&o.FixedWindow, "fixed-window", o.FixedWindow, "wall-clock-aligned window instead of sliding")
+	fs.IntVar(&o.DailyLimit, "daily-limit", o.DailyLimit, "daily_limit reported by quota/get, never enforced (0: 7200000)")
 	fs.IntVar(&o.ACBudget, "ac-budget", o.ACBudget, "A+C lifetime budget per appid (0: 100000)")
 	fs.DurationVar(&o.LatencyMedian, "latency-median", o.LatencyMedian, "median added latency of code calls")
 	fs.DurationVar(&o.LatencyP99, "latency-p99", o.LatencyP99, "99th percentile added latency (log-normal)")

@@ -29,6 +29,16 @@ type Options struct {
 	// given errcode after the token and rate checks, e.g. 48001 (api
 	// unauthorized), 61007, 50002. 0 = none.
 	CodeErrors map[string]int `json:"code_errors,omitempty"`
+	// OpenAPIErrors makes every quota/get and rid/get call of an appid fail
+	// with the given errcode after the token check, e.g. -1 (system error),
+	// 45009, 48001. 0 = none.
+	OpenAPIErrors map[string]int `json:"openapi_errors,omitempty"`
+	// DailyLimit is the daily_limit that quota/get reports for every path;
+	// used is the app's requests to that path today (Beijing time), whatever
+	// their outcome, and remain the difference. The fake refuses no call for
+	// it: WeChat documents no daily cap on interface B. Default 7,200,000
+	// (5000 a minute for a whole day).
+	DailyLimit int `json:"daily_limit,omitempty"`
 	// RateLimit is the number of interface B calls allowed per appid per
 	// RateWindow, counted on arrival (rejected calls count too); beyond it
 	// calls get 45009. Default 5000; negative = unlimited.
@@ -70,6 +80,9 @@ func (o Options) withDefaults() Options {
 	if o.RateWindow <= 0 {
 		o.RateWindow = 60 * time.Second
 	}
+	if o.DailyLimit <= 0 {
+		o.DailyLimit = 7_200_000
+	}
 	if o.ACBudget <= 0 {
 		o.ACBudget = 100000
 	}
@@ -88,6 +101,7 @@ func (o Options) clone() Options {
 	o.Pages = slices.Clone(o.Pages)
 	o.TokenErrors = maps.Clone(o.TokenErrors)
 	o.CodeErrors = maps.Clone(o.CodeErrors)
+	o.OpenAPIErrors = maps.Clone(o.OpenAPIErrors)
 	return o
 }
 

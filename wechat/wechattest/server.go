@@ -25,6 +25,8 @@ type Server struct {
 	fixed    map[string]*fixedCount
 	bursts   map[string]int
 	acUsed   map[string]map[string]bool // appid -> distinct A/C bodies
+	rids     *ridLog                    // errors' rids, for rid/get
+	usage    usage                      // today's requests per app and path, for quota/get
 	stats    Stats
 }
 
@@ -42,6 +44,7 @@ func New(opts Options) *Server {
 		fixed:    map[string]*fixedCount{},
 		bursts:   map[string]int{},
 		acUsed:   map[string]map[string]bool{},
+		rids:     newRIDLog(ridCapacity),
 		stats:    newStats(),
 	}
 	s.mux = http.NewServeMux()
@@ -50,6 +53,8 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("/wxa/getwxacodeunlimit", s.codeHandler(endpointB))
 	s.mux.HandleFunc("/wxa/getwxacode", s.codeHandler(endpointA))
 	s.mux.HandleFunc("/cgi-bin/wxaapp/createwxaqrcode", s.codeHandler(endpointC))
+	s.mux.HandleFunc(pathQuota, s.handleQuota)
+	s.mux.HandleFunc(pathRID, s.handleRID)
 	s.mux.HandleFunc("GET /_fake/stats", s.handleStats)
 	s.mux.HandleFunc("POST /_fake/config", s.handleConfig)
 	s.mux.HandleFunc("POST /_fake/revoke", s.handleRevoke)
@@ -62,6 +67,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.stats.Endpoints[r.URL.Path]++
 	s.mu.Unlock()
+	if apiPaths[r.URL.Path] {
+		w = s.begin(w, r)
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -133,11 +141,17 @@ var errmsgs = map[int]string{
 	48004: "api forbidden for irregularities",
 	50002: "user limited",
 	61007: "api is unauthorized to component",
+	76001: "rid not found",
+	76002: "rid is error",
+	76003: "could not query this rid,no permission",
+	76021: "cgi_path not found, please check",
+	76022: "could not use this cgi_path, no permission",
 	85096: "not allow include scancode_time field",
 }
 
 // writeError sends WeChat's error shape: HTTP 200, the non-standard
-// "encoding=utf-8" content type, and a rid suffix on errmsg.
+// "encoding=utf-8" content type, and a rid suffix on errmsg. The request
+// behind it is kept for rid/get when w comes from ServeHTTP.
 func (s *Server) writeError(w http.ResponseWriter, code int) {
 	s.mu.Lock()
 	s.stats.Errcodes[code]++
@@ -147,7 +161,11 @@ func (s *Server) writeError(w http.ResponseWriter, code int) {
 	if !ok {
 		msg = "fake error"
 	}
-	writeJSON(w, map[string]any{"errcode": code, "errmsg": msg + " rid: " + rid})
+	reply := map[string]any{"errcode": code, "errmsg": msg + " rid: " + rid}
+	writeJSON(w, reply)
+	if cw, ok := w.(*callWriter); ok {
+		s.remember(cw.call, rid, reply)
+	}
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
