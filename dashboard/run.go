@@ -53,16 +53,10 @@ func (rs *RunStatus) progress(now time.Time, effective func(app string) (float64
 	}
 }
 
-// failures reads every failure of the run (HSCAN): counts by errcode, most
-// frequent first, and the newest c.cfg.Failures records, redacted.
+// failures reads the run's failure counts by errcode, most frequent
+// first, and its newest c.cfg.Failures failures, redacted.
 func (c *Collector) failures(ctx context.Context, id string) ([]CodeCount, []runs.Failure, error) {
-	byCode := map[int]int64{}
-	var all []runs.Failure
-	err := c.cfg.Runs.Failures(ctx, id, func(f runs.Failure) error {
-		byCode[f.Code]++
-		all = append(all, f)
-		return nil
-	})
+	byCode, latest, err := c.cfg.Runs.FailureSummary(ctx, id, c.cfg.Failures)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -71,8 +65,7 @@ func (c *Collector) failures(ctx context.Context, id string) ([]CodeCount, []run
 		codes = append(codes, CodeCount{Code: code, Count: k})
 	}
 	slices.SortFunc(codes, func(a, b CodeCount) int { return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Code, b.Code)) })
-	slices.SortFunc(all, func(a, b runs.Failure) int { return cmp.Or(b.At.Compare(a.At), cmp.Compare(a.Row, b.Row)) })
-	latest := slices.Clone(all[:min(len(all), c.cfg.Failures)])
+	latest = slices.Clone(latest)
 	if latest == nil {
 		latest = []runs.Failure{} // [] in JSON, not null
 	}

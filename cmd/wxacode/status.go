@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"sort"
 	"text/tabwriter"
@@ -106,25 +107,19 @@ func printRun(ctx context.Context, w io.Writer, st *runs.Store, lim *ratelimit.L
 		eta := time.Duration(float64(left) / max(lst.EffectivePerMinute, 1) * float64(time.Minute))
 		fmt.Fprintf(w, "at the app's effective rate of %.0f/min: about %s left\n", lst.EffectivePerMinute, eta.Round(time.Second))
 	}
-	byCode := map[int]int{}
-	var latest []runs.Failure
-	err = st.Failures(ctx, id, func(f runs.Failure) error {
-		byCode[f.Code]++
-		latest = append(latest, f)
-		return nil
-	})
+	byCode, latest, err := st.FailureSummary(ctx, id, min(n, runs.RecentFailures))
 	if err != nil {
 		return err
 	}
 	if len(byCode) > 0 {
+		codes := slices.Sorted(maps.Keys(byCode))
 		fmt.Fprint(w, "failures by errcode:")
-		for code, k := range byCode {
-			fmt.Fprintf(w, "  %d: %d", code, k)
+		for _, code := range codes {
+			fmt.Fprintf(w, "  %d: %d", code, byCode[code])
 		}
 		fmt.Fprintln(w)
 	}
-	slices.SortFunc(latest, func(a, b runs.Failure) int { return b.At.Compare(a.At) })
-	for _, f := range latest[:min(len(latest), n)] {
+	for _, f := range latest {
 		fmt.Fprintf(w, "  row %d scene=%q errcode=%d rid=%s %s\n", f.Row, f.Scene, f.Code, f.RID, f.Reason)
 	}
 	if r.Manifest != "" {

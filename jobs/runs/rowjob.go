@@ -1,10 +1,12 @@
 package runs
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
@@ -59,4 +61,86 @@ func (s *Store) Failure(ctx context.Context, id string, row int64) (Failure, boo
 		return Failure{}, false, fmt.Errorf("runs: run %s row %d: failure record: %v", id, row, err)
 	}
 	return f, true, nil
+}
+
+// RecentFailures is how many of a run's newest failures the ledger keeps
+// in order, for dashboards (every failure is kept by row regardless).
+const RecentFailures = 100
+
+// FailureCodes counts a run's failed rows by errcode (0: failed without a
+// WeChat errcode) from a hash the ledger keeps up to date, without
+// reading the failures themselves.
+func (s *Store) FailureCodes(ctx context.Context, id string) (map[int]int64, error) {
+	m, err := s.rdb.HGetAll(ctx, s.key(id, "codes")).Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int]int64, len(m))
+	for k, v := range m {
+		code, _ := strconv.Atoi(k)
+		if n, _ := strconv.ParseInt(v, 10, 64); n > 0 {
+			out[code] = n
+		}
+	}
+	return out, nil
+}
+
+// Recent returns up to n of the run's newest failures, newest first, each
+// row once and only while it is still failed (a row that later succeeded
+// is left out). n is at most RecentFailures.
+func (s *Store) Recent(ctx context.Context, id string, n int) ([]Failure, error) {
+	vals, err := s.rdb.LRange(ctx, s.key(id, "recent"), 0, RecentFailures-1).Result()
+	if err != nil {
+		return nil, err
+	}
+	var out []Failure
+	seen := map[int64]bool{}
+	for _, v := range vals {
+		var f Failure
+		if json.Unmarshal([]byte(v), &f) != nil || seen[f.Row] {
+			continue
+		}
+		seen[f.Row] = true
+		if st, err := s.RowStatus(ctx, id, f.Row); err != nil {
+			return nil, err
+		} else if st != "failed" {
+			continue
+		}
+		if out = append(out, f); len(out) == n {
+			break
+		}
+	}
+	return out, nil
+}
+
+// FailureSummary returns the run's failed rows by errcode and its n newest
+// failures (n at most RecentFailures), from the ledger's summaries. A run
+// recorded before the ledger kept summaries (counts that do not add up to
+// its failed rows) is read in full instead.
+func (s *Store) FailureSummary(ctx context.Context, id string, n int) (map[int]int64, []Failure, error) {
+	_, c, err := s.Get(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	byCode, err := s.FailureCodes(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	var sum int64
+	for _, k := range byCode {
+		sum += k
+	}
+	if sum == c.Failed {
+		recent, err := s.Recent(ctx, id, n)
+		return byCode, recent, err
+	}
+	byCode = map[int]int64{}
+	var all []Failure
+	err = s.Failures(ctx, id, func(f Failure) error {
+		byCode[f.Code]++
+		all = append(all, f)
+		return nil
+	})
+	slices.SortFunc(all, func(a, b Failure) int { return cmp.Or(b.At.Compare(a.At), cmp.Compare(a.Row, b.Row)) })
+	return byCode, all[:min(len(all), n)], err
 }

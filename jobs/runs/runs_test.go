@@ -64,6 +64,51 @@ func TestRecordExactlyOncePerRow(t *testing.T) {
 	require.NoError(t, s.Failures(ctx, "r1", func(f Failure) error { fails = append(fails, f); return nil }))
 	require.Len(t, fails, 1)
 	require.Equal(t, int64(1), fails[0].Row)
+	codes, err := s.FailureCodes(ctx, "r1")
+	require.NoError(t, err)
+	require.Equal(t, map[int]int64{41030: 1}, codes, "row 2's -1 moved out when it was found stored")
+	recent, err := s.Recent(ctx, "r1", 10)
+	require.NoError(t, err)
+	require.Len(t, recent, 1)
+	require.Equal(t, int64(1), recent[0].Row)
+}
+
+// The counts by errcode and the recent list follow retries: a failure
+// replaced by another errcode moves between codes, a retried row that
+// succeeds leaves both.
+func TestFailureCodesFollowRetries(t *testing.T) {
+	ctx := context.Background()
+	s := NewStore(redistest.Start(t).Client(t), "")
+	require.NoError(t, s.Create(ctx, Run{ID: "r", Total: 200, Created: time.Now()}))
+	for row := range int64(150) {
+		code := 41030
+		if row%3 == 0 {
+			code = 0
+		}
+		require.NoError(t, rec(s.Record(ctx, "r", row, jobs.StatusFailed, nil, &Failure{Code: code})))
+	}
+	require.NoError(t, s.MarkRetry(ctx, "r", []int64{1, 2, 4}))
+	require.NoError(t, rec(s.Record(ctx, "r", 1, jobs.StatusFailed, nil, &Failure{Code: -1}))) // failed again, other code
+	require.NoError(t, rec(s.Record(ctx, "r", 2, jobs.StatusStored, nil, nil)))                // succeeded
+	require.NoError(t, rec(s.Record(ctx, "r", 4, jobs.StatusFailed, nil, &Failure{Code: 41030})))
+	codes, err := s.FailureCodes(ctx, "r")
+	require.NoError(t, err)
+	_, c, err := s.Get(ctx, "r")
+	require.NoError(t, err)
+	require.Equal(t, map[int]int64{0: 50, 41030: 98, -1: 1}, codes)
+	require.Equal(t, c.Failed, codes[0]+codes[41030]+codes[-1])
+	recent, err := s.Recent(ctx, "r", 5)
+	require.NoError(t, err)
+	var rows []int64
+	for _, f := range recent {
+		rows = append(rows, f.Row)
+	}
+	require.Equal(t, []int64{4, 1, 149, 148, 147}, rows, "newest first, each row once")
+	all, err := s.Recent(ctx, "r", RecentFailures)
+	require.NoError(t, err)
+	for _, f := range all {
+		require.NotEqual(t, int64(2), f.Row, "a row that succeeded is not a recent failure")
+	}
 }
 
 func TestCampaignKeyTemplate(t *testing.T) {

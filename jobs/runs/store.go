@@ -179,9 +179,13 @@ func (s *Store) Record(ctx context.Context, id string, row int64, status jobs.St
 		}
 		fj = string(b)
 	}
+	code := 0
+	if f != nil {
+		code = f.Code
+	}
 	keys := []string{s.key(id, "done"), s.key(id, "failed"), s.key(id, "n"), s.key(id, "f"),
-		s.key(id, "retry"), s.key(id, "skipped"), s.key(id, "sha")}
-	return recordScript.Run(ctx, s.rdb, keys, row, string(status), fj, sha256).Int()
+		s.key(id, "retry"), s.key(id, "skipped"), s.key(id, "sha"), s.key(id, "codes"), s.key(id, "recent")}
+	return recordScript.Run(ctx, s.rdb, keys, row, string(status), fj, sha256, code, RecentFailures).Int()
 }
 
 // RowInfo is what a run's ledger holds about one row.
