@@ -82,7 +82,7 @@ func listCampaigns(ctx context.Context, o *campaignOpts, stdout io.Writer) error
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", d.Name, d.App, d.Schedule, d.Location(), next)
 	}
 	tw.Flush()
-	rdb, err := openRedis(ctx, o.redisURL, 2)
+	rdb, err := o.openRedis(ctx, 2)
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func changeRun(ctx context.Context, o *campaignOpts, action, id string, stdout i
 	if id == "" {
 		return fmt.Errorf("campaign %s: give a run id", action)
 	}
-	rdb, err := openRedis(ctx, o.redisURL, 2)
+	rdb, err := o.openRedis(ctx, 2)
 	if err != nil {
 		return err
 	}

@@ -82,6 +82,9 @@ func hideDefault(fs *flag.FlagSet, name string, redact func(string) string) {
 // common are the settings most commands share.
 type common struct {
 	redisURL   string
+	redisCA    string
+	redisCert  string
+	redisKey   string
 	storageURL string
 	s3Path     bool
 	baseURL    string
@@ -103,6 +106,9 @@ func (c *common) redisFlags(fs *flag.FlagSet) {
 	strFlag(fs, &c.redisURL, "redis-url", "redis://127.0.0.1:6379/0",
 		"Redis: redis://[user:pass@]host:port/db, rediss:// for TLS, ?master_name=NAME&addr=... for Sentinel, redis-cluster://host:port?addr=host2:port for Cluster")
 	hideDefault(fs, "redis-url", redactURL)
+	strFlag(fs, &c.redisCA, "redis-ca-file", "", "PEM file of the CA that signed the Redis server's certificate (rediss:// only)")
+	strFlag(fs, &c.redisCert, "redis-cert-file", "", "PEM client certificate for Redis TLS client auth (with --redis-key-file)")
+	strFlag(fs, &c.redisKey, "redis-key-file", "", "PEM private key of --redis-cert-file (must not be readable by others)")
 	strFlag(fs, &c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	strFlag(fs, &c.logFormat, "log-format", "auto", "log format: auto (text on a terminal, else JSON), text, json")
 }

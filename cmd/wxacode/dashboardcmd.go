@@ -71,7 +71,7 @@ func serveDashboard(ctx context.Context, o *dashboardOpts, logw io.Writer, ready
 	if err != nil {
 		return err
 	}
-	rdb, err := openRedis(ctx, o.redisURL, 8)
+	rdb, err := o.openRedis(ctx, 8)
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (o *dashboardOpts) build(ctx context.Context, rdb redis.UniversalClient, lo
 	reg := metrics.NewRegistry()
 	reg.MustRegister(metrics.NewFleet(metrics.FleetConfig{Limiter: lim, Ledger: led, Runs: rs, Apps: apps}))
 	reg.MustRegister(metrics.Queues(asynq.NewInspectorFromRedisClient(rdb)))
-	opt, err := redisConnOpt(o.redisURL)
+	opt, err := o.redisConnOpt()
 	if err != nil {
 		return nil, err
 	}

@@ -193,7 +193,7 @@ func (d *demo) serveDashboard(sys *system) error {
 	}
 	reg := metrics.NewRegistry()
 	reg.MustRegister(metrics.NewFleet(metrics.FleetConfig{Limiter: sys.limiter, Ledger: sys.deps.Ledger, Runs: sys.deps.Runs, Apps: []string{demoApp}}))
-	opt, err := redisConnOpt(d.opts.redisURL)
+	opt, err := d.opts.redisConnOpt()
 	if err != nil {
 		l.Close()
 		return err
@@ -209,15 +209,6 @@ func (d *demo) serveDashboard(sys *system) error {
 	d.closers = append(d.closers, func() { srv.Close(); dash.Close() })
 	fmt.Fprintf(d.stdout, "dashboard while the demo runs: http://%s/ (asynq dashboard, read-only: http://%s/asynq/)\n", l.Addr(), l.Addr())
 	return nil
-}
-
-// redisConnOpt gives asynqmon a connection to the demo's Redis.
-func redisConnOpt(rawURL string) (asynq.RedisConnOpt, error) {
-	opt, err := asynq.ParseRedisURI(rawURL)
-	if err != nil {
-		return nil, fmt.Errorf("dashboard: WXACODE_REDIS_URL: %v", redactErr(err, rawURL))
-	}
-	return opt, nil
 }
 
 // watch shows a progress bar until every job has an outcome.

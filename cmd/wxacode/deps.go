@@ -69,7 +69,7 @@ func buildSystem(ctx context.Context, c *common, poolSize int, logw io.Writer) (
 	if err != nil {
 		return nil, err
 	}
-	rdb, err := openRedis(ctx, c.redisURL, poolSize)
+	rdb, err := c.openRedis(ctx, poolSize)
 	if err != nil {
 		return nil, err
 	}

@@ -102,7 +102,7 @@ func runEnqueue(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := o.checkApp(def.App); err != nil {
 		return err
 	}
-	rdb, err := openRedis(ctx, o.redisURL, o.workers+4)
+	rdb, err := o.openRedis(ctx, o.workers+4)
 	if err != nil {
 		return err
 	}

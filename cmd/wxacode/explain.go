@@ -98,7 +98,7 @@ func (o *explainOpts) open(ctx context.Context, w io.Writer) (*explainer, error)
 	if err != nil {
 		return nil, fmt.Errorf("WXACODE_KEY_TEMPLATE: %w", err)
 	}
-	rdb, err := openRedis(ctx, o.redisURL, 4)
+	rdb, err := o.openRedis(ctx, 4)
 	if err != nil {
 		return nil, err
 	}

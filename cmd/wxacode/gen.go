@@ -99,7 +99,7 @@ func (o *genOpts) tokens(ctx context.Context, app *worker.AppConfig, client *wec
 		}
 		return app.TokenSource(client, nil)
 	}
-	rdb, err := openRedis(ctx, o.redisURL, 4)
+	rdb, err := o.openRedis(ctx, 4)
 	if err != nil {
 		return nil, fmt.Errorf("%w (use --no-limiter to generate without Redis)", err)
 	}

@@ -50,7 +50,7 @@ func (c *common) openOneApp(ctx context.Context, appid string) (*oneApp, error) 
 	if err != nil {
 		return nil, err
 	}
-	rdb, err := openRedis(ctx, c.redisURL, 2)
+	rdb, err := c.openRedis(ctx, 2)
 	if err != nil {
 		return nil, err
 	}

@@ -49,7 +49,7 @@ func runRateLimit(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if app == "" {
 		return errors.New("ratelimit: --app is required")
 	}
-	rdb, err := openRedis(ctx, c.redisURL, 2)
+	rdb, err := c.openRedis(ctx, 2)
 	if err != nil {
 		return err
 	}

@@ -66,14 +66,14 @@ func runScheduler(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	if metricsListen != "" {
-		if err := serveSchedulerOps(ctx, metricsListen, c.redisURL, log); err != nil {
+		if err := serveSchedulerOps(ctx, metricsListen, &c, log); err != nil {
 			return err
 		}
 	}
 	if _, err := campaign.Load(file); err != nil {
 		return err
 	}
-	opt, err := redisConnOpt(c.redisURL)
+	opt, err := c.redisConnOpt()
 	if err != nil {
 		return err
 	}
@@ -97,8 +97,8 @@ func runScheduler(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 // serveSchedulerOps serves the scheduler's /metrics (Go runtime and
 // process), /healthz and /readyz (Redis reachable) until ctx ends.
-func serveSchedulerOps(ctx context.Context, addr, redisURL string, log *slog.Logger) error {
-	rdb, err := openRedis(ctx, redisURL, 2)
+func serveSchedulerOps(ctx context.Context, addr string, c *common, log *slog.Logger) error {
+	rdb, err := c.openRedis(ctx, 2)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	rdb, err := openRedis(ctx, c.redisURL, 4)
+	rdb, err := c.openRedis(ctx, 4)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,16 +13,110 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/term"
 )
+
+// openRedis connects to the Redis of --redis-url, with the TLS settings
+// of --redis-ca-file, --redis-cert-file and --redis-key-file.
+func (c *common) openRedis(ctx context.Context, poolSize int) (redis.UniversalClient, error) {
+	tlsCfg, err := c.redisTLS()
+	if err != nil {
+		return nil, err
+	}
+	return openRedis(ctx, c.redisURL, poolSize, tlsCfg)
+}
+
+// redisConnOpt is --redis-url (with its TLS settings) for asynq parts that
+// open their own connections (asynqmon, the scheduler).
+func (c *common) redisConnOpt() (asynq.RedisConnOpt, error) {
+	opt, err := asynq.ParseRedisURI(c.redisURL)
+	if err != nil {
+		return nil, fmt.Errorf("WXACODE_REDIS_URL: %v", redactErr(err, c.redisURL))
+	}
+	tlsCfg, err := c.redisTLS()
+	if err != nil || tlsCfg == nil {
+		return opt, err
+	}
+	switch o := opt.(type) {
+	case asynq.RedisClientOpt:
+		o.TLSConfig = mergeTLS(o.TLSConfig, tlsCfg)
+		return o, nil
+	case asynq.RedisFailoverClientOpt:
+		o.TLSConfig = mergeTLS(o.TLSConfig, tlsCfg)
+		return o, nil
+	}
+	return opt, nil
+}
+
+// redisTLS builds the TLS settings of the Redis flags; nil when none is set.
+// A CA or client certificate only makes sense with rediss://.
+func (c *common) redisTLS() (*tls.Config, error) {
+	if c.redisCA == "" && c.redisCert == "" && c.redisKey == "" {
+		return nil, nil
+	}
+	if !strings.HasPrefix(c.redisURL, "rediss") {
+		return nil, errors.New("WXACODE_REDIS_CA_FILE / _CERT_FILE / _KEY_FILE need a rediss:// URL")
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.redisCA != "" {
+		pem, err := os.ReadFile(c.redisCA)
+		if err != nil {
+			return nil, fmt.Errorf("WXACODE_REDIS_CA_FILE: %w", err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("WXACODE_REDIS_CA_FILE %s: no PEM certificate in it", c.redisCA)
+		}
+	}
+	if (c.redisCert == "") != (c.redisKey == "") {
+		return nil, errors.New("WXACODE_REDIS_CERT_FILE and WXACODE_REDIS_KEY_FILE go together")
+	}
+	if c.redisCert != "" {
+		if err := checkPrivate(c.redisKey); err != nil {
+			return nil, fmt.Errorf("WXACODE_REDIS_KEY_FILE: %w", err)
+		}
+		cert, err := tls.LoadX509KeyPair(c.redisCert, c.redisKey)
+		if err != nil {
+			return nil, fmt.Errorf("Redis client certificate: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}
+
+// mergeTLS adds the flags' CA and client certificate to the URL's TLS
+// settings (which carry the server name).
+func mergeTLS(base, add *tls.Config) *tls.Config {
+	if base == nil {
+		return add
+	}
+	base = base.Clone()
+	base.RootCAs, base.Certificates, base.MinVersion = add.RootCAs, add.Certificates, add.MinVersion
+	return base
+}
+
+// checkPrivate refuses a key file that others can read.
+func checkPrivate(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return fmt.Errorf("%s is readable by others (mode %v): chmod 600 it", path, fi.Mode().Perm())
+	}
+	return nil
+}
 
 // openRedis connects to the Redis of rawURL with the libraries' own URL
 // parsers: redis:// and rediss:// (go-redis ParseURL); a master_name query
 // parameter selects Sentinel (ParseFailoverURL); redis-cluster:// and
 // rediss-cluster:// select Cluster (ParseClusterURL). poolSize 0 keeps the
-// library default. It pings before returning; errors never echo passwords.
-func openRedis(ctx context.Context, rawURL string, poolSize int) (redis.UniversalClient, error) {
+// library default; tlsCfg, if set, adds a CA and client certificate to a
+// rediss:// URL's TLS. It pings before returning; errors never echo
+// passwords.
+func openRedis(ctx context.Context, rawURL string, poolSize int, tlsCfg *tls.Config) (redis.UniversalClient, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("WXACODE_REDIS_URL: not a URL")
@@ -32,21 +129,21 @@ func openRedis(ctx context.Context, rawURL string, poolSize int) (redis.Universa
 		if perr != nil {
 			return nil, fmt.Errorf("WXACODE_REDIS_URL (cluster): %v", redactErr(perr, rawURL))
 		}
-		o.PoolSize = poolSize
+		o.PoolSize, o.TLSConfig = poolSize, tlsFor(o.TLSConfig, tlsCfg)
 		c = redis.NewClusterClient(o)
 	case u.Query().Has("master_name"):
 		o, perr := redis.ParseFailoverURL(rawURL)
 		if perr != nil {
 			return nil, fmt.Errorf("WXACODE_REDIS_URL (sentinel): %v", redactErr(perr, rawURL))
 		}
-		o.PoolSize = poolSize
+		o.PoolSize, o.TLSConfig = poolSize, tlsFor(o.TLSConfig, tlsCfg)
 		c = redis.NewFailoverClient(o)
 	default:
 		o, perr := redis.ParseURL(rawURL)
 		if perr != nil {
 			return nil, fmt.Errorf("WXACODE_REDIS_URL: %v", redactErr(perr, rawURL))
 		}
-		o.PoolSize = poolSize
+		o.PoolSize, o.TLSConfig = poolSize, tlsFor(o.TLSConfig, tlsCfg)
 		c = redis.NewClient(o)
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -56,6 +153,13 @@ func openRedis(ctx context.Context, rawURL string, poolSize int) (redis.Universa
 		return nil, fmt.Errorf("redis at %s unreachable: %v", redactURL(rawURL), redactErr(err, rawURL))
 	}
 	return c, nil
+}
+
+func tlsFor(base, add *tls.Config) *tls.Config {
+	if add == nil {
+		return base
+	}
+	return mergeTLS(base, add)
 }
 
 // redactURL drops the password of a URL for messages.
