@@ -16,11 +16,13 @@ func FuzzReaders(f *testing.F) {
 		"a\nb\n", "\xef\xbb\xbfa\r\nb", "scene,page\n\"a,b\",p\n", "scene\n\"unterminated\n",
 		`{"scene":"a"}` + "\n" + `{"scene":1}`, "\x00\x00\n\xff\xfe", strings.Repeat("x", MaxLineBytes+5),
 		"scene,width\na,\"1\n2\"\n", "{}\n{\"scene\":\"a\",\"x\":1}\n",
+		"a\x00b\n\x00\n", "scene\r\n\"q\"\"uote\"\r\n", "\xc3\x28\n\xed\xa0\x80\n", `{"params":{"名":"上海"}}` + "\n",
+		"scene,params\na,\"{}\"\n,\"{\"\"k\"\":1}\"\n", strings.Repeat("y", 10<<20) + "\nafter\n",
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, format := range []Format{FormatLines, FormatCSV, FormatJSONL} {
+		for _, format := range []Format{FormatLines, FormatCSV, FormatJSONL, FormatParams} {
 			r, err := NewReader(bytes.NewReader(data), format, Job{App: "wx1"})
 			if err != nil {
 				t.Fatal(err)
@@ -46,6 +48,33 @@ func FuzzReaders(f *testing.F) {
 					t.Fatalf("scene with a line break: %q", row.Job.Scene)
 				}
 			}
+		}
+	})
+}
+
+// FuzzDecode: any payload from Redis decodes to a job or a *PayloadError,
+// never a panic; a decoded job encodes and decodes to itself.
+func FuzzDecode(f *testing.F) {
+	good, _ := Job{App: "wx1", Scene: "s", Page: "p/i", Width: 430, Run: "r", Row: 7}.Encode()
+	for _, s := range []string{string(good), "", "{}", `{"v":2}`, `{"v":1,"app":"a","scene":"\u0000"}`, "[1]", "\xff"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		j, err := Decode(data)
+		if err != nil {
+			var pe *PayloadError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error of type %T: %v", err, err)
+			}
+			return
+		}
+		b, err := j.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		j2, err := Decode(b)
+		if err != nil || j2.TaskID() != j.TaskID() {
+			t.Fatalf("round trip: %v %q %q", err, j2.TaskID(), j.TaskID())
 		}
 	})
 }

@@ -2,6 +2,8 @@ package worker
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -108,6 +110,10 @@ func (h *Handler) prepare(ctx context.Context, t *asynq.Task) (*job, error) {
 		app := j.App
 		if app == "" {
 			app = "_unknown"
+		}
+		if id == "" { // outside asynq: key the record by the payload itself
+			sum := sha256.Sum256(t.Payload())
+			id = "payload-" + hex.EncodeToString(sum[:8])
 		}
 		o := jobs.Outcome{TaskID: id, Status: jobs.StatusFailed, Scene: j.Scene, Reason: "bad job: " + err.Error(), Tries: j.tries}
 		if rerr := h.deps.Ledger.Record(ctx, app, o); rerr != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -148,6 +149,33 @@ func TestBadPayloadIsRecordedNotRetried(t *testing.T) {
 	tot, err := b.ledger.Totals(context.Background(), "x")
 	require.NoError(t, err)
 	require.Equal(t, int64(1), tot["failed"])
+}
+
+// Payloads from Redis that do not decode (garbage, other versions, other
+// shapes, a version this worker does not know) are each recorded as a
+// failure with a reason and never retried: no panic, no retry loop.
+func TestHostilePayloadsRecorded(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	payloads := [][]byte{nil, []byte("\x00\xff\xfe"), []byte("[]"), []byte(`"x"`), []byte(`{"v":1}`),
+		[]byte(`{"v":2,"app":"` + testApp + `","scene":"s"}`), []byte(`{"v":1,"app":"` + testApp + `","scene":1}`),
+		[]byte(strings.Repeat("{", 100000)), []byte(`{"v":1,"app":"wxnotmine","scene":"s"}`)}
+	for i, p := range payloads {
+		err := b.h.ProcessTask(ctx, asynq.NewTask(jobs.TaskType, p))
+		require.ErrorIs(t, err, asynq.SkipRetry, "payload %d", i)
+	}
+	var failed int64
+	for _, app := range []string{"_unknown", testApp, "wxnotmine"} {
+		tot, err := b.ledger.Totals(ctx, app)
+		require.NoError(t, err)
+		failed += tot["failed"]
+	}
+	require.EqualValues(t, len(payloads), failed, "every hostile payload is a recorded failure")
+	fails, err := b.ledger.Failures(ctx, "_unknown", 100)
+	require.NoError(t, err)
+	for _, f := range fails {
+		require.Contains(t, f.Reason, "bad job: ")
+	}
 }
 
 func TestConfigErrorHoldsAppInsteadOfFailingJobs(t *testing.T) {

@@ -1,0 +1,34 @@
+# Convenience targets; every one runs a command the README documents.
+GO ?= go
+FUZZTIME ?= 3s
+# package:target pairs of the fuzz targets (their seed corpora also run in `make test`).
+FUZZ_TARGETS = ./jobs:FuzzReaders ./jobs:FuzzDecode ./jobs/campaign:FuzzParse ./scenes:FuzzCanonical \
+	./scenes:FuzzImportLine ./storage:FuzzEncodeSegment ./wechat:FuzzValidateScenePage ./wechat:FuzzSniff \
+	./wechat:FuzzDecodeOpenAPI
+
+.PHONY: test demo fuzz chaos vulncheck
+
+test:
+	$(GO) test -race -timeout 30m ./...
+
+demo:
+	$(GO) run ./cmd/wxacode demo
+
+# Each fuzz target for FUZZTIME beyond its seed corpus.
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$pkg $$name ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+# The fault suite (see RELIABILITY.md): private redis-server, fake WeChat,
+# S3 behind a proxy, worker processes; loopback only.
+chaos:
+	$(GO) build -o bin/wxacode ./cmd/wxacode
+	./bin/wxacode bench chaos --scenario all
+
+# Known vulnerabilities in the code paths we use. Needs network access to
+# vuln.go.dev (CI has none, so CI runs `go mod verify` instead).
+vulncheck:
+	$(GO) run golang.org/x/vuln/cmd/govulncheck@v1.9.0 ./...
