@@ -49,8 +49,9 @@ type Job struct {
 func BudgetKey(app, campaign string) string { return app + "/campaign/" + campaign }
 
 // TaskID is the deterministic asynq TaskID of the job: a hash of every field
-// that changes the code or where it is stored (Force does not). Identical
-// jobs share an ID, which is how duplicates are detected.
+// that changes the code or where it is stored (Force does not), and for a
+// campaign job its run and row. Identical jobs share an ID, which is how
+// duplicates are detected.
 func (j Job) TaskID() string {
 	h := sha256.New()
 	w := func(s string) { h.Write([]byte(s)); h.Write([]byte{0}) }
@@ -65,6 +66,11 @@ func (j Job) TaskID() string {
 	w(strconv.FormatBool(j.IsHyaline))
 	w(j.Key)
 	w(j.Run)
+	if j.Run != "" {
+		// Two rows of a run may hold the same code: each is its own task, so
+		// that each row gets an outcome (the second finds the object stored).
+		w(strconv.FormatInt(j.Row, 10))
+	}
 	sum := h.Sum(nil)
 	return "c-" + hex.EncodeToString(sum[:16])
 }

@@ -167,7 +167,8 @@ func waitRun(t *testing.T, ctx context.Context, st *runs.Store, id string, until
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("run %s did not get there", id)
+	r, c, err := st.Get(context.Background(), id)
+	t.Fatalf("run %s did not get there: %+v %+v %v", id, r, c, err)
 	return 0
 }
 

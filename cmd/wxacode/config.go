@@ -98,6 +98,9 @@ type common struct {
 	png        bool
 	logLevel   string
 	logFormat  string
+	// scene configures issued short scenes (flags only where registered;
+	// zero: the scenes package defaults).
+	scene sceneOpts
 }
 
 const defaultStorageURL = "file://./wxacode-codes"

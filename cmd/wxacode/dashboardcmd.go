@@ -19,6 +19,7 @@ import (
 	"github.com/wxacode/wxacode/jobs/runs"
 	"github.com/wxacode/wxacode/metrics"
 	"github.com/wxacode/wxacode/ratelimit"
+	"github.com/wxacode/wxacode/scenes"
 	"github.com/wxacode/wxacode/storage"
 	"github.com/wxacode/wxacode/wechat"
 	"github.com/wxacode/wxacode/worker"
@@ -29,6 +30,7 @@ type dashboardOpts struct {
 	listen             string
 	writable, insecure bool
 	auth               dashboard.Auth
+	serveScenes        bool
 }
 
 func (o *dashboardOpts) flags(stderr io.Writer) *flag.FlagSet {
@@ -45,6 +47,8 @@ func (o *dashboardOpts) flags(stderr io.Writer) *flag.FlagSet {
 	strFlag(fs, &o.auth.User, "dashboard-user", "", "basic-auth user (with --dashboard-password)")
 	strFlag(fs, &o.auth.Password, "dashboard-password", "", "basic-auth password (prefer the environment)")
 	hideDefault(fs, "dashboard-password", func(string) string { return "(set)" })
+	boolFlag(fs, &o.serveScenes, "serve-scenes", false, "also serve the public scene resolver GET /s/{scene} (no auth, rate-limited per client)")
+	o.scene.flags(fs)
 	return fs
 }
 
@@ -105,7 +109,15 @@ func (o *dashboardOpts) build(ctx context.Context, rdb redis.UniversalClient, lo
 	if err != nil {
 		return nil, err
 	}
-	return dashboard.New(dashboard.Config{
+	extra := map[string]http.Handler{}
+	if o.serveScenes {
+		st, err := o.scene.open(rdb)
+		if err != nil {
+			return nil, err
+		}
+		extra["/s/"] = scenes.Handler(st, scenes.HandlerConfig{Logger: log})
+	}
+	return dashboard.New(dashboard.Config{Extra: extra,
 		Redis: rdb, AsynqRedis: opt, Limiter: lim, Runs: rs, Ledger: led, Store: store, Apps: apps,
 		TokenState: tokenState(rdb), Auth: o.auth, Writable: o.writable, Metrics: metrics.Handler(reg), Logger: log,
 	})

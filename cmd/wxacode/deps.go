@@ -101,6 +101,11 @@ func (s *system) wire(ctx context.Context, c *common, apps []worker.AppConfig) e
 	s.deps.Feeder = &runs.Feeder{Runs: s.deps.Runs, Client: asynq.NewClientFromRedisClient(s.rdb),
 		Enqueuer: jobs.NewEnqueuer(nil, jobs.EnqueueConfig{}), Store: store, KeyOf: worker.KeyOf(keys, c.png),
 		Validate: worker.Validate, Log: s.log, OnStart: s.setShare}
+	scenes, err := c.scene.open(s.rdb)
+	if err != nil {
+		return err
+	}
+	s.deps.Feeder.Scenes = issuer(scenes)
 	for _, a := range apps {
 		ts, err := a.TokenSource(client, s.rdb)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -23,6 +24,7 @@ type enqueueOpts struct {
 	app, page, env, checkPath, lineColor, format, rejects string
 	width, workers                                        int
 	autoColor, hyaline, strict, force, quiet, high        bool
+	params                                                bool
 }
 
 func (o *enqueueOpts) flags(stderr io.Writer) *flag.FlagSet {
@@ -30,6 +32,8 @@ func (o *enqueueOpts) flags(stderr io.Writer) *flag.FlagSet {
 	o.redisFlags(fs)
 	o.appFlags(fs)
 	o.codeFlags(fs)
+	o.scene.flags(fs)
+	fs.BoolVar(&o.params, "params", false, "rows are parameters (any JSON object), each given a short scene: a lines or JSON Lines file holds one object per line, a CSV a params column (without --params, CSV and JSON Lines rows may also carry a params column or key)")
 	fs.StringVar(&o.format, "format", "", "input format: lines, csv or jsonl (default from the file extension; stdin: lines)")
 	fs.StringVar(&o.rejects, "rejects", "", "write every rejected row to this file (JSON Lines)")
 	fs.BoolVar(&o.strict, "strict", false, "validate the whole input first and enqueue nothing if any row is invalid")
@@ -108,7 +112,11 @@ func runEnqueue(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer rdb.Close()
 	client := asynq.NewClientFromRedisClient(rdb)
-	e := &enqueueRun{opts: &o, def: def, stdout: stdout, stderr: stderr,
+	st, err := o.scene.open(rdb)
+	if err != nil {
+		return err
+	}
+	e := &enqueueRun{opts: &o, def: def, stdout: stdout, stderr: stderr, scenes: issuer(st),
 		enq: jobs.NewEnqueuer(client, jobs.EnqueueConfig{Workers: o.workers}), ledger: jobs.NewLedger(rdb, "")}
 	return e.run(ctx, fs.Arg(0))
 }
@@ -142,6 +150,7 @@ type enqueueRun struct {
 	stdout, stderr io.Writer
 	rejectsOut     *bufio.Writer
 	shown          int
+	scenes         jobs.SceneIssuer
 }
 
 const maxRejectsShown = 100
@@ -155,6 +164,9 @@ func (e *enqueueRun) run(ctx context.Context, path string) error {
 	format, err := inputFormat(e.opts.format, name)
 	if err != nil {
 		return err
+	}
+	if e.opts.params && (format == jobs.FormatLines || format == jobs.FormatJSONL) {
+		format = jobs.FormatParams
 	}
 	if e.opts.rejects != "" {
 		f, err := os.Create(e.opts.rejects)
@@ -180,7 +192,7 @@ func (e *enqueueRun) run(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	sum, runErr := e.enq.Run(ctx, r, worker.Validate, e.reject)
+	sum, runErr := e.enq.Run(ctx, jobs.WithScenes(ctx, r, e.scenes), worker.Validate, e.reject)
 	stop()
 	for app, n := range sum.PerApp {
 		if lerr := e.ledger.AddEnqueued(context.WithoutCancel(ctx), app, n); lerr != nil {
@@ -203,6 +215,11 @@ func (e *enqueueRun) check(ctx context.Context, in io.Reader, f jobs.Format) (in
 	if err != nil {
 		return 0, err
 	}
+	// Checking issues nothing: rows with valid params get a stand-in scene.
+	check := jobs.SceneIssuer{Check: e.scenes.Check, IssueMany: func(_ context.Context, p [][]byte) ([]string, error) {
+		return slices.Repeat([]string{"checked"}, len(p)), nil
+	}}
+	r = jobs.WithScenes(ctx, r, check)
 	var c jobs.Counts
 	err = jobs.Check(ctx, r, worker.Validate, &c, e.reject, nil)
 	if n := c.Rejected.Load(); n > 0 {

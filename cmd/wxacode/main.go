@@ -37,6 +37,7 @@ func commands() map[string]command {
 		"quota":       {"print interface B's daily quota and rate limit as WeChat reports them (--set-cap to cap from it)", runQuota},
 		"rid":         {"look up what WeChat recorded about a failed call's rid", runRID},
 		"explain":     {"explain a run, a row of a run, or a scene: state, tries, errcodes with meaning and action, rids, stored object", runExplain},
+		"scenes":      {"the short-scene mapping: serve (public resolver GET /s/{scene}), lookup, export, import", runScenes},
 		"healthcheck": {"GET a health URL and exit 0 on a 2xx answer (for container health checks)", runHealthcheck},
 	}
 }

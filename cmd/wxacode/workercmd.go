@@ -29,6 +29,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	o.appFlags(fs)
 	o.storageFlags(fs)
 	o.wechatFlags(fs)
+	o.scene.flags(fs)
 	intFlag(fs, &o.concurrency, "concurrency", 100, "jobs in flight in this process (about rate/s x p99 latency per app)")
 	durFlag(fs, &o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long jobs in flight may finish before they go back to the queue")
 	durFlag(fs, &o.maxHold, "max-hold", 2*time.Second, "longest a job holds a slot waiting for its app's rate budget before it is handed back")

@@ -48,6 +48,9 @@ type Feeder struct {
 	// OnStart, if set, runs when a run is created, before its feeder: the
 	// worker uses it to set the campaign's share of the app's rate.
 	OnStart func(ctx context.Context, def campaign.Definition) error
+	// Scenes issues short scenes for rows that carry parameters (a params
+	// column, key or format); zero: such rows are recorded as failures.
+	Scenes jobs.SceneIssuer
 }
 
 type feedPayload struct {
@@ -130,6 +133,10 @@ func (f *Feeder) feedBatch(ctx context.Context, run Run, def campaign.Definition
 			}
 			break
 		}
+		var j jobs.Job
+		if err == nil {
+			j, err = f.sceneOf(ctx, row)
+		}
 		var re *jobs.RowError
 		switch {
 		case errors.As(err, &re):
@@ -137,7 +144,7 @@ func (f *Feeder) feedBatch(ctx context.Context, run Run, def campaign.Definition
 		case err != nil:
 			return fed, err
 		default:
-			err = f.enqueue(ctx, run, def, idx, row.Job)
+			err = f.enqueue(ctx, run, def, idx, j)
 		}
 		if err != nil {
 			return fed, err

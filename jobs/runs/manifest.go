@@ -28,6 +28,9 @@ type ManifestRow struct {
 	SHA256 string `json:"sha256,omitempty"`
 	Code   int    `json:"errcode,omitempty"`
 	Reason string `json:"reason,omitempty"`
+	// Params are the parameters the scene was issued for (rows that carry
+	// parameters only), so the manifest also keeps the scene mapping.
+	Params json.RawMessage `json:"params,omitempty"`
 }
 
 // finish writes the manifest and the failures file to storage, marks the
@@ -113,10 +116,17 @@ func (f *Feeder) manifest(ctx context.Context, run Run, def campaign.Definition)
 				return parts, err
 			}
 		}
-		m, err := f.manifestRow(run, def, i, row.Job, info[i%batch], fails)
+		j := row.Job
+		if re == nil {
+			if j, err = f.sceneOf(ctx, row); err != nil && !errors.As(err, &re) {
+				return parts, err
+			}
+		}
+		m, err := f.manifestRow(run, def, i, j, info[i%batch], fails)
 		if err != nil {
 			return parts, err
 		}
+		m.Params = row.Params
 		if err := enc.Encode(m); err != nil {
 			return parts, err
 		}

@@ -44,7 +44,11 @@ func (f *Feeder) RowJob(ctx context.Context, id string, idx int64) (jobs.Job, er
 	if i != idx {
 		return jobs.Job{}, fmt.Errorf("runs: run %s: source gave row %d for %d", id, i, idx)
 	}
-	return runJob(run, def, idx, row.Job)
+	j, err := f.sceneOf(ctx, row)
+	if err != nil {
+		return j, err
+	}
+	return runJob(run, def, idx, j)
 }
 
 // Failure returns the recorded failure of one row, if any.

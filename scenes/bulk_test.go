@@ -1,0 +1,117 @@
+package scenes
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// 100,000 distinct rows give 100,000 distinct, well-formed scenes; the same
+// rows written differently give the same scenes; Lookup answers every one
+// and the resolver a sample, over real HTTP.
+func TestIssueManyHundredThousand(t *testing.T) {
+	t.Parallel()
+	const n = 100_000
+	ctx := context.Background()
+	s, _ := setup(t, Config{Prefix: "Q1", Length: 10})
+
+	marshaled := make([][]byte, n) // as json.Marshal: sorted keys, HTML escaped
+	rendered := make([][]byte, n)  // reversed keys, whitespace, \u escapes
+	for i := range n {
+		marshaled[i], rendered[i] = bulkRowA(i), bulkRowB(i)
+	}
+
+	scenes, err := s.IssueMany(ctx, marshaled)
+
+	require.NoError(t, err)
+	require.Len(t, scenes, n)
+	shape := regexp.MustCompile(`^Q1[0-9A-Za-z]{10}$`)
+	seen := make(map[string]int, n)
+	for i, sc := range scenes {
+		require.Regexp(t, shape, sc, "row %d", i)
+		j, dup := seen[sc]
+		require.False(t, dup, "rows %d and %d share scene %s", j, i, sc)
+		seen[sc] = i
+	}
+
+	again, err := s.IssueMany(ctx, rendered)
+	require.NoError(t, err)
+	require.Equal(t, scenes, again, "the same params written differently must get the same scenes")
+
+	for i := 0; i < n; i += 997 {
+		sc, err := s.Issue(ctx, rendered[i])
+		require.NoError(t, err)
+		require.Equal(t, scenes[i], sc, "Issue and IssueMany disagree on row %d", i)
+	}
+
+	lookupAll(t, s, scenes)
+
+	resolveSample(t, s, scenes, marshaled)
+
+}
+
+// lookupAll checks Lookup of every scene from 8 goroutines against the
+// hand-built canonical form of its row.
+func lookupAll(t *testing.T, s *Store, scenes []string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < len(scenes); i += 8 {
+				got, err := s.Lookup(context.Background(), scenes[i])
+				if err == nil && string(got) != string(bulkCanonical(i)) {
+					err = fmt.Errorf("row %d: lookup %s gave %s", i, scenes[i], got)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+}
+
+func sameCanonical(row []byte, got []byte) error {
+	want, err := Canonical(row)
+	if err != nil {
+		return err
+	}
+	if string(want) != string(got) {
+		return &ParamsError{Reason: "lookup returned other params: " + string(got), Offset: -1}
+	}
+	return nil
+}
+
+// resolveSample fetches every 331st scene over HTTP and compares the JSON
+// with the original row.
+func resolveSample(t *testing.T, s *Store, scenes []string, rows [][]byte) {
+	t.Helper()
+	srv := httptest.NewServer(Handler(s, HandlerConfig{RatePerSecond: 1e6, Burst: 1e6}))
+	defer srv.Close()
+	for i := 0; i < len(scenes); i += 331 {
+		resp, err := http.Get(srv.URL + "/s/" + scenes[i])
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "row %d: %s", i, body)
+		var got, want any
+		require.NoError(t, json.Unmarshal(body, &got))
+		require.NoError(t, json.Unmarshal(rows[i], &want))
+		require.Equal(t, want, got, "row %d", i)
+	}
+}
