@@ -134,5 +134,5 @@ func (c *common) storageFlags(fs *flag.FlagSet) {
 }
 
 func (c *common) wechatFlags(fs *flag.FlagSet) {
-	strFlag(fs, &c.baseURL, "wechat-base-url", "https://api.weixin.qq.com", "WeChat API root (point it at `wxacode fake-wechat` to try things)")
+	strFlag(fs, &c.baseURL, "wechat-base-url", "https://api.weixin.qq.com", "WeChat API root (point it at a wxacode fake-wechat server to try things)")
 }

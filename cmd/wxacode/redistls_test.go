@@ -85,3 +85,21 @@ func TestRedisTLSAndACL(t *testing.T) {
 	require.Error(t, err)
 	require.NotContains(t, err.Error(), "wrong-pass-42")
 }
+
+// A Sentinel URL carries its master password as a query parameter: no
+// error or usage text may show it.
+func TestSentinelPasswordRedacted(t *testing.T) {
+	const pw = "TOPSECRETPW-sentinel"
+	port := freeLoopbackPort(t) // nothing listens there
+	raw := "redis://127.0.0.1:" + strconv.Itoa(port) + "/0?master_name=m&password=" + pw + "&sentinel_password=" + pw + "2"
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"status", "--redis-url", raw}, &out, &out)
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), pw)
+	require.NotContains(t, out.String(), pw)
+	require.NotContains(t, redactURL(raw), pw)
+	t.Setenv("WXACODE_REDIS_URL", raw)
+	out.Reset()
+	_ = run(context.Background(), []string{"status", "--help"}, &out, &out)
+	require.NotContains(t, out.String(), pw)
+}

@@ -168,15 +168,46 @@ func redactURL(raw string) string {
 	if err != nil {
 		return "(unparsable URL)"
 	}
+	q := u.Query()
+	for k := range q {
+		if isSecretParam(k) {
+			q.Set(k, "xxxxx")
+		}
+	}
+	u.RawQuery = q.Encode()
 	return u.Redacted()
 }
 
-// redactErr removes the URL's password from an error text.
+// isSecretParam reports whether a URL query parameter holds a password
+// (go-redis takes Sentinel's as ?password= and ?sentinel_password=).
+func isSecretParam(k string) bool {
+	k = strings.ToLower(k)
+	return strings.Contains(k, "password") || strings.Contains(k, "secret") || strings.Contains(k, "token")
+}
+
+// redactErr removes the URL's passwords (user info and query) from an
+// error text.
 func redactErr(err error, raw string) string {
 	msg := err.Error()
-	if u, perr := url.Parse(raw); perr == nil && u.User != nil {
-		if p, ok := u.User.Password(); ok && p != "" {
+	u, perr := url.Parse(raw)
+	if perr != nil {
+		return msg
+	}
+	var secrets []string
+	if u.User != nil {
+		if p, ok := u.User.Password(); ok {
+			secrets = append(secrets, p)
+		}
+	}
+	for k, vs := range u.Query() {
+		if isSecretParam(k) {
+			secrets = append(secrets, vs...)
+		}
+	}
+	for _, p := range secrets {
+		if p != "" {
 			msg = strings.ReplaceAll(msg, p, "xxxxx")
+			msg = strings.ReplaceAll(msg, url.QueryEscape(p), "xxxxx")
 		}
 	}
 	return msg
