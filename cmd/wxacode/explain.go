@@ -169,11 +169,20 @@ func (e *explainer) row(ctx context.Context, id string, row int64) error {
 	if err != nil {
 		return err
 	}
-	status, err := e.runs.RowStatus(ctx, id, row)
+	info, err := e.runs.Rows(ctx, id, row, 1)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.w, "run %s row %d: %s\n", id, row, cmpStr(status, "no outcome yet"))
+	status := "no outcome yet"
+	switch ri := info[0]; {
+	case ri.Skipped:
+		status = "skipped (its object was already stored)"
+	case ri.Done:
+		status = "stored"
+	case ri.Failed:
+		status = "failed"
+	}
+	fmt.Fprintf(e.w, "run %s row %d: %s\n", id, row, status)
 	if f, ok, err := e.runs.Failure(ctx, id, row); err != nil {
 		return err
 	} else if ok {

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/jobs/runs"
+	"github.com/wxacode/wxacode/wechat/wechattest"
+)
+
+// TestDashboardBrowserRealCampaign drives Debian's headless Chromium
+// against `wxacode dashboard` while a real campaign runs through a real
+// worker: the numbers the page renders for the run lie between the
+// ledger's counts read just before and just after the page was rendered,
+// and the asynq dashboard shows the app's queue. Screenshots go to
+// $WXACODE_SCREENSHOT_DIR (or a temporary directory).
+func TestDashboardBrowserRealCampaign(t *testing.T) {
+	const token = "browser-token-0123456789"
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rig := newCampaignRig(t, "wxB", wechattest.Options{Pages: []string{"pages/ok"}, RateLimit: -1}, 900,
+		"campaigns:\n  - name: slow\n    app: wxB\n    page: pages/ok\n    window: 500\n    source:\n      generator:\n        pattern: s{n}\n        from: 1\n        to: 3000\n")
+	id := rig.start(t, ctx, "slow")
+	stop := startCampaignWorker(t, ctx)
+	defer stop()
+	st := runs.NewStore(rig.rs.Client(t), "")
+	waitRun(t, ctx, st, id, func(c runs.Counts) bool { return c.Stored >= 20 })
+
+	t.Setenv("WXACODE_DASHBOARD_TOKEN", token)
+	o := &dashboardOpts{}
+	require.NoError(t, o.flags(io.Discard).Parse([]string{"--listen", "127.0.0.1:0"}))
+	sctx, stopDash := context.WithCancel(ctx)
+	defer stopDash()
+	addrc := make(chan string, 1)
+	go func() { _ = serveDashboard(sctx, o, io.Discard, func(a string) { addrc <- a }) }()
+	base := "http://" + <-addrc
+
+	bctx := chromium(t, ctx, token)
+	_, before, err := st.Get(ctx, id)
+	require.NoError(t, err)
+	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-run="`+id+`"] [data-field="stored"]`))))
+	got, err := chromedp.Run(bctx, chromedp.Evaluate[map[string]string](`(() => {
+		const out = {};
+		document.querySelectorAll('[data-run="`+id+`"] [data-field]').forEach(e => { out[e.dataset.field] = e.dataset.value || e.textContent.trim(); });
+		return out;
+	})()`))
+	require.NoError(t, err)
+	r, after, err := st.Get(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, runs.StateRunning, r.State, "the campaign is still running")
+	between := func(field string, lo, hi int64) {
+		n, err := strconv.ParseInt(got[field], 10, 64)
+		require.NoError(t, err, "%s = %q", field, got[field])
+		require.True(t, lo <= n && n <= hi, "%s: page shows %d, ledger had %d then %d", field, n, lo, hi)
+	}
+	require.Equal(t, "3000", got["total"])
+	between("stored", before.Stored, after.Stored)
+	between("fed", before.Fed, after.Fed)
+	between("failed", before.Failed, after.Failed)
+	require.Less(t, after.Finished(), int64(3000))
+	shot(t, bctx, "dashboard-campaign.png")
+
+	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(base+"/asynq/")))
+	_, err = chromedp.Run(bctx, chromedp.Poll[bool](`document.body.innerText.includes("`+jobs.Queue("wxB")+`")`,
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(60*time.Second)))
+	require.NoError(t, err, "asynqmon did not show the app's queue")
+	shot(t, bctx, "asynq-campaign.png")
+}
+
+// chromium starts Debian's headless Chromium sending the bearer token.
+func chromium(t *testing.T, ctx context.Context, token string) context.Context {
+	t.Helper()
+	const path = "/usr/bin/chromium"
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the browser test needs Chromium at %s: apt-get install -y chromium (%v)", path, err)
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.UserDataDir(t.TempDir()),
+		chromedp.NoFirstRun, chromedp.WindowSize(1280, 900))
+	bctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	require.NoError(t, chromedp.Do(bctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders,
+			network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Authorization": "Bearer " + token}})
+		return err
+	})))
+	return bctx
+}
+
+func shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	require.NoError(t, err)
+	dir := os.Getenv("WXACODE_SCREENSHOT_DIR")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	p := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(p, png, 0o644))
+	require.Greater(t, len(png), 10000, "a real page, not a blank one")
+	t.Logf("screenshot %s", p)
+}
