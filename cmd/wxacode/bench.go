@@ -27,9 +27,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		"cost":       benchCost,
 		"ratelimit":  benchRateLimit,
 		"campaign":   benchCampaign,
+		"chaos":      benchChaos,
 	}
 	if len(args) == 0 || subs[args[0]] == nil {
-		fmt.Fprintln(stderr, "Usage: wxacode bench enqueue|throughput|cost|ratelimit|campaign [flags]")
+		fmt.Fprintln(stderr, "Usage: wxacode bench enqueue|throughput|cost|ratelimit|campaign|chaos [flags]")
 		return fmt.Errorf("bench: want a benchmark name")
 	}
 	return subs[args[0]](ctx, args[1:], stdout, stderr)

@@ -30,7 +30,7 @@ func commands() map[string]command {
 		"demo":        {"run the whole system on embedded defaults (in-process Redis, fake WeChat, local dir)", runDemo},
 		"fake-wechat": {"serve the fake WeChat API (for staging, demos and benchmarks)", runFakeWeChat},
 		"ratelimit":   {"take from or inspect an app's fleet-wide rate budget (ratelimit take|state|set)", runRateLimit},
-		"bench":       {"benchmarks: enqueue, throughput, cost, ratelimit, campaign", runBench},
+		"bench":       {"benchmarks: enqueue, throughput, cost, ratelimit, campaign, chaos (the fault suite)", runBench},
 		"campaign":    {"campaigns: list, validate, run NAME, pause|resume|cancel|retry-failed RUN", runCampaign},
 		"scheduler":   {"fire scheduled campaigns (safe to run more than one)", runScheduler},
 		"dashboard":   {"serve the campaign and app page, the JSON API, the asynq dashboard and /metrics", runDashboard},
