@@ -1,82 +1,25 @@
 package dashboard
 
 import (
-	"bytes"
 	"context"
-	"image"
-	"image/png"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxacode/wxacode/internal/browsertest"
 	"github.com/wxacode/wxacode/jobs"
 )
-
-// chromiumPath is Debian's chromium (apt-get install -y chromium).
-const chromiumPath = "/usr/bin/chromium"
 
 // browser starts a headless Chromium that sends the dashboard's bearer
 // token with every request (the asynqmon app's own API calls included).
 func browser(t *testing.T, ctx context.Context) context.Context {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("the browser test needs Chromium at %s: install it with `apt-get install -y chromium` (%v)", chromiumPath, err)
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.UserDataDir(t.TempDir()),
-		chromedp.NoFirstRun, chromedp.WindowSize(1280, 900))
-	bctx, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
-	require.NoError(t, chromedp.Do(bctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders,
-			network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Authorization": "Bearer " + testBearer}})
-		return err
-	})))
-	return bctx
+	return browsertest.Start(t, ctx, map[string]any{"Authorization": "Bearer " + testBearer})
 }
 
-// shot saves a full-page PNG to $WXACODE_SCREENSHOT_DIR (or a temporary
-// directory) and checks that it shows something.
-func shot(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	data, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	require.NoError(t, err)
-	dir := os.Getenv("WXACODE_SCREENSHOT_DIR")
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	path := filepath.Join(dir, name)
-	require.NoError(t, os.WriteFile(path, data, 0o644))
-	t.Logf("screenshot %s (%d bytes)", path, len(data))
-	img, err := png.Decode(bytes.NewReader(data))
-	require.NoError(t, err, "a PNG")
-	size := img.Bounds().Size()
-	require.GreaterOrEqual(t, size.X, 1000)
-	require.GreaterOrEqual(t, size.Y, 600)
-	require.GreaterOrEqual(t, colors(img), 16, "more than a blank page")
-}
-
-// colors counts the distinct colours of a grid of sample pixels.
-func colors(img image.Image) int {
-	seen := map[[4]uint32]bool{}
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y += 3 {
-		for x := b.Min.X; x < b.Max.X; x += 3 {
-			r, g, bl, a := img.At(x, y).RGBA()
-			seen[[4]uint32{r, g, bl, a}] = true
-		}
-	}
-	return len(seen)
-}
+func shot(t *testing.T, ctx context.Context, name string) { browsertest.Screenshot(t, ctx, name) }
 
 type renderedField struct {
 	Value string `json:"value"`

@@ -3,17 +3,14 @@ package main
 import (
 	"context"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxacode/wxacode/internal/browsertest"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/runs"
 	"github.com/wxacode/wxacode/wechat/wechattest"
@@ -46,7 +43,7 @@ func TestDashboardBrowserRealCampaign(t *testing.T) {
 	go func() { _ = serveDashboard(sctx, o, io.Discard, func(a string) { addrc <- a }) }()
 	base := "http://" + <-addrc
 
-	bctx := chromium(t, ctx, token)
+	bctx := browsertest.Start(t, ctx, map[string]any{"Authorization": "Bearer " + token})
 	_, before, err := st.Get(ctx, id)
 	require.NoError(t, err)
 	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(base+"/"),
@@ -70,46 +67,11 @@ func TestDashboardBrowserRealCampaign(t *testing.T) {
 	between("fed", before.Fed, after.Fed)
 	between("failed", before.Failed, after.Failed)
 	require.Less(t, after.Finished(), int64(3000))
-	shot(t, bctx, "dashboard-campaign.png")
+	browsertest.Screenshot(t, bctx, "dashboard-campaign.png")
 
 	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(base+"/asynq/")))
 	_, err = chromedp.Run(bctx, chromedp.Poll[bool](`document.body.innerText.includes("`+jobs.Queue("wxB")+`")`,
 		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(60*time.Second)))
 	require.NoError(t, err, "asynqmon did not show the app's queue")
-	shot(t, bctx, "asynq-campaign.png")
-}
-
-// chromium starts Debian's headless Chromium sending the bearer token.
-func chromium(t *testing.T, ctx context.Context, token string) context.Context {
-	t.Helper()
-	const path = "/usr/bin/chromium"
-	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("the browser test needs Chromium at %s: apt-get install -y chromium (%v)", path, err)
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(path), chromedp.Headless, chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true), chromedp.UserDataDir(t.TempDir()),
-		chromedp.NoFirstRun, chromedp.WindowSize(1280, 900))
-	bctx, cancel := chromedp.NewContext(alloc)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	require.NoError(t, chromedp.Do(bctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, network.SetExtraHTTPHeaders,
-			network.SetExtraHTTPHeadersParams{Headers: network.Headers{"Authorization": "Bearer " + token}})
-		return err
-	})))
-	return bctx
-}
-
-func shot(t *testing.T, ctx context.Context, name string) {
-	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	require.NoError(t, err)
-	dir := os.Getenv("WXACODE_SCREENSHOT_DIR")
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	p := filepath.Join(dir, name)
-	require.NoError(t, os.WriteFile(p, png, 0o644))
-	require.Greater(t, len(png), 10000, "a real page, not a blank one")
-	t.Logf("screenshot %s", p)
+	browsertest.Screenshot(t, bctx, "asynq-campaign.png")
 }

@@ -88,6 +88,21 @@ func TestEndToEnd(t *testing.T) {
 	require.Contains(t, logs.String(), `"rid":"`, "and their rid")
 }
 
+// smallWorld starts a private redis-server, a fake WeChat publishing
+// pages/coupon/index for e2eApp and gofakes3 with bucket "codes", and
+// points the environment at them.
+func smallWorld(t *testing.T) (*redistest.Server, *wechattest.Server) {
+	t.Helper()
+	rs := redistest.Start(t)
+	fake := wechattest.New(wechattest.Options{Apps: map[string]string{e2eApp: e2eSecret}, Pages: []string{"pages/coupon/index"}})
+	fakeSrv := httptest.NewServer(fake)
+	t.Cleanup(fakeSrv.Close)
+	s3srv := storagetest.StartGoFakeS3(t, false)
+	s3srv.CreateBucket(t, "codes")
+	setE2EEnv(t, rs, s3srv, fakeSrv.URL)
+	return rs, fake
+}
+
 func setE2EEnv(t *testing.T, rs *redistest.Server, s3srv *storagetest.Server, wechatURL string) {
 	for k, v := range map[string]string{
 		"WXACODE_REDIS_URL": rs.URL(), "WXACODE_STORAGE_URL": "s3://codes/e2e", "WXACODE_S3_PATH_STYLE": "true",

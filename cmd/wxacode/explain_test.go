@@ -5,17 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http/httptest"
 	"regexp"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/ratelimit"
-	"github.com/wxacode/wxacode/storage/storagetest"
 	"github.com/wxacode/wxacode/wechat/wechattest"
 )
 
@@ -26,13 +23,7 @@ func TestQuotaRIDExplain(t *testing.T) {
 	const scenes, bad = 40, 4
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rs := redistest.Start(t)
-	fake := wechattest.New(wechattest.Options{Apps: map[string]string{e2eApp: e2eSecret}, Pages: []string{"pages/coupon/index"}})
-	fakeSrv := httptest.NewServer(fake)
-	defer fakeSrv.Close()
-	s3srv := storagetest.StartGoFakeS3(t, false)
-	s3srv.CreateBucket(t, "codes")
-	setE2EEnv(t, rs, s3srv, fakeSrv.URL)
+	rs, fake := smallWorld(t)
 	var out bytes.Buffer
 	require.NoError(t, run(ctx, []string{"enqueue", "--app", e2eApp, writeE2EInput(t, scenes, bad)}, &out, &out), out.String())
 	stop := startE2EWorkers(t, ctx, 1, io.Discard)

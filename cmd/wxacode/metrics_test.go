@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,9 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/metrics"
-	"github.com/wxacode/wxacode/storage/storagetest"
 	"github.com/wxacode/wxacode/wechat/wechattest"
 	"github.com/wxacode/wxacode/worker"
 )
@@ -30,13 +27,7 @@ func TestWorkerMetrics(t *testing.T) {
 	const scenes, bad = 100, 5
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rs := redistest.Start(t)
-	fake := wechattest.New(wechattest.Options{Apps: map[string]string{e2eApp: e2eSecret}, Pages: []string{"pages/coupon/index"}})
-	fakeSrv := httptest.NewServer(fake)
-	defer fakeSrv.Close()
-	s3srv := storagetest.StartGoFakeS3(t, false)
-	s3srv.CreateBucket(t, "codes")
-	setE2EEnv(t, rs, s3srv, fakeSrv.URL)
+	rs, fake := smallWorld(t)
 	input := writeE2EInput(t, scenes, bad)
 	var out, errb bytes.Buffer
 	require.NoError(t, run(ctx, []string{"enqueue", "--app", e2eApp, input}, &out, &errb), errb.String())
