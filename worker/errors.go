@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/wxacode/wxacode/jobs/runs"
 )
 
 // YieldError hands a job back to asynq without counting a failure: the app
@@ -21,18 +23,21 @@ func (e *YieldError) Error() string {
 }
 
 // IsFailure tells asynq which errors count against a task's retries:
-// everything but a YieldError.
+// everything but a YieldError and a feeder handed back while stopping.
 func IsFailure(err error) bool {
 	var y *YieldError
-	return !errors.As(err, &y)
+	return !errors.As(err, &y) && !errors.Is(err, runs.ErrStopping)
 }
 
 // retryDelay is asynq's RetryDelayFunc: a yield waits as long as it asked;
 // a failure backs off exponentially with jitter.
 func (h *Handler) retryDelay(n int, err error, _ *asynq.Task) time.Duration {
 	var y *YieldError
-	if errors.As(err, &y) {
+	switch {
+	case errors.As(err, &y):
 		return y.After
+	case errors.Is(err, runs.ErrStopping):
+		return time.Second // a feeder handed back by a stopping worker resumes elsewhere
 	}
 	return backoff(n, h.cfg.BackoffBase, h.cfg.BackoffMax)
 }

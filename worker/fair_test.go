@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/jobs/runs"
 	"github.com/wxacode/wxacode/ratelimit"
 	"github.com/wxacode/wxacode/storage"
 	"github.com/wxacode/wxacode/wechat"
@@ -126,4 +128,14 @@ func TestHighPriorityServedFirst(t *testing.T) {
 	require.NoError(t, err)
 	t.Logf("when the 20 high jobs were done, %d codes were stored in all", tot["stored"])
 	require.Less(t, tot["stored"], int64(100), "bulk work did not go first")
+}
+
+// A feeder handed back by a stopping worker is not a failure and resumes
+// within about a second.
+func TestStoppingFeederIsNotAFailure(t *testing.T) {
+	err := fmt.Errorf("feed: %w", runs.ErrStopping)
+	require.False(t, IsFailure(err))
+	require.True(t, IsFailure(errors.New("redis down")))
+	h := &Handler{cfg: Config{}.withDefaults()}
+	require.Equal(t, time.Second, h.retryDelay(3, err, nil))
 }

@@ -80,6 +80,9 @@ func serveWorker(ctx context.Context, sys *system, cfg worker.Config) error {
 	sys.log.Info("worker started", "apps", apps, "concurrency", cfg.Concurrency)
 	<-ctx.Done()
 	sys.log.Info("worker stopping: finishing jobs in flight")
+	if sys.deps.Feeder != nil {
+		sys.deps.Feeder.Stop() // feeders hand their runs back at once
+	}
 	srv.Shutdown()
 	sys.log.Info("worker stopped")
 	return nil

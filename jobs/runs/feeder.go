@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -51,6 +52,9 @@ type Feeder struct {
 	// Scenes issues short scenes for rows that carry parameters (a params
 	// column, key or format); zero: such rows are recorded as failures.
 	Scenes jobs.SceneIssuer
+
+	stopMu sync.Mutex
+	stopCh chan struct{} // closed by Stop
 }
 
 type feedPayload struct {
@@ -73,7 +77,8 @@ func (f *Feeder) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.Run == "" {
 		return fmt.Errorf("runs: bad feed payload: %w", asynq.SkipRetry)
 	}
-	return f.Feed(ctx, p.Run)
+	ctx, done := f.untilStopped(ctx)
+	return done(f.Feed(ctx, p.Run))
 }
 
 // Feed runs the feeding loop of run id. It is safe to call again after a

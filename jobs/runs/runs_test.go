@@ -178,3 +178,30 @@ func TestLastTick(t *testing.T) {
 		require.True(t, got.Equal(want), "%s: got %s want %s", spec, got, want)
 	}
 }
+
+// Stop hands a feeding run back at once with ErrStopping (not when the
+// worker's shutdown timeout cancels the task), keeping its checkpoint.
+func TestStopHandsTheRunBack(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client(t)
+	f := &Feeder{Runs: NewStore(rdb, ""), Client: asynq.NewClientFromRedisClient(rdb), Enqueuer: jobs.NewEnqueuer(nil, jobs.EnqueueConfig{}),
+		Log: slog.Default(), Validate: func(jobs.Job) error { return nil }}
+	def := campaign.Definition{Name: "s", App: "wx1", Window: 10, Source: campaign.Source{Generator: &campaign.Generator{Pattern: "s{n}", From: 1, To: 100}}}
+	_, err := f.Start(ctx, def, "run1", time.Time{})
+	require.NoError(t, err)
+	task, _ := FeedTask("run1")
+	done := make(chan error, 1)
+	go func() { done <- f.ProcessTask(ctx, task) }() // fills the window of 10, then waits for room
+	require.Eventually(t, func() bool { _, c, _ := f.Runs.Get(ctx, "run1"); return c.Fed == 10 }, 10*time.Second, 10*time.Millisecond)
+	f.Stop()
+	select {
+	case err := <-done:
+		require.ErrorIs(t, err, ErrStopping)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the feeder did not stop")
+	}
+	_, c, err := f.Runs.Get(ctx, "run1")
+	require.NoError(t, err)
+	require.EqualValues(t, 10, c.Fed, "the checkpoint stays")
+	require.ErrorIs(t, f.ProcessTask(ctx, task), ErrStopping, "a stopped feeder takes no run")
+}
