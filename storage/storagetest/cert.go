@@ -15,7 +15,8 @@ import (
 
 // SelfSignedCert returns a PEM certificate and key for 127.0.0.1, ::1 and
 // localhost, valid for a day. The certificate is its own CA: trusting
-// certPEM is enough to verify it.
+// certPEM is enough to verify it. It also serves as a TLS client
+// certificate.
 func SelfSignedCert(tb testing.TB) (certPEM, keyPEM []byte) {
 	tb.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -32,7 +33,7 @@ func SelfSignedCert(tb testing.TB) (certPEM, keyPEM []byte) {
 		NotBefore:             time.Now().Add(-time.Hour),
 		NotAfter:              time.Now().Add(24 * time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
