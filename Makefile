@@ -1,6 +1,6 @@
 # Convenience targets; every one runs a command the README documents.
 GO ?= go
-FUZZTIME ?= 3s
+FUZZTIME ?= 2000x
 # package:target pairs of the fuzz targets (their seed corpora also run in `make test`).
 FUZZ_TARGETS = ./jobs:FuzzReaders ./jobs:FuzzDecode ./jobs/campaign:FuzzParse ./scenes:FuzzCanonical \
 	./scenes:FuzzImportLine ./storage:FuzzEncodeSegment ./wechat:FuzzValidateScenePage ./wechat:FuzzSniff \
