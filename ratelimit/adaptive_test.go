@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -24,47 +25,121 @@ func effective(t *testing.T, l *Limiter, app string) State {
 	return st
 }
 
-func TestAdaptiveDecreaseOncePerEpisodeAndRecovery(t *testing.T) {
+// takeN takes n calls one interval apart, as a busy fleet would.
+func takeN(t *testing.T, l *Limiter, clock *fakeClock, app string, n int, every time.Duration) {
+	t.Helper()
+	for i := range n {
+		ok, _, err := l.Take(ctxT(t), app)
+		require.NoError(t, err)
+		require.True(t, ok, "call %d of %d", i+1, n)
+		clock.Add(every)
+	}
+}
+
+// untilCooldownEnds moves the clock to the end of the cooldown plus d.
+func untilCooldownEnds(t *testing.T, l *Limiter, clock *fakeClock, app string, d time.Duration) {
+	t.Helper()
+	st := effective(t, l, app)
+	clock.Add(st.CooldownUntil.Sub(clock.Now()) + d)
+}
+
+// cubic is the documented recovery curve, t minutes after the cooldown.
+func cubic(wmax, capacity, beta, recoveryMin, t float64) float64 {
+	k := recoveryMin * math.Cbrt(wmax/capacity)
+	c := wmax * (1 - beta) / (k * k * k)
+	return math.Min(capacity, wmax+c*math.Pow(t-k, 3))
+}
+
+// The decrease starts from what the fleet actually sent in the last minute:
+// 1200 calls, then a 45009, gives 0.7 * 1200, not half the cap.
+func TestAdaptiveDecreaseFromCallsOfTheLastMinute(t *testing.T) {
 	const app = "wxadapt"
 	ctx := ctxT(t)
 	clock, a, other := adaptiveSetup(t, Config{})
 
 	require.Equal(t, 4800.0, effective(t, other, app).EffectivePerMinute)
+	takeN(t, a, clock, app, 1200, 12500*time.Microsecond) // 4800/min for 15 s
+	require.EqualValues(t, 1200, effective(t, other, app).CallsLastMinute)
 	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
-	require.Equal(t, 2400.0, effective(t, other, app).EffectivePerMinute)
+	require.InDelta(t, 840, effective(t, other, app).EffectivePerMinute, 0.01)
 
 	// Same episode (calls already in flight): counted, no second decrease.
 	clock.Add(10 * time.Second)
 	require.NoError(t, other.ReportRateLimited(ctx, app, 45009))
 	st := effective(t, a, app)
-	require.Equal(t, 2400.0, st.EffectivePerMinute)
+	require.InDelta(t, 840, st.EffectivePerMinute, 0.01)
 	require.EqualValues(t, 2, st.RateLimitedTotal)
 	require.EqualValues(t, 2, st.RateLimitedLastHour)
 	require.Equal(t, "45009", st.LastErrCode)
 	require.Equal(t, time.Date(2026, 3, 1, 12, 1, 0, 0, time.UTC), st.CooldownUntil.UTC())
+}
 
-	// Recovery runs from the cooldown's end (12:01) at 2% of the cap (96)
-	// per minute; a new report then halves the recovered rate.
-	clock.Add(50 * time.Second) // 12:01:10
-	require.InDelta(t, 2400+96.0/6, effective(t, other, app).EffectivePerMinute, 0.01)
+// A WeChat limit silently lowered below the cap: one decrease brings the
+// rate under it, and the rate climbs back to the refused rate, not above it,
+// for minutes (CUBIC's plateau), then on to the cap.
+func TestAdaptiveRecoveryFollowsTheCubicCurve(t *testing.T) {
+	const app = "wxcubic"
+	ctx := ctxT(t)
+	clock, a, other := adaptiveSetup(t, Config{})
+
+	takeN(t, a, clock, app, 3000, 12500*time.Microsecond) // 37.5 s at 4800/min: WeChat allows 3000
+	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
+	end := effective(t, a, app).CooldownUntil
+	require.InDelta(t, 2100, effective(t, other, app).EffectivePerMinute, 0.01, "0.7 x 3000 during the cooldown")
+
+	k := 4 * math.Cbrt(3000.0/4800) // minutes back to 3000
+	for _, tc := range []struct {
+		at   float64 // minutes after the cooldown
+		want float64
+	}{
+		{0, 2100}, {k / 2, 3000 - 900.0/8}, {k, 3000}, {k + 1, cubic(3000, 4800, 0.7, 4, k+1)},
+		{2 * k, 3900}, {30, 4800},
+	} {
+		clock.Add(end.Add(time.Duration(tc.at * float64(time.Minute))).Sub(clock.Now()))
+		require.InDelta(t, tc.want, effective(t, other, app).EffectivePerMinute, 0.05, "%.2f min after the cooldown", tc.at)
+	}
+}
+
+// A 45009 storm: WeChat refuses the first calls after every cooldown. Only
+// the first refusal lowers the rate; those right after a cooldown (within
+// 10 s) only pause the fleet again, and the rate keeps recovering.
+func TestAdaptiveStormDoesNotCompound(t *testing.T) {
+	const app = "wxstorm"
+	ctx := ctxT(t)
+	clock, a, other := adaptiveSetup(t, Config{})
+
+	takeN(t, a, clock, app, 4000, 12500*time.Microsecond) // 50 s at the cap
+	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
+	first := effective(t, other, app).EffectivePerMinute
+	require.InDelta(t, 0.7*4000, first, 0.01)
+	for i := range 6 {
+		untilCooldownEnds(t, a, clock, app, 0)
+		takeN(t, other, clock, app, 5, 100*time.Millisecond)
+		require.NoError(t, other.ReportRateLimited(ctx, app, 45009))
+		st := effective(t, a, app)
+		require.True(t, st.InCooldown(), "storm refusal %d pauses the fleet", i+1)
+		require.GreaterOrEqual(t, st.EffectivePerMinute, first, "storm refusal %d lowered the rate", i+1)
+	}
+	require.InDelta(t, cubic(4000, 4800, 0.7, 4, 5+0.5/60), effective(t, a, app).EffectivePerMinute, 1,
+		"the curve ran on through the storm's pauses")
+
+	// Ten seconds after a cooldown the fleet has sent enough for a refusal
+	// to count again.
+	untilCooldownEnds(t, a, clock, app, 0)
+	takeN(t, a, clock, app, 200, 50*time.Millisecond)
 	require.NoError(t, a.ReportRateLimited(ctx, app, 45011))
-	require.InDelta(t, 1208, effective(t, other, app).EffectivePerMinute, 0.01)
-	clock.Add(50*time.Second + 10*time.Minute) // 12:12:00, 10 min after 12:02
-	require.InDelta(t, 1208+10*96, effective(t, other, app).EffectivePerMinute, 0.01)
-	clock.Add(2 * time.Hour)
-	st = effective(t, other, app)
-	require.Equal(t, 4800.0, st.EffectivePerMinute)
-	require.EqualValues(t, 0, st.RateLimitedLastHour)
-	require.EqualValues(t, 3, st.RateLimitedTotal)
+	st := effective(t, other, app)
+	require.InDelta(t, 0.7*float64(st.CallsLastMinute), st.EffectivePerMinute, 1)
 }
 
 func TestAdaptiveRatePacesCallsAndHasAFloor(t *testing.T) {
 	const app = "wxfloor"
 	ctx := ctxT(t)
-	clock, a, other := adaptiveSetup(t, Config{Burst: 2, MinPerMinute: 500, RecoveryPerMinute: 1})
+	clock, a, other := adaptiveSetup(t, Config{Burst: 2, MinPerMinute: 500})
 
-	require.NoError(t, a.ReportRateLimited(ctx, app, 45009)) // 2400/min from 12:01
-	clock.Add(50 * time.Second)
+	takeN(t, a, clock, app, 2000, 15*time.Millisecond)
+	require.NoError(t, a.ReportRateLimited(ctx, app, 45009)) // 0.7 x 2000 = 1400/min
+	untilCooldownEnds(t, a, clock, app, 0)
 	for range 2 {
 		ok, _, err := other.Take(ctx, app)
 		require.NoError(t, err)
@@ -73,12 +148,21 @@ func TestAdaptiveRatePacesCallsAndHasAFloor(t *testing.T) {
 	ok, retry, err := other.Take(ctx, app)
 	require.NoError(t, err)
 	require.False(t, ok)
-	require.Equal(t, 25*time.Millisecond, retry, "60 s / 2400")
+	require.InDelta(t, float64(time.Minute)/1400, float64(retry), float64(time.Millisecond), "60 s / 1400")
 
-	for range 5 { // 1200, 600, then the 500 floor
-		st := effective(t, a, app)
-		clock.Add(st.CooldownUntil.Sub(clock.Now()) + time.Second)
-		require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
-	}
+	// Refused when the fleet sent only 2 calls in the last minute: the rate
+	// goes to the floor, not below.
+	clock.Add(2 * time.Minute)
+	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
 	require.InDelta(t, 500, effective(t, other, app).EffectivePerMinute, 0.01)
+}
+
+func TestAdaptiveFactorOneDisablesTheDecrease(t *testing.T) {
+	const app = "wxfixed"
+	clock, a, other := adaptiveSetup(t, Config{DecreaseFactor: 1})
+	takeN(t, a, clock, app, 100, 12500*time.Microsecond)
+	require.NoError(t, a.ReportRateLimited(ctxT(t), app, 45009))
+	st := effective(t, other, app)
+	require.True(t, st.InCooldown())
+	require.Equal(t, 4800.0, st.EffectivePerMinute)
 }

@@ -47,13 +47,18 @@ type Config struct {
 	// next minute boundary when a rate-limit error starts a cooldown, so that
 	// the fleet does not resume at once. Zero: 3s. Negative: no jitter.
 	CooldownJitter time.Duration
-	// DecreaseFactor multiplies the effective rate when a cooldown starts.
-	// Zero, negative or above 1: 0.5. 1 disables the decrease.
+	// DecreaseFactor is CUBIC's beta: when a rate-limit error that is
+	// evidence of too high a rate starts a cooldown, the effective rate
+	// becomes DecreaseFactor times the lower of the current rate and the
+	// fleet's calls in the last minute. Zero, negative or above 1: 0.7.
+	// 1 disables the decrease.
 	DecreaseFactor float64
-	// RecoveryPerMinute is how many calls per minute the effective rate
-	// regains per minute after a cooldown, until it reaches the cap.
-	// Zero or negative: 2% of the app's cap.
-	RecoveryPerMinute int
+	// RecoveryTime is how long after a cooldown the effective rate takes to
+	// climb back to the rate WeChat refused, when that was the cap; from a
+	// lower rate it takes RecoveryTime * cbrt(rate/cap) (CUBIC, RFC 8312).
+	// The climb is fast far below that rate, flat near it, and speeds up
+	// again above it until the cap. Zero or negative: 4 minutes.
+	RecoveryTime time.Duration
 	// MinPerMinute is the floor of the adaptive rate (never above the cap).
 	// Zero or negative: 60.
 	MinPerMinute int
@@ -92,9 +97,9 @@ func (c Config) withDefaults() Config {
 		c.CooldownJitter = 0
 	}
 	if c.DecreaseFactor <= 0 || c.DecreaseFactor > 1 {
-		c.DecreaseFactor = 0.5
+		c.DecreaseFactor = 0.7
 	}
-	c.RecoveryPerMinute = max(c.RecoveryPerMinute, 0) // 0: 2% of cap, in the script
+	c.RecoveryTime = positive(c.RecoveryTime, 4*time.Minute)
 	c.MinPerMinute = positive(c.MinPerMinute, 60)
 	c.ReserveHorizon = positive(c.ReserveHorizon, time.Second)
 	c.CallTimeout = positive(c.CallTimeout, 5*time.Second)

@@ -54,21 +54,44 @@
 // ReportRateLimited (45009, 45011) starts a fleet-wide cooldown: every
 // "acquire" is refused until the next minute boundary (Redis time) plus a
 // random jitter chosen by the reporter, TAT is moved to the end of the
-// cooldown and the holes are dropped. The effective rate E (never above the
-// cap, never below min(cap, MinPerMinute)) is multiplied by DecreaseFactor
-// once per cooldown; reports that arrive while the cooldown runs are counted
-// but do not decrease it again. After the cooldown E grows by
-// RecoveryPerMinute (default 2% of the cap) per minute back to the cap. T is
-// always computed from E. Calls other processes had already reserved (at most
-// ReserveHorizon ahead) still happen; the reporting process drops its own.
+// cooldown and the holes are dropped. Reports that arrive while the cooldown
+// runs are counted but change nothing. Calls other processes had already
+// reserved (at most ReserveHorizon ahead) still happen; the reporting process
+// drops its own.
+//
+// The effective rate E (never above the cap, never below min(cap,
+// MinPerMinute)) follows CUBIC (RFC 8312), as the AWS SDKs' adaptive retry
+// mode does, on the scale of WeChat's per-minute limit:
+//
+//   - Decrease: a report that starts a cooldown sets Wmax = min(E, M), where
+//     M is the fleet's calls in the last minute (the same estimate as
+//     State.CallsLastMinute), and E = DecreaseFactor * Wmax (beta, default
+//     0.7). WeChat counts calls per minute, so M is what it just refused:
+//     when its limit drops from 5000 to 3000, one decrease brings E to 2100.
+//   - No decrease right after a cooldown: a report less than 10 s after the
+//     previous cooldown ended only starts a new cooldown. Such a refusal
+//     comes before the fleet could have sent much (WeChat's window still
+//     holds the calls from before the pause, or WeChat refuses everything
+//     for a while), so it is no evidence about the rate; lowering on each
+//     one would halve a storm's way down to the floor.
+//   - Recovery, from the end of the cooldown that lowered it:
+//     E(t) = Wmax + C*(t-K)^3 with K = RecoveryTime*cbrt(Wmax/cap) and C
+//     such that E(0) = beta*Wmax. E climbs fast while far below Wmax, is
+//     back at Wmax after K (4 minutes after a refusal at the cap, by
+//     default), stays near it for a while, then speeds up again to the cap.
+//     A fleet whose true limit is L settles just under L with a 45009 every
+//     few minutes, not a saw-tooth from half of L.
+//
+// T is always computed from E.
 //
 // # Redis keys
 //
 // All keys of one app share the hash tag {appid}, so they live in one Redis
 // Cluster slot. With the default prefix "wxacode:rl:":
 //
-//	wxacode:rl:{appid}:state   hash: tat (µs), eff (calls/min) and eff_at (µs,
-//	                           start of recovery), cool (µs, end of the
+//	wxacode:rl:{appid}:state   hash: tat (µs), wmax and eff (calls/min: the
+//	                           rate refused and the rate after the decrease)
+//	                           and eff_at (µs, start of recovery), cool (µs, end of the
 //	                           cooldown), cnt_min/cnt_cur/cnt_prev (calls of
 //	                           the current and previous fixed minute, by slot
 //	                           time), rl_total, rl_last (µs), rl_code
@@ -84,10 +107,10 @@
 //
 //	EVALSHA <sha1 of Script()> 4 <state> <cap> <holes> <events>
 //	        <op> <default cap> <burst> <horizon µs> <decrease factor>
-//	        <recovery per min, 0 = 2% of cap> <min per min> <now µs, 0 = Redis TIME>
+//	        <recovery time µs, 0 = 4 min> <min per min> <now µs, 0 = Redis TIME>
 //	        [op arguments]
 //
-// The workers' values are 4800 5 <horizon> 0.5 0 60 0 unless configured
+// The workers' values are 4800 5 <horizon> 0.7 240000000 60 0 unless configured
 // otherwise; use the same ones. Fall back to EVAL with the source on NOSCRIPT.
 //
 //	op "acquire" (no arguments) returns
@@ -98,7 +121,8 @@
 //	op "cancel" <slot µs> <TAT after µs> <interval µs>: give back an unused
 //	  reservation; returns 1 undone, 2 kept as a hole, 0 lost (in the past).
 //	op "report" <jitter µs> <errcode>: returns
-//	  {cooldown started 0|1, cooldown end µs, effective rate, now µs, total}
+//	  {cooldown started 0|1, cooldown end µs, effective rate, now µs, total,
+//	   rate lowered 0|1}
 //	op "state": returns {now, cooldown end, effective rate, cap, total
 //	  reports, last report µs, last errcode, reports in the last hour,
 //	  calls in the last minute (estimate), TAT}
@@ -107,7 +131,7 @@
 // 0 and, if refused, sleeps wait microseconds and asks again:
 //
 //	$r = $redis->evalSha($sha, [$state, $cap, $holes, $events,
-//	        'acquire', 4800, 5, 0, 0.5, 0, 60, 0], 4);
+//	        'acquire', 4800, 5, 0, 0.7, 240000000, 60, 0], 4);
 //	if ($r[0] == 1) { call_wechat(); } else { usleep((int)$r[1]); }
 //
 // From a shell, `wxacode ratelimit take --app X` does the same through

@@ -11,8 +11,9 @@ local op = ARGV[1]
 local default_cap = tonumber(ARGV[2]) or 4800
 local burst = math.max(1, math.floor(tonumber(ARGV[3]) or 1))
 local horizon = math.max(0, tonumber(ARGV[4]) or 0)
-local factor = tonumber(ARGV[5]) or 0.5
+local factor = tonumber(ARGV[5]) or 0.7
 local recovery = tonumber(ARGV[6]) or 0
+if recovery <= 0 then recovery = 240000000 end
 local min_rate = tonumber(ARGV[7]) or 60
 local now = tonumber(ARGV[8]) or 0
 if now <= 0 then
@@ -22,6 +23,10 @@ end
 
 local MINUTE = 60000000
 local HOUR = 3600000000
+-- A refusal this soon after a cooldown ended says nothing about the fleet's
+-- rate (WeChat's window had not emptied yet, a storm, calls from before the
+-- cooldown): it starts a new cooldown but does not lower the rate again.
+local GRACE = 10000000
 
 -- Lua prints large numbers as 1.7e+15: always format times as integers.
 local function int(x) return string.format('%.0f', x) end
@@ -30,19 +35,31 @@ local function num(x) return string.format('%.6f', x) end
 local cap = tonumber(redis.call('GET', K_CAP)) or default_cap
 if cap < 1 then cap = 1 end
 
-local st = redis.call('HMGET', K_STATE, 'tat', 'eff', 'eff_at', 'cool', 'cnt_min', 'cnt_cur', 'cnt_prev')
+local st = redis.call('HMGET', K_STATE, 'tat', 'eff', 'eff_at', 'cool', 'cnt_min', 'cnt_cur', 'cnt_prev', 'wmax')
 local tat = tonumber(st[1]) or 0
 local cool = tonumber(st[4]) or 0
 
--- The stored rate recovers linearly once the cooldown is over, up to the cap.
+local floor_rate = math.max(math.min(cap, min_rate), 1)
+
+-- After a decrease the rate follows CUBIC's curve (RFC 8312) from the end of
+-- the cooldown: fast while far below wmax, the rate WeChat refused, flat
+-- near it, then faster again up to the cap. It is back at wmax after
+-- recovery * cbrt(wmax / cap), so a refusal at the cap recovers in
+-- `recovery` (default 4 min).
 local function effective()
-  local eff = tonumber(st[2])
-  if not eff then return cap end
-  local since = math.max(tonumber(st[3]) or 0, cool)
-  local r = recovery
-  if r <= 0 then r = cap * 0.02 end
-  if now > since then eff = eff + r * (now - since) / MINUTE end
-  return math.max(math.min(cap, eff), math.min(cap, min_rate), 1)
+  local wmax = tonumber(st[8])
+  if not wmax then
+    local e = tonumber(st[2])
+    if not e then return cap end
+    wmax = e / factor -- state written before wmax existed
+  end
+  if factor >= 1 then return math.max(math.min(cap, wmax), floor_rate) end
+  -- eff_at is the end of the cooldown that lowered the rate; a cooldown
+  -- without a decrease (GRACE) does not restart the curve.
+  local t = math.max(0, now - (tonumber(st[3]) or 0)) / MINUTE
+  local c = cap * (1 - factor) / (recovery / MINUTE) ^ 3
+  local k = (wmax * (1 - factor) / c) ^ (1 / 3)
+  return math.max(math.min(cap, wmax + c * (t - k) ^ 3), floor_rate)
 end
 
 local eff = effective()
@@ -139,18 +156,28 @@ if op == 'report' then
   redis.call('ZADD', K_EVENTS, int(now), int(now) .. ':' .. total)
   redis.call('ZREMRANGEBYSCORE', K_EVENTS, '-inf', '(' .. int(now - HOUR))
   redis.call('PEXPIRE', K_EVENTS, HOUR / 1000 + 60000)
-  local started = 0
+  local started, decreased, wmax = 0, 0, 0
   -- Reports during a cooldown come from calls already in flight: one
-  -- decrease per episode.
+  -- decrease per episode, and none right after a cooldown (GRACE).
   if now >= cool then
     started = 1
+    local fields = {}
+    if factor < 1 and (cool == 0 or now - cool >= GRACE) then
+      -- WeChat counts calls per minute: the fleet's own count of the last
+      -- minute is the best estimate of what it allows (AWS SDKs' adaptive
+      -- mode does the same with the measured rate).
+      decreased = 1
+      wmax = math.max(math.min(eff, calls_last_minute()), floor_rate)
+      eff = math.max(wmax * factor, floor_rate)
+    end
     cool = (math.floor(now / MINUTE) + 1) * MINUTE + jitter
-    eff = math.max(math.min(cap, min_rate), eff * factor, 1)
-    redis.call('HSET', K_STATE, 'cool', int(cool), 'eff', num(eff), 'eff_at', int(cool),
-      'tat', int(math.max(tat, cool)))
+    if decreased == 1 then fields = {'wmax', num(wmax), 'eff', num(eff), 'eff_at', int(cool)} end
+    table.insert(fields, 'cool'); table.insert(fields, int(cool))
+    table.insert(fields, 'tat'); table.insert(fields, int(math.max(tat, cool)))
+    redis.call('HSET', K_STATE, unpack(fields))
     redis.call('DEL', K_HOLES)
   end
-  return {started, int(cool), num(eff), int(now), total}
+  return {started, int(cool), num(eff), int(now), total, decreased}
 end
 
 if op == 'state' then

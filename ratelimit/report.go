@@ -10,11 +10,15 @@ import (
 // ReportRateLimited tells the fleet that a call for app was refused with a
 // rate-limit error (45009, 45011). If the app is not cooling down already, a
 // fleet-wide cooldown starts until the next minute boundary (Redis time) plus
-// a random jitter, and the effective rate is multiplied by DecreaseFactor;
-// reports during a cooldown are counted but do not decrease the rate again
-// (they come from calls that were already in flight). This process pauses at
-// once, even if Redis cannot be reached; in that case the error wraps
-// ErrRedisUnavailable and the other processes are not told.
+// a random jitter. The effective rate is lowered to DecreaseFactor times the
+// lower of the current rate and the fleet's calls in the last minute, unless
+// the previous cooldown ended less than 10 s ago: such a refusal (WeChat's
+// window not yet empty, a storm) says nothing about the rate, and lowering
+// again each time would drive the rate to its floor. Reports during a
+// cooldown are counted but change nothing (they come from calls that were
+// already in flight). This process pauses at once, even if Redis cannot be
+// reached; in that case the error wraps ErrRedisUnavailable and the other
+// processes are not told.
 func (l *Limiter) ReportRateLimited(ctx context.Context, app string, errcode int) error {
 	a, err := l.app(app)
 	if err != nil {
@@ -27,14 +31,15 @@ func (l *Limiter) ReportRateLimited(ctx context.Context, app string, errcode int
 		return err
 	}
 	p := parser{v: v}
-	started, cool, eff, now := p.int(0) == 1, p.int(1), p.float(2), p.int(3)
+	started, cool, eff, now, decreased := p.int(0) == 1, p.int(1), p.float(2), p.int(3), p.int(5) == 1
 	if p.err != nil {
 		return redisErr(opReport, app, p.err)
 	}
 	a.learn(reply{cool: cool, now: now, eff: eff}, l.now())
 	if started {
 		l.cfg.Logger.Info("ratelimit: rate-limited by WeChat, fleet-wide cooldown",
-			"app", app, "errcode", errcode, "until", micros(cool), "effective_per_minute", eff)
+			"app", app, "errcode", errcode, "until", micros(cool), "effective_per_minute", eff,
+			"rate_lowered", decreased)
 	}
 	return nil
 }

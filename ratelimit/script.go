@@ -49,7 +49,7 @@ func (l *Limiter) run(ctx context.Context, app, op string, horizon time.Duration
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), l.cfg.CallTimeout)
 	defer cancel()
 	args := append([]any{op, l.cfg.DefaultPerMinute, l.cfg.Burst, horizon.Microseconds(),
-		l.cfg.DecreaseFactor, l.cfg.RecoveryPerMinute, l.cfg.MinPerMinute, l.scriptNow()}, extra...)
+		l.cfg.DecreaseFactor, l.cfg.RecoveryTime.Microseconds(), l.cfg.MinPerMinute, l.scriptNow()}, extra...)
 	v, err := script.Run(cctx, l.rdb, Keys(l.cfg.KeyPrefix, app), args...).Slice()
 	if err != nil {
 		return nil, redisErr(op, app, err)
