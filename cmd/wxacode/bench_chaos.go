@@ -35,6 +35,7 @@ func benchChaos(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs.IntVar(&cfg.Scenes, "scenes", 3000, "scenes in each scenario's campaign (rate-lowered runs twice as many)")
 	fs.IntVar(&cfg.Workers, "workers", 3, "worker processes")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 50, "jobs in flight per worker")
+	fs.DurationVar(&cfg.StorageDown, "storage-down", time.Minute, "how long storage-down keeps S3 unreachable")
 	fs.StringVar(&cfg.LogLevel, "log-level", "debug", "the workers' log level (all their output is scanned for secrets)")
 	logs := fs.String("logs", "", "keep the children's logs in this directory (default: a temporary one, removed when the suite passes)")
 	if err := fs.Parse(args); err != nil {
@@ -44,8 +45,8 @@ func benchChaos(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if cfg.Scenes < 1 || cfg.Workers < 1 || cfg.Concurrency < 1 {
-		return errors.New("bench chaos: --scenes, --workers and --concurrency must be positive")
+	if cfg.Scenes < 1 || cfg.Workers < 1 || cfg.Concurrency < 1 || cfg.StorageDown <= 0 {
+		return errors.New("bench chaos: --scenes, --workers, --concurrency and --storage-down must be positive")
 	}
 	if cfg.LogDir, err = chaosLogDir(*logs); err != nil {
 		return err
@@ -209,7 +210,7 @@ func runChaosScenario(ctx context.Context, cfg chaosConfig, sc chaosScenario) ch
 	ictx, cancel := context.WithCancel(ctx)
 	injected := make(chan error, 1)
 	go func() { injected <- sc.inject(ictx, r) }()
-	run, ok := r.await(ctx, start, start.Add(sc.deadline(res.scenes)))
+	run, ok := r.await(ctx, start, start.Add(sc.deadline(r.cfg, res.scenes)))
 	res.took, res.done = time.Since(start), ok
 	cancel()
 	if err := <-injected; err != nil && !errors.Is(err, context.Canceled) {

@@ -37,6 +37,8 @@ type chaosConfig struct {
 	Workers     int    // worker child processes
 	Concurrency int    // jobs in flight per worker
 	LogLevel    string // the children's log level
+	// StorageDown is how long the storage-down scenario cuts S3 off.
+	StorageDown time.Duration
 	// LogDir receives every child's output, one file per process, under
 	// LogDir/<scenario>/; the leak scan reads it.
 	LogDir string
