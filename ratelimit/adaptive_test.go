@@ -51,27 +51,33 @@ func cubic(wmax, capacity, beta, recoveryMin, t float64) float64 {
 }
 
 // The decrease starts from what the fleet actually sent in the last minute:
-// 1200 calls, then a 45009, gives 0.7 * 1200, not half the cap.
+// 4000 calls, then a 45009, gives 0.7 * 4000. After only 1200 calls it is
+// bounded: never below 0.49 of the rate in one step.
 func TestAdaptiveDecreaseFromCallsOfTheLastMinute(t *testing.T) {
 	const app = "wxadapt"
 	ctx := ctxT(t)
 	clock, a, other := adaptiveSetup(t, Config{})
 
 	require.Equal(t, 4800.0, effective(t, other, app).EffectivePerMinute)
-	takeN(t, a, clock, app, 1200, 12500*time.Microsecond) // 4800/min for 15 s
-	require.EqualValues(t, 1200, effective(t, other, app).CallsLastMinute)
+	takeN(t, a, clock, app, 4000, 12500*time.Microsecond) // 4800/min for 50 s
+	require.EqualValues(t, 4000, effective(t, other, app).CallsLastMinute)
 	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
-	require.InDelta(t, 840, effective(t, other, app).EffectivePerMinute, 0.01)
+	require.InDelta(t, 2800, effective(t, other, app).EffectivePerMinute, 0.01)
 
 	// Same episode (calls already in flight): counted, no second decrease.
 	clock.Add(10 * time.Second)
 	require.NoError(t, other.ReportRateLimited(ctx, app, 45009))
 	st := effective(t, a, app)
-	require.InDelta(t, 840, st.EffectivePerMinute, 0.01)
+	require.InDelta(t, 2800, st.EffectivePerMinute, 0.01)
 	require.EqualValues(t, 2, st.RateLimitedTotal)
 	require.EqualValues(t, 2, st.RateLimitedLastHour)
 	require.Equal(t, "45009", st.LastErrCode)
-	require.Equal(t, time.Date(2026, 3, 1, 12, 1, 0, 0, time.UTC), st.CooldownUntil.UTC())
+	require.Equal(t, time.Date(2026, 3, 1, 12, 2, 0, 0, time.UTC), st.CooldownUntil.UTC())
+
+	const young = "wxyoung"
+	takeN(t, a, clock, young, 1200, 12500*time.Microsecond)
+	require.NoError(t, a.ReportRateLimited(ctx, young, 45009))
+	require.InDelta(t, 0.49*4800, effective(t, other, young).EffectivePerMinute, 0.01)
 }
 
 // A WeChat limit silently lowered below the cap: one decrease brings the
@@ -82,18 +88,18 @@ func TestAdaptiveRecoveryFollowsTheCubicCurve(t *testing.T) {
 	ctx := ctxT(t)
 	clock, a, other := adaptiveSetup(t, Config{})
 
-	takeN(t, a, clock, app, 3000, 12500*time.Microsecond) // 37.5 s at 4800/min: WeChat allows 3000
+	takeN(t, a, clock, app, 3800, 12500*time.Microsecond) // 47.5 s at 4800/min: WeChat allows 3800
 	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
 	end := effective(t, a, app).CooldownUntil
-	require.InDelta(t, 2100, effective(t, other, app).EffectivePerMinute, 0.01, "0.7 x 3000 during the cooldown")
+	require.InDelta(t, 2660, effective(t, other, app).EffectivePerMinute, 0.01, "0.7 x 3800 during the cooldown")
 
-	k := 4 * math.Cbrt(3000.0/4800) // minutes back to 3000
+	k := 4 * math.Cbrt(3800.0/4800) // minutes back to 3800
 	for _, tc := range []struct {
 		at   float64 // minutes after the cooldown
 		want float64
 	}{
-		{0, 2100}, {k / 2, 3000 - 900.0/8}, {k, 3000}, {k + 1, cubic(3000, 4800, 0.7, 4, k+1)},
-		{2 * k, 3900}, {30, 4800},
+		{0, 2660}, {k / 2, 3800 - 1140.0/8}, {k, 3800}, {k + 0.5, cubic(3800, 4800, 0.7, 4, k+0.5)},
+		{1.5 * k, 3800 + 1140.0/8}, {30, 4800},
 	} {
 		clock.Add(end.Add(time.Duration(tc.at * float64(time.Minute))).Sub(clock.Now()))
 		require.InDelta(t, tc.want, effective(t, other, app).EffectivePerMinute, 0.05, "%.2f min after the cooldown", tc.at)
@@ -124,21 +130,21 @@ func TestAdaptiveStormDoesNotCompound(t *testing.T) {
 		"the curve ran on through the storm's pauses")
 
 	// Ten seconds after a cooldown the fleet has sent enough for a refusal
-	// to count again.
+	// to count again; 200 calls are little, so the bound applies.
 	untilCooldownEnds(t, a, clock, app, 0)
 	takeN(t, a, clock, app, 200, 50*time.Millisecond)
+	before := effective(t, other, app).EffectivePerMinute
 	require.NoError(t, a.ReportRateLimited(ctx, app, 45011))
-	st := effective(t, other, app)
-	require.InDelta(t, 0.7*float64(st.CallsLastMinute), st.EffectivePerMinute, 1)
+	require.InDelta(t, 0.49*before, effective(t, other, app).EffectivePerMinute, 0.01)
 }
 
 func TestAdaptiveRatePacesCallsAndHasAFloor(t *testing.T) {
 	const app = "wxfloor"
 	ctx := ctxT(t)
-	clock, a, other := adaptiveSetup(t, Config{Burst: 2, MinPerMinute: 500})
+	clock, a, other := adaptiveSetup(t, Config{Burst: 2, MinPerMinute: 2000})
 
 	takeN(t, a, clock, app, 2000, 15*time.Millisecond)
-	require.NoError(t, a.ReportRateLimited(ctx, app, 45009)) // 0.7 x 2000 = 1400/min
+	require.NoError(t, a.ReportRateLimited(ctx, app, 45009)) // 0.49 x 4800 = 2352/min
 	untilCooldownEnds(t, a, clock, app, 0)
 	for range 2 {
 		ok, _, err := other.Take(ctx, app)
@@ -148,13 +154,13 @@ func TestAdaptiveRatePacesCallsAndHasAFloor(t *testing.T) {
 	ok, retry, err := other.Take(ctx, app)
 	require.NoError(t, err)
 	require.False(t, ok)
-	require.InDelta(t, float64(time.Minute)/1400, float64(retry), float64(time.Millisecond), "60 s / 1400")
+	require.InDelta(t, float64(time.Minute)/2352, float64(retry), float64(time.Millisecond), "60 s / 2352")
 
-	// Refused when the fleet sent only 2 calls in the last minute: the rate
-	// goes to the floor, not below.
-	clock.Add(2 * time.Minute)
+	// Refused again with few calls: 0.49 x 2352 would be 1152; the floor
+	// holds the rate at 2000.
+	clock.Add(20 * time.Second)
 	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
-	require.InDelta(t, 500, effective(t, other, app).EffectivePerMinute, 0.01)
+	require.InDelta(t, 2000, effective(t, other, app).EffectivePerMinute, 0.01)
 }
 
 func TestAdaptiveFactorOneDisablesTheDecrease(t *testing.T) {

@@ -50,7 +50,8 @@ type Config struct {
 	// DecreaseFactor is CUBIC's beta: when a rate-limit error that is
 	// evidence of too high a rate starts a cooldown, the effective rate
 	// becomes DecreaseFactor times the lower of the current rate and the
-	// fleet's calls in the last minute. Zero, negative or above 1: 0.7.
+	// fleet's calls in the last minute, but not less than DecreaseFactor
+	// squared times the current rate. Zero, negative or above 1: 0.7.
 	// 1 disables the decrease.
 	DecreaseFactor float64
 	// RecoveryTime is how long after a cooldown the effective rate takes to

@@ -63,11 +63,16 @@
 // MinPerMinute)) follows CUBIC (RFC 8312), as the AWS SDKs' adaptive retry
 // mode does, on the scale of WeChat's per-minute limit:
 //
-//   - Decrease: a report that starts a cooldown sets Wmax = min(E, M), where
-//     M is the fleet's calls in the last minute (the same estimate as
-//     State.CallsLastMinute), and E = DecreaseFactor * Wmax (beta, default
-//     0.7). WeChat counts calls per minute, so M is what it just refused:
-//     when its limit drops from 5000 to 3000, one decrease brings E to 2100.
+//   - Decrease: a report that starts a cooldown sets
+//     Wmax = min(E, max(M, beta*E)), where M is the fleet's calls in the
+//     last minute (the same estimate as State.CallsLastMinute), and
+//     E = beta*Wmax (beta is DecreaseFactor, default 0.7). WeChat counts
+//     calls per minute, so M is what it just refused: when its limit drops
+//     from 5000 to 4000 under a fleet at 4800, one decrease brings E to
+//     2800. One decrease never goes below beta^2 (0.49) of E, though: a
+//     fleet that has just started, or has lost its counters, has sent
+//     little, and a single refusal may have other causes; a limit far below
+//     the rate takes a few decreases (4800 to 1000: three).
 //   - No decrease right after a cooldown: a report less than 10 s after the
 //     previous cooldown ended only starts a new cooldown. Such a refusal
 //     comes before the fleet could have sent much (WeChat's window still

@@ -37,13 +37,14 @@ func Example() {
 	if err := l.ReportRateLimited(ctx, "wxdemo", 45009); err != nil {
 		panic(err)
 	}
-	// Refused after 3 calls in the last minute: the rate drops to 0.7 x 3,
-	// held up by the 60/min floor, and climbs back to the cap in minutes.
+	// Refused after only 3 calls in the last minute: the rate drops by the
+	// most one refusal may take it, to 0.49 of 600, and climbs back to the
+	// cap in minutes.
 	st, err := l.State(ctx, "wxdemo")
 	fmt.Println(st.CapPerMinute, st.EffectivePerMinute, st.InCooldown(), st.RateLimitedTotal, st.CallsLastMinute, err)
 	// Output:
 	// true false <nil>
 	// true false <nil>
 	// false true <nil>
-	// 600 60 true 1 3 <nil>
+	// 600 294 true 1 3 <nil>
 }

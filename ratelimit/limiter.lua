@@ -165,9 +165,11 @@ if op == 'report' then
     if factor < 1 and (cool == 0 or now - cool >= GRACE) then
       -- WeChat counts calls per minute: the fleet's own count of the last
       -- minute is the best estimate of what it allows (AWS SDKs' adaptive
-      -- mode does the same with the measured rate).
+      -- mode does the same with the measured rate). Bounded below by
+      -- factor * eff: a fleet that just started, or lost its counters,
+      -- has sent little, and one refusal must not throw it to the floor.
       decreased = 1
-      wmax = math.max(math.min(eff, calls_last_minute()), floor_rate)
+      wmax = math.max(math.min(eff, math.max(calls_last_minute(), eff * factor)), floor_rate)
       eff = math.max(wmax * factor, floor_rate)
     end
     cool = (math.floor(now / MINUTE) + 1) * MINUTE + jitter

@@ -11,7 +11,8 @@ import (
 // rate-limit error (45009, 45011). If the app is not cooling down already, a
 // fleet-wide cooldown starts until the next minute boundary (Redis time) plus
 // a random jitter. The effective rate is lowered to DecreaseFactor times the
-// lower of the current rate and the fleet's calls in the last minute, unless
+// lower of the current rate and the fleet's calls in the last minute (but
+// at most to DecreaseFactor squared times the current rate), unless
 // the previous cooldown ended less than 10 s ago: such a refusal (WeChat's
 // window not yet empty, a storm) says nothing about the rate, and lowering
 // again each time would drive the rate to its floor. Reports during a
