@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +20,9 @@ type Worker struct {
 	storedBytes  *prometheus.CounterVec
 	jobs         *prometheus.CounterVec
 	tokenFetches *prometheus.CounterVec
+	// storageDownSince is when this process's storage became unavailable,
+	// in Unix nanoseconds; 0 while it is reachable.
+	storageDownSince atomic.Int64
 }
 
 // NewWorker creates the worker series and registers them with reg. It
@@ -60,7 +64,13 @@ func NewWorker(reg prometheus.Registerer) (*Worker, error) {
 			Help: "Access-token requests this process sent to WeChat, by endpoint and result (ok, error).",
 		}, []string{"app", "endpoint", "result"}),
 	}
-	for _, c := range []prometheus.Collector{w.calls, w.callSeconds, w.limiterWait, w.rateLimited, w.stores, w.storedBytes, w.jobs, w.tokenFetches} {
+	// Computed at each scrape, so that the value grows during an outage
+	// although no job reports anything new.
+	storageDown := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "wxacode_storage_unavailable_seconds",
+		Help: "Seconds since this worker found storage unavailable (0 while it is reachable); meanwhile jobs wait instead of failing, up to --storage-outage-limit.",
+	}, w.storageDownSeconds)
+	for _, c := range []prometheus.Collector{w.calls, w.callSeconds, w.limiterWait, w.rateLimited, w.stores, w.storedBytes, w.jobs, w.tokenFetches, storageDown} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -143,4 +153,29 @@ func (w *Worker) TokenFetch(app, endpoint string, err error) {
 		result = "error"
 	}
 	w.tokenFetches.WithLabelValues(app, endpoint, result).Inc()
+}
+
+// StorageUnavailable records that storage has been unavailable since
+// since (the first error of the outage).
+func (w *Worker) StorageUnavailable(since time.Time) {
+	if w == nil {
+		return
+	}
+	w.storageDownSince.Store(since.UnixNano())
+}
+
+// StorageAvailable records that storage answers again.
+func (w *Worker) StorageAvailable() {
+	if w == nil {
+		return
+	}
+	w.storageDownSince.Store(0)
+}
+
+func (w *Worker) storageDownSeconds() float64 {
+	since := w.storageDownSince.Load()
+	if since == 0 {
+		return 0
+	}
+	return time.Since(time.Unix(0, since)).Seconds()
 }

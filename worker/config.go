@@ -66,6 +66,14 @@ type Config struct {
 	// StoreAttempts is how often a put is tried within one run before the
 	// image is parked in Redis for the next run. Default 3.
 	StoreAttempts int
+	// StorageOutageLimit bounds how long storage errors that mean the
+	// store is unreachable or overloaded (storage.IsUnavailable) hand jobs
+	// back as non-failures instead of using up their MaxAttempts. Once this
+	// process has seen storage unavailable for longer than that without a
+	// success, such errors count as transient again (tries, then a recorded
+	// failure), so that a store that never comes back (a wrong endpoint)
+	// ends in recorded failures. Default 1h; negative: they never count.
+	StorageOutageLimit time.Duration
 	// ConfigHold is how long an app with a configuration error (bad secret,
 	// IP whitelist) is held. Default 5m.
 	ConfigHold time.Duration
@@ -87,6 +95,7 @@ func (c Config) withDefaults() Config {
 	c.BackoffBase = cmp.Or(c.BackoffBase, 2*time.Second)
 	c.BackoffMax = cmp.Or(c.BackoffMax, 5*time.Minute)
 	c.StoreAttempts = cmp.Or(c.StoreAttempts, 3)
+	c.StorageOutageLimit = cmp.Or(c.StorageOutageLimit, time.Hour)
 	c.ConfigHold = cmp.Or(c.ConfigHold, 5*time.Minute)
 	c.ParkTTL = cmp.Or(c.ParkTTL, 24*time.Hour)
 	c.KeyPrefix = cmp.Or(c.KeyPrefix, "wxacode:")
@@ -124,8 +133,13 @@ func (h *Handler) Mux() *asynq.ServeMux {
 // gives up on. Start it with Start(h.Mux()) and stop it with Shutdown; it does
 // not catch signals.
 func NewServer(h *Handler) *asynq.Server {
+	return asynq.NewServerFromRedisClient(h.deps.Redis, h.serverConfig())
+}
+
+// serverConfig is NewServer's asynq configuration.
+func (h *Handler) serverConfig() asynq.Config {
 	cfg := h.cfg
-	return asynq.NewServerFromRedisClient(h.deps.Redis, asynq.Config{
+	return asynq.Config{
 		Concurrency:     cfg.Concurrency,
 		Queues:          Queues(h.deps.Apps, h.deps.Feeder != nil),
 		IsFailure:       IsFailure,
@@ -134,5 +148,5 @@ func NewServer(h *Handler) *asynq.Server {
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		Logger:          slogAdapter{h.log.With("component", "asynq")},
 		LogLevel:        asynq.WarnLevel,
-	})
+	}
 }

@@ -13,9 +13,16 @@
 //   - token invalid (40001/40014/42001): the client refreshes the token and
 //     calls once more; if that fails too, the job backs off like a transient
 //     error.
-//   - transient (-1, 5xx, timeouts, unknown bodies, Redis or storage down):
-//     exponential backoff with jitter, MaxAttempts times, then a recorded
-//     final failure.
+//   - transient (-1, 5xx, timeouts, unknown bodies, Redis down, storage
+//     errors other than the next case): exponential backoff with jitter,
+//     MaxAttempts times, then a recorded final failure.
+//   - storage unavailable (unreachable, 5xx, SlowDown, disk full: see
+//     storage.IsUnavailable), at the existence check or after the put's
+//     StoreAttempts: the job waits like in a cooldown, handed back as a
+//     non-failure after 5 s to 1 min (longer as the outage lasts), and does
+//     not use up its tries; a fetched image stays parked. Only after
+//     StorageOutageLimit (default 1h) without a storage success in this
+//     process do these errors count as transient again.
 //   - permanent (40097, 40129, 40169, 41030, 47001, 85096, 48001, 61007, bad
 //     payloads): recorded with errcode, errmsg and rid; no retry.
 //   - configuration (bad secret, IP not whitelisted, ...): the app is held in

@@ -21,14 +21,16 @@ import (
 
 // skipExisting records "skipped" when the job's object already exists for
 // the same scene. An object under the key that belongs to another scene is
-// a key collision: a final failure, never an overwrite.
+// a key collision: a final failure, never an overwrite. Unavailable
+// storage hands the job back before WeChat is called (storageFailed).
 func (h *Handler) skipExisting(ctx context.Context, j *job) (bool, error) {
 	info, err := h.deps.Store.Stat(ctx, j.key)
+	h.storageAnswered(err)
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("checking %s: %w", j.key, err)
+		return false, h.storageFailed(ctx, j, fmt.Errorf("checking %s: %w", j.key, err))
 	}
 	if err := sameCode(info, j); err != nil {
 		return true, h.recordFailed(ctx, j, err.Error(), nil)
@@ -188,24 +190,22 @@ func (h *Handler) store(ctx context.Context, j *job, img *wechat.Image) error {
 
 // put tries the upload StoreAttempts times. A conditional create that
 // finds the object already there (a concurrent duplicate) is success if
-// it holds the same scene.
+// it holds the same scene. If storage stays unavailable the job is handed
+// back (storageFailed); store parks the image either way.
 func (h *Handler) put(ctx context.Context, j *job, data []byte, opts storage.PutOptions) error {
 	var err error
-	for attempt := 1; attempt <= h.cfg.StoreAttempts; attempt++ {
+	for attempt := 1; ; attempt++ {
 		err = h.deps.Store.Put(ctx, j.key, data, opts)
 		h.deps.Metrics.Store(j.App, len(data), err)
+		h.storageAnswered(err)
 		if errors.Is(err, storage.ErrExists) {
-			info, serr := h.deps.Store.Stat(ctx, j.key)
-			if serr != nil {
-				return serr
-			}
-			if cerr := sameCode(info, j); cerr != nil {
-				return h.recordFailed(ctx, j, cerr.Error(), nil)
-			}
-			return nil
+			return h.acceptExisting(ctx, j)
 		}
 		if err == nil || ctx.Err() != nil {
 			return err
+		}
+		if attempt >= h.cfg.StoreAttempts {
+			return h.storageFailed(ctx, j, fmt.Errorf("storing %s: %w", j.key, err))
 		}
 		select {
 		case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
@@ -213,7 +213,20 @@ func (h *Handler) put(ctx context.Context, j *job, data []byte, opts storage.Put
 			return ctx.Err()
 		}
 	}
-	return fmt.Errorf("storing %s: %w", j.key, err)
+}
+
+// acceptExisting checks the object a conditional create found in place:
+// success if it holds the job's code, a recorded key collision if not.
+func (h *Handler) acceptExisting(ctx context.Context, j *job) error {
+	info, err := h.deps.Store.Stat(ctx, j.key)
+	h.storageAnswered(err)
+	if err != nil {
+		return h.storageFailed(ctx, j, err)
+	}
+	if err := sameCode(info, j); err != nil {
+		return h.recordFailed(ctx, j, err.Error(), nil)
+	}
+	return nil
 }
 
 // convert returns the image bytes in the format its key promises.

@@ -16,6 +16,7 @@ type workerOpts struct {
 	shutdownTimeout time.Duration
 	maxHold         time.Duration
 	maxAttempts     int
+	storageOutage   time.Duration
 	force           bool
 	metricsListen   string
 	checkQuota      bool
@@ -34,6 +35,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	durFlag(fs, &o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long jobs in flight may finish before they go back to the queue")
 	durFlag(fs, &o.maxHold, "max-hold", 2*time.Second, "longest a job holds a slot waiting for its app's rate budget before it is handed back")
 	intFlag(fs, &o.maxAttempts, "max-attempts", 8, "tries for transient errors before a recorded final failure")
+	durFlag(fs, &o.storageOutage, "storage-outage-limit", time.Hour, "while storage is unreachable, jobs wait without using up tries for this long; then storage errors count as tries (negative: never)")
 	boolFlag(fs, &o.force, "force", false, "regenerate codes whose objects already exist")
 	boolFlag(fs, &o.checkQuota, "check-quota", true, "at start, ask WeChat for each app's interface B quota and rate limit and log them")
 	fs.Float64Var(&o.capFromQuota, "cap-from-quota", 0, "at start, set each app's cap to this fraction of the rate limit WeChat reports, e.g. 0.96 (0: keep the configured cap)")
@@ -57,7 +59,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		checkQuotas(ctx, sys, o.capFromQuota)
 	}
 	cfg := worker.Config{Concurrency: o.concurrency, ShutdownTimeout: o.shutdownTimeout, MaxHold: o.maxHold,
-		MaxAttempts: o.maxAttempts, Force: o.force, PNG: o.png}
+		MaxAttempts: o.maxAttempts, StorageOutageLimit: o.storageOutage, Force: o.force, PNG: o.png}
 	return serveWorker(ctx, sys, cfg)
 }
 
