@@ -71,7 +71,7 @@ func (h *Handler) storageAnswered(err error) {
 	}
 	if lasted, ended := h.outage.up(time.Now()); ended {
 		h.deps.Metrics.StorageAvailable()
-		h.log.Info("storage available again", "down", lasted.Round(time.Millisecond))
+		h.log.Info("storage available again", "down", lasted.Round(time.Millisecond).String())
 	}
 }
 
@@ -89,11 +89,11 @@ func (h *Handler) storageFailed(ctx context.Context, j *job, err error) error {
 	lasted, began := h.outage.down(now)
 	if began {
 		h.deps.Metrics.StorageUnavailable(now)
-		h.log.Warn("storage unavailable: jobs wait", "err", err, "limit", h.cfg.StorageOutageLimit)
+		h.log.Warn("storage unavailable: jobs wait", "err", err, "limit", h.cfg.StorageOutageLimit.String())
 	}
 	if limit := h.cfg.StorageOutageLimit; limit >= 0 && lasted > limit {
 		if h.outage.overrun() {
-			h.log.Error("storage unavailable for longer than the outage limit: jobs count tries again", "down", lasted.Round(time.Second), "limit", limit, "err", err)
+			h.log.Error("storage unavailable for longer than the outage limit: jobs count tries again", "down", lasted.Round(time.Second).String(), "limit", limit.String(), "err", err)
 		}
 		return err
 	}
