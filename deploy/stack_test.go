@@ -1,7 +1,6 @@
 package deploy_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -13,7 +12,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wxacode/wxacode/internal/redistest"
+	"github.com/wxacode/wxacode/internal/syncbuf"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/storage"
 	"github.com/wxacode/wxacode/storage/storagetest"
@@ -46,27 +45,10 @@ type stack struct {
 type proc struct {
 	name   string
 	cmd    *exec.Cmd
-	out    *syncBuffer
+	out    *syncbuf.Buffer
 	done   chan struct{}
 	err    error
 	listen string // 127.0.0.1:port it serves on, "" if none
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestComposeStackAsProcesses is `docker compose --profile fake up` and
@@ -206,7 +188,7 @@ func (st *stack) start(name string, s composeService) *proc {
 	if flagListen != "" {
 		listen = flagListen
 	}
-	p := &proc{name: name, cmd: exec.Command(wxacodeBin, argv...), out: &syncBuffer{}, done: make(chan struct{}), listen: listen}
+	p := &proc{name: name, cmd: exec.Command(wxacodeBin, argv...), out: &syncbuf.Buffer{}, done: make(chan struct{}), listen: listen}
 	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	require.NoError(st.t, p.cmd.Start(), name)
@@ -419,9 +401,9 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func bufferOf(b []byte) *syncBuffer {
-	s := &syncBuffer{}
-	s.b.Write(b)
+func bufferOf(b []byte) *syncbuf.Buffer {
+	s := &syncbuf.Buffer{}
+	_, _ = s.Write(b)
 	return s
 }
 

@@ -1,7 +1,6 @@
 package wechat
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wxacode/wxacode/internal/syncbuf"
 	"github.com/wxacode/wxacode/wechat/wechattest"
 )
 
@@ -26,24 +26,10 @@ const (
 var secrets = []string{secretA, secretB}
 
 // capture collects every log line written during the tests.
-var capture = &logCapture{}
+var capture = &syncbuf.Buffer{}
 
-type logCapture struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (c *logCapture) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf.Write(p)
-}
-
-func (c *logCapture) lines() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return strings.Split(strings.TrimSpace(c.buf.String()), "\n")
-}
+// capturedLines returns the lines written to capture so far.
+func capturedLines() []string { return strings.Split(strings.TrimSpace(capture.String()), "\n") }
 
 // testLogger logs everything, Debug included, into capture.
 func testLogger() *slog.Logger {
@@ -54,7 +40,7 @@ func testLogger() *slog.Logger {
 func TestMain(m *testing.M) {
 	slog.SetDefault(testLogger())
 	code := m.Run()
-	lines := capture.lines()
+	lines := capturedLines()
 	for _, l := range lines {
 		if leak := leaked(l); leak != "" {
 			fmt.Fprintf(os.Stderr, "FAIL: log line leaks %s: %s\n", leak, l)

@@ -32,11 +32,11 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	require.Error(t, err)
 	require.Empty(t, leaked(err.Error()))
 
-	text := strings.Join(capture.lines(), "\n")
+	text := strings.Join(capturedLines(), "\n")
 	for _, want := range []string{"wechat token fetched", "wechat call", "errcode=40001", "token fetch failed", "access_token=REDACTED"} {
 		require.Contains(t, text, want, "the logging path was exercised")
 	}
-	for _, l := range capture.lines() {
+	for _, l := range capturedLines() {
 		require.Empty(t, leaked(l), l)
 	}
 	require.NotEmpty(t, leaked("x "+secretA), "the check detects a secret")

@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/wxacode/wxacode/internal/chaos"
 	"github.com/wxacode/wxacode/internal/redistest"
+	"github.com/wxacode/wxacode/internal/syncbuf"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/metrics"
 	"github.com/wxacode/wxacode/ratelimit"
@@ -40,7 +40,7 @@ type s3Rig struct {
 	proxy  *chaos.Proxy
 	ledger *jobs.Ledger
 	reg    *prometheus.Registry
-	logs   *logBuffer
+	logs   *syncbuf.Buffer
 	yields atomic.Int32 // runs handed back, counted by the mux of serve
 }
 
@@ -63,7 +63,7 @@ func setupS3(t *testing.T, cfg Config, wrap func(*s3Rig, storage.Store) storage.
 	opts.S3Endpoint = "http://" + p.Addr()
 	st, err := storage.Open(context.Background(), s3srv.URL("codes", ""), opts)
 	require.NoError(t, err)
-	r := &s3Rig{fake: fake, store: st, proxy: p, ledger: jobs.NewLedger(rdb, ""), reg: prometheus.NewRegistry(), logs: &logBuffer{}}
+	r := &s3Rig{fake: fake, store: st, proxy: p, ledger: jobs.NewLedger(rdb, ""), reg: prometheus.NewRegistry(), logs: &syncbuf.Buffer{}}
 	var used storage.Store = st
 	if wrap != nil {
 		used = wrap(r, st)
@@ -143,24 +143,6 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 	}
 }
 
-// logBuffer collects log output from concurrent jobs.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.b.String(), s)
-}
-
 // downAfterStat takes storage down right after the first Stat answers, so
 // that a job checks the object, calls WeChat, and then cannot store.
 type downAfterStat struct {
@@ -215,8 +197,8 @@ func TestStorageOutageWaitsWithoutUsingTries(t *testing.T) {
 		require.Equal(t, s, c.Scene)
 	}
 	require.Zero(t, r.unavailableSeconds(t), "the metric is back to 0")
-	require.Equal(t, 1, r.logs.count("storage unavailable: jobs wait"), "one warning for the outage")
-	require.Equal(t, 1, r.logs.count("storage available again"), "one line when it ends")
+	require.Equal(t, 1, r.logs.Count("storage unavailable: jobs wait"), "one warning for the outage")
+	require.Equal(t, 1, r.logs.Count("storage available again"), "one line when it ends")
 }
 
 // TestStorageOutageLimitEndsInRecordedFailure keeps S3 down past a tiny
@@ -239,7 +221,7 @@ func TestStorageOutageLimitEndsInRecordedFailure(t *testing.T) {
 	require.Contains(t, o.Reason, "gave up after 2 tries")
 	require.Contains(t, o.Reason, "connection refused")
 	require.Zero(t, r.fake.Stats().Calls[testApp])
-	require.Equal(t, 1, r.logs.count("longer than the outage limit"))
+	require.Equal(t, 1, r.logs.Count("longer than the outage limit"))
 }
 
 // TestPermanentStorageErrorIsNotAYield answers 403 to every request, or
@@ -261,7 +243,7 @@ func TestPermanentStorageErrorIsNotAYield(t *testing.T) {
 			require.Equal(t, jobs.StatusFailed, o.Status)
 			require.Contains(t, o.Reason, "403")
 			require.Equal(t, c.calls, r.fake.Stats().Calls[testApp])
-			require.Zero(t, r.logs.count("storage unavailable"))
+			require.Zero(t, r.logs.Count("storage unavailable"))
 		})
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wxacode/wxacode/internal/redistest"
+	"github.com/wxacode/wxacode/internal/syncbuf"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/ratelimit"
 	"github.com/wxacode/wxacode/wechat/wechattest"
@@ -102,7 +103,7 @@ func TestUnknownCommand(t *testing.T) {
 
 func TestFakeWeChatCommand(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncBuffer
+	var out syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"fake-wechat", "--listen", "127.0.0.1:0", "--app", "wxA:sA", "--rate-limit", "7"}, &out, &out)

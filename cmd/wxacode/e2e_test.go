@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wxacode/wxacode/internal/redistest"
+	"github.com/wxacode/wxacode/internal/syncbuf"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/storage"
 	"github.com/wxacode/wxacode/storage/storagetest"
@@ -56,7 +57,7 @@ func TestEndToEnd(t *testing.T) {
 	require.NoError(t, run(ctx, []string{"enqueue", "--app", e2eApp, input}, &out, &errb), errb.String())
 	require.Contains(t, out.String(), fmt.Sprintf("enqueued %d", scenes))
 
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	// Two workers start, are stopped mid-run (as by SIGTERM: jobs in flight
 	// finish or go back to the queue), and two new ones finish the run.
 	stop := startE2EWorkers(t, ctx, 2, logs)
@@ -230,16 +231,3 @@ func countObjects(t *testing.T, ctx context.Context, st storage.Store) int {
 	}
 	return n
 }
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -1,7 +1,6 @@
 package storagetest
 
 import (
-	"bytes"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -10,9 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/wxacode/wxacode/internal/syncbuf"
 )
 
 // readyTimeout bounds the wait for versitygw to answer (it needs ~50 ms).
@@ -63,7 +63,7 @@ func StartVersityGW(tb testing.TB) *Server {
 // runGateway starts the process and waits until it answers TLS on addr. On
 // success the process is stopped at the end of the test.
 func runGateway(tb testing.TB, bin string, args []string, addr string, caPEM []byte) error {
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -120,22 +120,4 @@ func freeLoopbackAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
-}
-
-// lockedBuffer collects the child's output from two pipes safely.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
