@@ -197,30 +197,27 @@ func (s *k8sSet) add(t *testing.T, file string, doc []byte) {
 }
 
 func (s *k8sSet) deployment(t *testing.T, name string) *appsv1.Deployment {
-	t.Helper()
-	d, ok := s.deployments[name]
-	require.True(t, ok, "kubernetes: no Deployment %s", name)
-	return d
+	return lookup(t, s.deployments, "Deployment", name)
 }
 
 func (s *k8sSet) service(t *testing.T, name string) *corev1.Service {
-	t.Helper()
-	o, ok := s.services[name]
-	require.True(t, ok, "kubernetes: no Service %s", name)
-	return o
+	return lookup(t, s.services, "Service", name)
 }
 
 func (s *k8sSet) configMap(t *testing.T, name string) *corev1.ConfigMap {
-	t.Helper()
-	o, ok := s.configMaps[name]
-	require.True(t, ok, "kubernetes: no ConfigMap %s", name)
-	return o
+	return lookup(t, s.configMaps, "ConfigMap", name)
 }
 
 func (s *k8sSet) secret(t *testing.T, name string) *corev1.Secret {
+	return lookup(t, s.secrets, "Secret", name)
+}
+
+// lookup returns the object of a kind by name, failing the test if the
+// manifests have none.
+func lookup[T any](t *testing.T, objects map[string]*T, kind, name string) *T {
 	t.Helper()
-	o, ok := s.secrets[name]
-	require.True(t, ok, "kubernetes: no Secret %s", name)
+	o, ok := objects[name]
+	require.True(t, ok, "kubernetes: no %s %s", kind, name)
 	return o
 }
 

@@ -63,16 +63,24 @@ func TestIssueManyHundredThousand(t *testing.T) {
 // hand-built canonical form of its row.
 func lookupAll(t *testing.T, s *Store, scenes []string) {
 	t.Helper()
+	require.NoError(t, inParallel(len(scenes), func(i int) error {
+		got, err := s.Lookup(context.Background(), scenes[i])
+		if err == nil && string(got) != string(bulkCanonical(i)) {
+			err = fmt.Errorf("row %d: lookup %s gave %s", i, scenes[i], got)
+		}
+		return err
+	}))
+}
+
+// inParallel runs check for rows 0..n-1 from 8 goroutines and returns the
+// first error; a goroutine stops at its first error.
+func inParallel(n int, check func(i int) error) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for w := range 8 {
 		wg.Go(func() {
-			for i := w; i < len(scenes); i += 8 {
-				got, err := s.Lookup(context.Background(), scenes[i])
-				if err == nil && string(got) != string(bulkCanonical(i)) {
-					err = fmt.Errorf("row %d: lookup %s gave %s", i, scenes[i], got)
-				}
-				if err != nil {
+			for i := w; i < n; i += 8 {
+				if err := check(i); err != nil {
 					errs <- err
 					return
 				}
@@ -81,9 +89,7 @@ func lookupAll(t *testing.T, s *Store, scenes []string) {
 	}
 	wg.Wait()
 	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
+	return <-errs
 }
 
 func sameCanonical(row []byte, got []byte) error {
@@ -125,31 +131,16 @@ func resolveAll(t *testing.T, s *Store, scenes []string) {
 	defer srv.Close()
 	client := srv.Client()
 	client.Transport.(*http.Transport).MaxIdleConnsPerHost = 8
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for w := range 8 {
-		wg.Go(func() {
-			for i := w; i < len(scenes); i += 8 {
-				resp, err := client.Get(srv.URL + "/s/" + scenes[i])
-				if err != nil {
-					errs <- err
-					return
-				}
-				body, err := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if err == nil && (resp.StatusCode != http.StatusOK || string(body) != string(bulkCanonical(i))) {
-					err = fmt.Errorf("row %d: GET /s/%s: %d %s", i, scenes[i], resp.StatusCode, body)
-				}
-				if err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
+	require.NoError(t, inParallel(len(scenes), func(i int) error {
+		resp, err := client.Get(srv.URL + "/s/" + scenes[i])
+		if err != nil {
+			return err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err == nil && (resp.StatusCode != http.StatusOK || string(body) != string(bulkCanonical(i))) {
+			err = fmt.Errorf("row %d: GET /s/%s: %d %s", i, scenes[i], resp.StatusCode, body)
+		}
+		return err
+	}))
 }

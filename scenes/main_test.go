@@ -1,23 +1,14 @@
 package scenes
 
 import (
-	"context"
-	"io"
-	"log"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/goleak"
+
+	"github.com/wxacode/wxacode/internal/redistest"
 )
 
 func TestMain(m *testing.M) {
-	// go-redis logs every refused dial; the Redis-down tests cause some.
-	redis.SetLogger(quietRedisLogger{log.New(io.Discard, "", 0)})
+	redistest.QuietClientLogs() // the Redis-down tests cause some refused dials
 	goleak.VerifyTestMain(m)
-}
-
-type quietRedisLogger struct{ *log.Logger }
-
-func (q quietRedisLogger) Printf(_ context.Context, format string, v ...any) {
-	q.Logger.Printf(format, v...)
 }

@@ -157,3 +157,14 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// QuietClientLogs discards go-redis's own log lines for the whole test
+// binary: it logs every refused dial, and tests that take Redis down on
+// purpose would fill the output with them. Call it from TestMain.
+func QuietClientLogs() {
+	redis.SetLogger(discardLogger{})
+}
+
+type discardLogger struct{}
+
+func (discardLogger) Printf(context.Context, string, ...any) {}
