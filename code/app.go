@@ -18,13 +18,13 @@ func ValidateApp(app string) error {
 	case app == "":
 		return fail("empty; an appid such as wx0123456789abcdef is required")
 	case len(app) > MaxAppLen:
-		return fail(fmt.Sprintf("%d bytes, at most %d allowed", len(app), MaxAppLen))
+		return fail(fmt.Sprintf("not an appid: %d bytes, at most %d allowed", len(app), MaxAppLen))
 	case !alnum(app[0]):
-		return fail("must start with a letter or digit")
+		return fail("not an appid: must start with a letter or digit")
 	}
 	for i := 0; i < len(app); i++ {
 		if c := app[i]; !alnum(c) && c != '_' {
-			return fail(fmt.Sprintf("byte %q at offset %d: only A-Z a-z 0-9 _ are allowed", c, i))
+			return fail(fmt.Sprintf("not an appid: byte %q at offset %d (an appid has only A-Z a-z 0-9 _)", c, i))
 		}
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/campaign"
 	"github.com/wxacode/wxacode/jobs/runs"
@@ -77,7 +78,7 @@ func TestFormattersHideSecrets(t *testing.T) {
 	fire, err := runs.FireTask(def)
 	require.NoError(t, err)
 	feed, _ := runs.FeedTask("r9")
-	j, err := jobs.Job{App: "wx1", Scene: "a=1", High: true, Force: true}.Encode()
+	j, err := jobs.Job{App: "wx1", High: true, Force: true, Params: code.Params{Scene: "a=1"}}.Encode()
 	require.NoError(t, err)
 	for _, tc := range []struct {
 		task     *asynq.Task

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/runs"
@@ -89,7 +90,7 @@ func (b *bundle) seed(t *testing.T) {
 	require.NoError(t, b.led.AddEnqueued(ctx, testApp, 12))
 	client := asynq.NewClientFromRedisClient(b.rdb)
 	for _, scene := range []string{"q1", "q2"} {
-		j := jobs.Job{App: testApp, Scene: scene, Page: "pages/x", Width: 430, Run: testRun, Row: 9}
+		j := jobs.Job{App: testApp, Run: testRun, Row: 9, Params: code.Params{Scene: scene, Page: "pages/x", Rendering: code.Rendering{Width: 430}}}
 		payload, err := j.Encode()
 		require.NoError(t, err)
 		_, err = client.Enqueue(asynq.NewTask(jobs.TaskType, payload), asynq.Queue(jobs.Queue(testApp)), asynq.TaskID(j.TaskID()))

@@ -1,54 +1,63 @@
 package jobs
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/csv"
 	"encoding/json"
-	"errors"
-	"io"
+	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/wxacode/wxacode/code"
 )
 
+// csvReader reads FormatCSV: a header line naming the columns, then one
+// record per line (RFC 4180 fields: quoted fields may hold ',' and '""',
+// but no line break, since no value may). Each line is read with the
+// 64 KiB line cap, so memory stays flat however long a record is, and a
+// malformed record is rejected by its line while reading resumes at the
+// next line: an unclosed quote costs one row, never the rest of the file.
 type csvReader struct {
-	cr       *csv.Reader
+	lines    *lineReader
 	defaults Job
 	header   []string
 	err      error // a header problem, returned on every call
 }
 
-func newCSVReader(r io.Reader, defaults Job) *csvReader {
-	br := bufio.NewReader(r)
-	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
-		_, _ = br.Discard(3)
-	}
-	cr := csv.NewReader(br)
-	cr.ReuseRecord = true
-	cr.FieldsPerRecord = -1 // checked per row, to name the line
-	return &csvReader{cr: cr, defaults: defaults}
-}
+// Lines implements LineCounter.
+func (c *csvReader) Lines() Lines { return c.lines.Lines() }
 
 func (c *csvReader) readHeader() error {
-	rec, err := c.cr.Read()
-	if err == io.EOF {
-		return &RowError{Line: 1, Reason: "empty input: want a CSV header row naming the columns (scene, ...)"}
+	var b []byte
+	var n int64
+	for {
+		var err error
+		b, n, err = c.lines.next()
+		if err == errLineTooLong {
+			return &RowError{Line: n, Field: "header", Reason: err.Error()}
+		}
+		if err != nil {
+			return &RowError{Line: max(n, 1), Reason: "empty input: want a CSV header row naming the columns (scene, ...)"}
+		}
+		if !c.lines.blank(b) {
+			break
+		}
 	}
-	if err != nil {
-		return csvRowError(err)
+	c.lines.counts.Header = 1
+	names, problem, _ := splitCSV(string(b))
+	if problem != "" {
+		return &RowError{Line: n, Field: "header", Reason: problem}
 	}
-	for _, h := range rec {
+	for _, h := range names {
 		h = strings.ToLower(strings.TrimSpace(h))
 		if !slices.Contains(Columns, h) {
-			return &RowError{Line: 1, Field: "header", Value: h, Reason: "unknown column (known: " + strings.Join(Columns, ", ") + ")"}
+			return &RowError{Line: n, Field: "header", Value: h, Reason: unknownColumn()}
 		}
 		if slices.Contains(c.header, h) {
-			return &RowError{Line: 1, Field: "header", Value: h, Reason: "column given twice"}
+			return &RowError{Line: n, Field: "header", Value: h, Reason: "column given twice"}
 		}
 		c.header = append(c.header, h)
 	}
-	if !slices.Contains(c.header, "scene") && !slices.Contains(c.header, "params") {
-		return &RowError{Line: 1, Field: "header", Reason: "no scene column (or params column to issue scenes for)"}
+	if !slices.Contains(c.header, code.FieldScene) && !slices.Contains(c.header, FieldParams) {
+		return &RowError{Line: n, Field: "header", Reason: "no scene column (or params column to issue scenes for)"}
 	}
 	return nil
 }
@@ -65,36 +74,102 @@ func (c *csvReader) Next() (Row, error) {
 		return Row{}, c.err
 	}
 	for {
-		rec, err := c.cr.Read()
-		if err == io.EOF {
-			return Row{}, io.EOF
+		b, n, err := c.lines.next()
+		if err == errLineTooLong {
+			return Row{Line: n}, &RowError{Line: n, Reason: "record " + err.Error()}
 		}
 		if err != nil {
-			return Row{}, csvRowError(err)
+			return Row{}, err
 		}
-		line, _ := c.cr.FieldPos(0)
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue // blank line
+		if c.lines.blank(b) {
+			continue
 		}
-		if len(rec) != len(c.header) {
-			return Row{Line: int64(line)}, &RowError{Line: int64(line), Reason: "wrong number of fields for the header"}
+		j, params, rerr := c.record(string(b))
+		if rerr != nil {
+			rerr.Line = n
+			return Row{Line: n}, rerr
 		}
-		j := c.defaults
-		var params string
-		for i, v := range rec {
-			if c.header[i] == "params" {
-				params = v
-				continue
-			}
-			if err := setField(&j, c.header[i], v); err != nil {
-				return Row{Line: int64(line)}, &RowError{Line: int64(line), Field: c.header[i], Value: v, Reason: err.Error()}
-			}
-		}
-		p, err := checkParams(json.RawMessage(params), j.Scene, int64(line))
+		p, err := checkParams(json.RawMessage(params), j.Scene, n)
 		if err != nil {
-			return Row{Line: int64(line)}, err
+			return Row{Line: n}, err
 		}
-		return Row{Line: int64(line), Job: j, Params: p}, nil
+		return Row{Line: n, Job: j, Params: p}, nil
+	}
+}
+
+// record turns one line into a job and its params cell.
+func (c *csvReader) record(line string) (Job, string, *RowError) {
+	fields, problem, at := splitCSV(line)
+	if problem != "" {
+		re := &RowError{Reason: problem}
+		if at < len(c.header) {
+			re.Field = c.header[at]
+		}
+		return Job{}, "", re
+	}
+	if len(fields) != len(c.header) {
+		return Job{}, "", &RowError{Reason: fmt.Sprintf("wrong number of fields: %d, the header has %d", len(fields), len(c.header))}
+	}
+	j := c.defaults
+	var params string
+	for i, v := range fields {
+		if p := utf8Problem([]byte(v)); p != "" {
+			return Job{}, "", &RowError{Field: c.header[i], Reason: p}
+		}
+		if c.header[i] == FieldParams {
+			params = v
+			continue
+		}
+		if err := setField(&j, c.header[i], v); err != nil {
+			re := err.(*RowError)
+			cp := *re
+			cp.Value = v
+			return Job{}, "", &cp
+		}
+	}
+	return j, params, nil
+}
+
+// splitCSV splits one CSV line into its fields. A field is unquoted (no
+// '"' in it) or quoted ("..." with "" for a quote, closed on the same
+// line and followed by ',' or the end). On a malformed line it returns the
+// problem and the index of the field it is in.
+func splitCSV(line string) (fields []string, problem string, at int) {
+	for {
+		if rest, ok := strings.CutPrefix(line, `"`); ok {
+			var b strings.Builder
+			for {
+				i := strings.IndexByte(rest, '"')
+				if i < 0 {
+					return nil, "a quoted field is not closed on its line (a record never spans lines)", len(fields)
+				}
+				b.WriteString(rest[:i])
+				rest = rest[i+1:]
+				if !strings.HasPrefix(rest, `"`) {
+					break
+				}
+				b.WriteByte('"')
+				rest = rest[1:]
+			}
+			fields = append(fields, b.String())
+			if rest == "" {
+				return fields, "", 0
+			}
+			if rest[0] != ',' {
+				return nil, `a closing '"' must be followed by ',' or the end of the line`, len(fields) - 1
+			}
+			line = rest[1:]
+			continue
+		}
+		f, rest, more := strings.Cut(line, ",")
+		if strings.Contains(f, `"`) {
+			return nil, `a '"' in an unquoted field (quote the field and double the '"')`, len(fields)
+		}
+		fields = append(fields, f)
+		if !more {
+			return fields, "", 0
+		}
+		line = rest
 	}
 }
 
@@ -103,13 +178,3 @@ type fatalHeader struct{ err error }
 
 func (f fatalHeader) Error() string { return f.err.Error() }
 func (f fatalHeader) Unwrap() error { return f.err }
-
-// csvRowError turns a CSV syntax error into a rejection of the record it
-// starts on; other errors (reading the input) stay as they are.
-func csvRowError(err error) error {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return &RowError{Line: int64(pe.StartLine), Reason: pe.Err.Error()}
-	}
-	return err
-}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/wxacode/wxacode/code"
 )
 
 // Validator checks one job against WeChat's rules before it is enqueued.
@@ -49,18 +51,41 @@ type Counts struct {
 	Duplicate atomic.Int64 // rows whose TaskID already existed
 	Rejected  atomic.Int64 // rows that failed parsing or validation
 	Failed    atomic.Int64 // valid rows that could not be enqueued (Redis errors)
+	// Lines, Header and Empty are the reader's Lines, set when reading
+	// stops (0 for a Reader that is not a LineCounter).
+	Lines, Header, Empty atomic.Int64
 }
 
-// Summary is a snapshot of Counts.
+// Summary is a snapshot of Counts. After a complete read every line is
+// accounted for: Lines = Header + Empty + Enqueued + Duplicate + Rejected
+// + Failed (Unaccounted is 0), and Read = Lines - Header - Empty.
 type Summary struct {
+	Lines, Header, Empty                        int64
 	Read, Enqueued, Duplicate, Rejected, Failed int64
 	PerApp                                      map[string]int64 // enqueued per app
 }
 
 // Snapshot reads the counters.
 func (c *Counts) Snapshot() Summary {
-	return Summary{Read: c.Read.Load(), Enqueued: c.Enqueued.Load(), Duplicate: c.Duplicate.Load(),
-		Rejected: c.Rejected.Load(), Failed: c.Failed.Load()}
+	return Summary{Lines: c.Lines.Load(), Header: c.Header.Load(), Empty: c.Empty.Load(), Read: c.Read.Load(),
+		Enqueued: c.Enqueued.Load(), Duplicate: c.Duplicate.Load(), Rejected: c.Rejected.Load(), Failed: c.Failed.Load()}
+}
+
+// Unaccounted is how many lines of the input no count holds: 0 after a
+// complete read, the lines read ahead but not processed when reading
+// stopped early (ctx ended, Redis refused a scene batch).
+func (s Summary) Unaccounted() int64 {
+	return s.Lines - s.Header - s.Empty - s.Enqueued - s.Duplicate - s.Rejected - s.Failed
+}
+
+// countLines copies r's Lines into c, if r counts them.
+func (c *Counts) countLines(r Reader) {
+	if lc, ok := r.(LineCounter); ok {
+		l := lc.Lines()
+		c.Lines.Store(l.Read)
+		c.Header.Store(l.Header)
+		c.Empty.Store(l.Empty)
+	}
 }
 
 // Enqueuer puts jobs into asynq, one task per job, in parallel.
@@ -127,9 +152,11 @@ func (e *Enqueuer) feed(ctx context.Context, r Reader, validate Validator, rows 
 }
 
 // Check reads every row of r and validates it, calling reject for each bad
-// row and accept (if not nil) for each good one. It counts into c. It stops
-// at the first error from the input or from accept.
+// row and accept (if not nil) for each good one. It counts into c, the
+// reader's lines included. It stops at the first error from the input or
+// from accept.
 func Check(ctx context.Context, r Reader, validate Validator, c *Counts, reject func(*RowError), accept func(Row) error) error {
+	defer c.countLines(r)
 	for ctx.Err() == nil {
 		row, err := r.Next()
 		if err == io.EOF {
@@ -186,7 +213,7 @@ func (e *Enqueuer) work(ctx context.Context, rows <-chan Row, perApp map[string]
 			e.Counts.Duplicate.Add(1)
 		default:
 			e.Counts.Failed.Add(1)
-			reject(&RowError{Line: row.Line, Field: "scene", Value: row.Job.Scene, Reason: "not enqueued: " + err.Error()})
+			reject(&RowError{Line: row.Line, Field: code.FieldScene, Value: row.Job.Scene, Reason: "not enqueued: " + err.Error()})
 		}
 	}
 }

@@ -31,7 +31,8 @@ func TestEnqueueCountsEveryRow(t *testing.T) {
 	var rejected []int64
 	sum, err := e.Run(ctx, r, noSpaces, func(re *RowError) { mu.Lock(); rejected = append(rejected, re.Line); mu.Unlock() })
 	require.NoError(t, err)
-	require.Equal(t, Summary{Read: 6, Enqueued: 3, Duplicate: 1, Rejected: 2, PerApp: map[string]int64{"wx1": 3}}, sum)
+	require.Equal(t, Summary{Lines: 6, Read: 6, Enqueued: 3, Duplicate: 1, Rejected: 2, PerApp: map[string]int64{"wx1": 3}}, sum)
+	require.Zero(t, sum.Unaccounted())
 	require.ElementsMatch(t, []int64{4, 6}, rejected)
 	info, err := asynq.NewInspectorFromRedisClient(rdb).GetQueueInfo(Queue("wx1"))
 	require.NoError(t, err)

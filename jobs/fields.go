@@ -1,88 +1,43 @@
 package jobs
 
 import (
-	"fmt"
-	"strconv"
+	"errors"
+	"slices"
 	"strings"
+
+	"github.com/wxacode/wxacode/code"
 )
 
-// Columns are the CSV header names (and JSON Lines keys) a row may carry.
-var Columns = []string{"scene", "page", "width", "env_version", "check_path", "auto_color", "line_color", "is_hyaline", "key", "params"}
+// Input columns (CSV) and keys (JSON Lines) beyond the code's parameters.
+const (
+	FieldKey    = "key"    // an explicit object key (see Validate)
+	FieldParams = "params" // parameters to issue a short scene for (see WithScenes)
+)
 
-// setField applies one textual column value to j. An empty value keeps the
-// default. The error names the field.
+// Columns are the CSV header names (and JSON Lines keys) a row may carry:
+// code.Fields, then key and params.
+var Columns = append(slices.Clone(code.Fields), FieldKey, FieldParams)
+
+// setField applies one textual column value to j (params is the caller's).
+// An empty value keeps the default. The error is a *RowError naming the
+// field; Line is filled in by the caller.
 func setField(j *Job, field, v string) error {
-	if v == "" {
+	if field == FieldKey {
+		if v != "" {
+			j.Key = v
+		}
 		return nil
 	}
-	switch field {
-	case "scene":
-		j.Scene = v
-	case "page":
-		j.Page = v
-	case "env_version":
-		j.EnvVersion = v
-	case "key":
-		j.Key = v
-	case "width":
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil {
-			return fmt.Errorf("not a whole number")
-		}
-		j.Width = n
-	case "check_path":
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
-		if err != nil {
-			return fmt.Errorf("not true or false")
-		}
-		j.CheckPath = &b
-	case "auto_color", "is_hyaline":
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
-		if err != nil {
-			return fmt.Errorf("not true or false")
-		}
-		if field == "auto_color" {
-			j.AutoColor = b
-		} else {
-			j.IsHyaline = b
-		}
-	case "line_color":
-		c, err := ParseColor(v)
-		if err != nil {
-			return err
-		}
-		j.LineColor = c
-	default:
-		return fmt.Errorf("unknown column (known: %s)", strings.Join(Columns, ", "))
-	}
-	return nil
+	return rowError(j.Params.Set(field, v))
 }
 
-// ParseColor reads "r,g,b" (decimal) or "#rrggbb".
-func ParseColor(v string) (*[3]int, error) {
-	v = strings.TrimSpace(v)
-	var c [3]int
-	if h, ok := strings.CutPrefix(v, "#"); ok {
-		if len(h) != 6 {
-			return nil, fmt.Errorf("want #rrggbb or r,g,b")
-		}
-		n, err := strconv.ParseUint(h, 16, 32)
-		if err != nil {
-			return nil, fmt.Errorf("want #rrggbb or r,g,b")
-		}
-		c = [3]int{int(n >> 16), int(n >> 8 & 0xff), int(n & 0xff)}
-		return &c, nil
+// rowError turns a *code.FieldError into a *RowError (Line 0).
+func rowError(err error) error {
+	var fe *code.FieldError
+	if errors.As(err, &fe) {
+		return &RowError{Field: fe.Field, Value: fe.Value, Reason: fe.Reason}
 	}
-	parts := strings.Split(v, ",")
-	if len(parts) != 3 {
-		return nil, fmt.Errorf("want #rrggbb or r,g,b")
-	}
-	for i, p := range parts {
-		n, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil || n < 0 || n > 255 {
-			return nil, fmt.Errorf("each of r,g,b must be 0-255")
-		}
-		c[i] = n
-	}
-	return &c, nil
+	return err
 }
+
+func unknownColumn() string { return "unknown column (known: " + strings.Join(Columns, ", ") + ")" }

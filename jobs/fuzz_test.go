@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/wxacode/wxacode/code"
 )
 
 // FuzzReaders feeds any bytes to the three readers: they never panic, every
@@ -55,7 +57,7 @@ func FuzzReaders(f *testing.F) {
 // FuzzDecode: any payload from Redis decodes to a job or a *PayloadError,
 // never a panic; a decoded job encodes and decodes to itself.
 func FuzzDecode(f *testing.F) {
-	good, _ := Job{App: "wx1", Scene: "s", Page: "p/i", Width: 430, Run: "r", Row: 7}.Encode()
+	good, _ := Job{App: "wx1", Run: "r", Row: 7, Params: code.Params{Scene: "s", Page: "p/i", Rendering: code.Rendering{Width: 430}}}.Encode()
 	for _, s := range []string{string(good), "", "{}", `{"v":2}`, `{"v":1,"app":"a","scene":"\u0000"}`, "[1]", "\xff"} {
 		f.Add([]byte(s))
 	}

@@ -7,6 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/wxacode/wxacode/code"
+	"github.com/wxacode/wxacode/storage"
 )
 
 // TaskType is the asynq task type of a scene job.
@@ -16,19 +19,14 @@ const TaskType = "wxacode:code"
 // (and records as a failure) payloads of a version it does not know.
 const PayloadVersion = 1
 
-// Job is one code to generate with interface B. Zero values mean "WeChat's
-// default" and are omitted from the request.
+// Job is one code to generate with interface B: the app and the code's
+// parameters (code.Params, whose zero values mean WeChat's defaults and
+// are omitted from the payload and the request), and where and how to
+// store it.
 type Job struct {
-	V          int     `json:"v"`
-	App        string  `json:"app"`
-	Scene      string  `json:"scene"`
-	Page       string  `json:"page,omitempty"`
-	Width      int     `json:"width,omitempty"`
-	EnvVersion string  `json:"env_version,omitempty"`
-	CheckPath  *bool   `json:"check_path,omitempty"`
-	AutoColor  bool    `json:"auto_color,omitempty"`
-	LineColor  *[3]int `json:"line_color,omitempty"`
-	IsHyaline  bool    `json:"is_hyaline,omitempty"`
+	V   int    `json:"v"`
+	App string `json:"app"`
+	code.Params
 	// Key overrides the object key the store would derive from the template.
 	Key string `json:"key,omitempty"`
 	// Run and Row tie the job to a campaign run and its input row (0 = none).
@@ -56,14 +54,9 @@ func (j Job) TaskID() string {
 	h := sha256.New()
 	w := func(s string) { h.Write([]byte(s)); h.Write([]byte{0}) }
 	w(j.App)
-	w(j.Scene)
-	w(j.Page)
-	w(strconv.Itoa(j.Width))
-	w(j.EnvVersion)
-	w(boolPtr(j.CheckPath))
-	w(strconv.FormatBool(j.AutoColor))
-	w(colorString(j.LineColor))
-	w(strconv.FormatBool(j.IsHyaline))
+	for _, v := range j.Params.Values() {
+		w(v)
+	}
 	w(j.Key)
 	w(j.Run)
 	if j.Run != "" {
@@ -75,18 +68,15 @@ func (j Job) TaskID() string {
 	return "c-" + hex.EncodeToString(sum[:16])
 }
 
-func boolPtr(b *bool) string {
-	if b == nil {
-		return ""
+// KeyParams are the job's key parameters: its app and code, stored as
+// the format WeChat returns for it, or as PNG whatever it returns when png
+// is set (the worker's --png).
+func (j Job) KeyParams(png bool) storage.KeyParams {
+	f := j.Rendering.Format()
+	if png {
+		f = code.PNG
 	}
-	return strconv.FormatBool(*b)
-}
-
-func colorString(c *[3]int) string {
-	if c == nil {
-		return ""
-	}
-	return fmt.Sprintf("%d,%d,%d", c[0], c[1], c[2])
+	return storage.KeyParams{AppID: j.App, Params: j.Params, Format: f}
 }
 
 // Encode returns the task payload (JSON, version stamped).

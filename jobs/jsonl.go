@@ -1,31 +1,24 @@
 package jobs
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/wxacode/wxacode/code"
 )
 
+// jsonlReader reads FormatJSONL: one JSON object per line whose keys are
+// Columns, exactly: a key given twice, or in another letter case
+// ("SCENE", "Width"), is a rejected row, never merged or guessed.
 type jsonlReader struct {
 	lines    *lineReader
 	defaults Job
 }
 
-// jsonRow is the JSON Lines form of a row; pointers tell "absent" from zero.
-type jsonRow struct {
-	Scene      *string         `json:"scene"`
-	Page       *string         `json:"page"`
-	Width      *int            `json:"width"`
-	EnvVersion *string         `json:"env_version"`
-	CheckPath  *bool           `json:"check_path"`
-	AutoColor  *bool           `json:"auto_color"`
-	LineColor  json.RawMessage `json:"line_color"` // {"r":..,"g":..,"b":..}, "r,g,b" or "#rrggbb"
-	IsHyaline  *bool           `json:"is_hyaline"`
-	Key        *string         `json:"key"`
-	Params     json.RawMessage `json:"params"`
-}
+// Lines implements LineCounter.
+func (r *jsonlReader) Lines() Lines { return r.lines.Lines() }
 
 func (r *jsonlReader) Next() (Row, error) {
 	for {
@@ -36,7 +29,7 @@ func (r *jsonlReader) Next() (Row, error) {
 		if err != nil {
 			return Row{}, err
 		}
-		if blank(b) {
+		if r.lines.blank(b) {
 			continue
 		}
 		j, params, rerr := r.parse(b, n)
@@ -48,69 +41,64 @@ func (r *jsonlReader) Next() (Row, error) {
 }
 
 func (r *jsonlReader) parse(b []byte, n int64) (Job, json.RawMessage, error) {
-	var jr jsonRow
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&jr); err != nil {
-		return Job{}, nil, jsonRowError(err, n)
-	}
-	if dec.More() {
-		return Job{}, nil, &RowError{Line: n, Reason: "more than one JSON value on the line"}
+	members, err := code.ObjectMembers(b)
+	if err != nil {
+		if p := utf8Problem(b); p != "" {
+			return Job{}, nil, &RowError{Line: n, Reason: p}
+		}
+		return Job{}, nil, &RowError{Line: n, Reason: err.Error()}
 	}
 	j := r.defaults
-	set(&j.Scene, jr.Scene)
-	set(&j.Page, jr.Page)
-	set(&j.Width, jr.Width)
-	set(&j.EnvVersion, jr.EnvVersion)
-	set(&j.AutoColor, jr.AutoColor)
-	set(&j.IsHyaline, jr.IsHyaline)
-	set(&j.Key, jr.Key)
-	if jr.CheckPath != nil {
-		j.CheckPath = jr.CheckPath
-	}
-	if len(jr.LineColor) > 0 {
-		c, err := jsonColor(jr.LineColor)
-		if err != nil {
-			return Job{}, nil, &RowError{Line: n, Field: "line_color", Value: string(jr.LineColor), Reason: err.Error()}
+	var params json.RawMessage
+	seen := map[string]bool{}
+	lineBad := utf8Problem(b)
+	for _, m := range members {
+		if err := checkKey(m, seen, lineBad, n); err != nil {
+			return Job{}, nil, err
 		}
-		j.LineColor = c
+		switch m.Key {
+		case FieldParams:
+			params = m.Value
+		case FieldKey:
+			if string(m.Value) == "null" {
+				continue
+			}
+			k, err := code.JSONString(m.Value)
+			if err != nil {
+				return Job{}, nil, &RowError{Line: n, Field: FieldKey, Value: string(m.Value), Reason: err.Error()}
+			}
+			j.Key = k
+		default:
+			if err := j.Params.SetJSON(m.Key, m.Value); err != nil {
+				re := rowError(err).(*RowError)
+				re.Line = n
+				return Job{}, nil, re
+			}
+		}
 	}
-	params, err := checkParams(jr.Params, j.Scene, n)
+	params, err = checkParams(params, j.Scene, n)
 	return j, params, err
 }
 
-// jsonColor reads a colour as {"r","g","b"} numbers or as a CSV-style string.
-func jsonColor(raw json.RawMessage) (*[3]int, error) {
-	var str string
-	if json.Unmarshal(raw, &str) == nil {
-		return ParseColor(str)
+// checkKey refuses a member whose value is not valid UTF-8, an unknown
+// key (also one that is not valid UTF-8: lineBad says where), a key in the
+// wrong letter case and a repeated key.
+func checkKey(m code.Member, seen map[string]bool, lineBad string, n int64) *RowError {
+	if p := utf8Problem(m.Value); p != "" {
+		return &RowError{Line: n, Field: m.Key, Reason: p}
 	}
-	var c struct{ R, G, B *int }
-	if err := json.Unmarshal(raw, &c); err != nil || c.R == nil || c.G == nil || c.B == nil {
-		return nil, fmt.Errorf(`want {"r":0,"g":0,"b":0}, "r,g,b" or "#rrggbb"`)
-	}
-	for _, v := range []int{*c.R, *c.G, *c.B} {
-		if v < 0 || v > 255 {
-			return nil, fmt.Errorf("each of r,g,b must be 0-255")
+	if !slices.Contains(Columns, m.Key) {
+		if i := slices.IndexFunc(Columns, func(c string) bool { return strings.EqualFold(c, m.Key) }); i >= 0 {
+			return &RowError{Line: n, Field: m.Key, Reason: fmt.Sprintf("keys are case-sensitive: write %q", Columns[i])}
 		}
+		if lineBad != "" {
+			return &RowError{Line: n, Reason: "a key is " + lineBad}
+		}
+		return &RowError{Line: n, Field: m.Key, Reason: "unknown key (known: " + strings.Join(Columns, ", ") + ")"}
 	}
-	return &[3]int{*c.R, *c.G, *c.B}, nil
-}
-
-func set[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
+	if seen[m.Key] {
+		return &RowError{Line: n, Field: m.Key, Reason: "key given twice (only one value per key)"}
 	}
-}
-
-func jsonRowError(err error, n int64) *RowError {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return &RowError{Line: n, Field: te.Field, Reason: fmt.Sprintf("want a JSON %s, got %s", te.Type, te.Value)}
-	}
-	msg := err.Error()
-	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
-		return &RowError{Line: n, Field: strings.Trim(f, `"`), Reason: "unknown field (known: " + strings.Join(Columns, ", ") + ")"}
-	}
-	return &RowError{Line: n, Reason: "not a JSON object: " + strings.TrimPrefix(msg, "json: ")}
+	seen[m.Key] = true
+	return nil
 }

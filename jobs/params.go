@@ -15,11 +15,14 @@ func checkParams(raw json.RawMessage, scene string, line int64) (json.RawMessage
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil, nil
 	}
+	if p := utf8Problem(raw); p != "" {
+		return nil, &RowError{Line: line, Field: FieldParams, Reason: p}
+	}
 	if !json.Valid(raw) {
-		return nil, &RowError{Line: line, Field: "params", Value: string(raw), Reason: "not valid JSON"}
+		return nil, &RowError{Line: line, Field: FieldParams, Value: string(raw), Reason: "not valid JSON"}
 	}
 	if scene != "" {
-		return nil, &RowError{Line: line, Field: "params", Reason: "give a scene or params, not both (a scene is issued for the params)"}
+		return nil, &RowError{Line: line, Field: FieldParams, Reason: "give a scene or params, not both (a scene is issued for the params)"}
 	}
 	return append(json.RawMessage(nil), raw...), nil
 }
@@ -30,16 +33,19 @@ type paramsReader struct {
 	defaults Job
 }
 
+// Lines implements LineCounter.
+func (p *paramsReader) Lines() Lines { return p.lines.Lines() }
+
 func (p *paramsReader) Next() (Row, error) {
 	for {
 		b, n, err := p.lines.next()
 		if err == errLineTooLong {
-			return Row{Line: n}, &RowError{Line: n, Field: "params", Reason: err.Error()}
+			return Row{Line: n}, &RowError{Line: n, Field: FieldParams, Reason: err.Error()}
 		}
 		if err != nil {
 			return Row{}, err
 		}
-		if blank(b) {
+		if p.lines.blank(b) {
 			continue
 		}
 		params, err := checkParams(b, "", n)
@@ -78,6 +84,15 @@ type readResult struct {
 	err error
 }
 
+// Lines implements LineCounter when the wrapped reader does. Rows read
+// ahead for a batch are counted as soon as they are read.
+func (s *sceneReader) Lines() Lines {
+	if lc, ok := s.r.(LineCounter); ok {
+		return lc.Lines()
+	}
+	return Lines{}
+}
+
 type sceneReader struct {
 	ctx   context.Context
 	r     Reader
@@ -111,7 +126,7 @@ func (s *sceneReader) fill() error {
 		}
 		if err == nil && row.Params != nil {
 			if cerr := s.iss.Check(row.Params); cerr != nil {
-				err = &RowError{Line: row.Line, Field: "params", Reason: cerr.Error()}
+				err = &RowError{Line: row.Line, Field: FieldParams, Reason: cerr.Error()}
 			}
 		}
 		s.buf = append(s.buf, readResult{row, err})

@@ -9,10 +9,14 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/wxacode/wxacode/code"
 )
 
-// MaxLineBytes caps one input line. Longer lines are rejected (with their
-// line number) and skipped without being held in memory.
+// MaxLineBytes caps one input line, in every format (a CSV record is one
+// line). Longer lines are rejected (with their line number) and skipped
+// without being held in memory.
 const MaxLineBytes = 64 << 10
 
 // Format is an input format.
@@ -66,14 +70,20 @@ type RowError struct {
 	Reason string
 }
 
+// Error names the line (when known: a job checked outside an input has
+// Line 0), the field and the value.
 func (e *RowError) Error() string {
-	if e.Field == "" {
-		return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
+	msg := e.Reason
+	switch {
+	case e.Field != "" && e.Value != "":
+		msg = fmt.Sprintf("%s %q: %s", e.Field, clip(e.Value, 64), e.Reason)
+	case e.Field != "":
+		msg = e.Field + ": " + e.Reason
 	}
-	if e.Value == "" {
-		return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Reason)
+	if e.Line == 0 {
+		return msg
 	}
-	return fmt.Sprintf("line %d: %s %q: %s", e.Line, e.Field, clip(e.Value, 64), e.Reason)
+	return fmt.Sprintf("line %d: %s", e.Line, msg)
 }
 
 func clip(s string, n int) string {
@@ -85,9 +95,25 @@ func clip(s string, n int) string {
 
 // Reader yields jobs one at a time. Next returns a *RowError for a bad row
 // (call Next again to go on), io.EOF at the end, and any other error when
-// the input itself cannot be read (stop).
+// the input itself cannot be read (stop). Every line of the input is one
+// row, one rejected row, the CSV header or an empty line (spaces and tabs
+// only): nothing is merged, split or skipped silently.
 type Reader interface {
 	Next() (Row, error)
+}
+
+// Lines accounts for the lines a reader has read.
+type Lines struct {
+	Read   int64 // every line, the last one without a line break included
+	Header int64 // the CSV header line: 0 or 1
+	Empty  int64 // lines of nothing but spaces and tabs: no row
+}
+
+// LineCounter is implemented by every Reader of this package: once Next
+// returned io.EOF, Lines().Read is the input's line count, and every other
+// line became exactly one row or one *RowError.
+type LineCounter interface {
+	Lines() Lines
 }
 
 // NewReader returns a streaming reader of the given format. Every job starts
@@ -97,7 +123,7 @@ func NewReader(r io.Reader, f Format, defaults Job) (Reader, error) {
 	case FormatLines, "":
 		return &scenesReader{lines: newLineReader(r), defaults: defaults}, nil
 	case FormatCSV:
-		return newCSVReader(r, defaults), nil
+		return &csvReader{lines: newLineReader(r), defaults: defaults}, nil
 	case FormatJSONL:
 		return &jsonlReader{lines: newLineReader(r), defaults: defaults}, nil
 	case FormatParams:
@@ -106,11 +132,20 @@ func NewReader(r io.Reader, f Format, defaults Job) (Reader, error) {
 	return nil, fmt.Errorf("jobs: unknown input format %q", f)
 }
 
-// lineReader splits input into lines, drops a UTF-8 BOM and trailing CR,
-// and caps line length without buffering an over-long line.
+// lineReader splits input into lines, drops a UTF-8 BOM at the start and
+// the CR of a CRLF, and caps line length without buffering an over-long
+// line. It counts lines and, for its reader, empty ones and the header.
 type lineReader struct {
-	br   *bufio.Reader
-	line int64
+	br     *bufio.Reader
+	line   int64
+	counts Lines
+}
+
+// Lines implements LineCounter for the reader owning l.
+func (l *lineReader) Lines() Lines {
+	c := l.counts
+	c.Read = l.line
+	return c
 }
 
 func newLineReader(r io.Reader) *lineReader {
@@ -159,8 +194,28 @@ func (l *lineReader) readLine() (buf []byte, tooLong bool, err error) {
 	}
 }
 
-// blank reports a line with nothing but spaces and tabs: not a row.
-func blank(b []byte) bool { return len(bytes.Trim(b, " \t")) == 0 }
+// blank reports a line with nothing but spaces and tabs: not a row. It
+// counts it as empty.
+func (l *lineReader) blank(b []byte) bool {
+	if len(bytes.Trim(b, " \t")) != 0 {
+		return false
+	}
+	l.counts.Empty++
+	return true
+}
+
+// utf8Problem is the reason a field is not valid UTF-8, or "". Such a
+// value is never repaired (U+FFFD would make two rows one).
+func utf8Problem(b []byte) string {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return fmt.Sprintf("not valid UTF-8 (byte %#02x at offset %d)", b[i], i)
+		}
+		i += n
+	}
+	return ""
+}
 
 // scenesReader reads one scene per line.
 type scenesReader struct {
@@ -168,17 +223,23 @@ type scenesReader struct {
 	defaults Job
 }
 
+// Lines implements LineCounter.
+func (s *scenesReader) Lines() Lines { return s.lines.Lines() }
+
 func (s *scenesReader) Next() (Row, error) {
 	for {
 		b, n, err := s.lines.next()
 		if err == errLineTooLong {
-			return Row{Line: n}, &RowError{Line: n, Field: "scene", Reason: err.Error()}
+			return Row{Line: n}, &RowError{Line: n, Field: code.FieldScene, Reason: err.Error()}
 		}
 		if err != nil {
 			return Row{}, err
 		}
-		if blank(b) {
+		if s.lines.blank(b) {
 			continue
+		}
+		if p := utf8Problem(b); p != "" {
+			return Row{Line: n}, &RowError{Line: n, Field: code.FieldScene, Reason: p}
 		}
 		j := s.defaults
 		j.Scene = string(b)

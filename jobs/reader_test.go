@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/wxacode/wxacode/code"
 )
 
 // readAll drains r, returning good rows and row errors.
@@ -31,7 +33,7 @@ func readAll(t *testing.T, r Reader) ([]Row, []*RowError) {
 
 func TestLinesReader(t *testing.T) {
 	in := "\xef\xbb\xbfa1\r\nb2\n\n   \nc3" // BOM, CRLF, blank lines, no final newline
-	r, err := NewReader(strings.NewReader(in), FormatLines, Job{App: "wx1", Page: "p/i"})
+	r, err := NewReader(strings.NewReader(in), FormatLines, Job{App: "wx1", Params: code.Params{Page: "p/i"}})
 	require.NoError(t, err)
 	rows, bad := readAll(t, r)
 	require.Empty(t, bad)
@@ -58,15 +60,15 @@ func TestCSVReader(t *testing.T) {
 		"s2,,,,,\n" +
 		"s3,pages/b,wide,,,\n" +
 		"\"s4,x\",pages/c,,,#0a0b0c,\n"
-	r, _ := NewReader(strings.NewReader(in), FormatCSV, Job{App: "wx1", Page: "pages/default", Width: 430})
+	r, _ := NewReader(strings.NewReader(in), FormatCSV, Job{App: "wx1", Params: code.Params{Page: "pages/default", Rendering: code.Rendering{Width: 430}}})
 	rows, bad := readAll(t, r)
 	require.Len(t, rows, 3)
 	cp := false
-	require.Equal(t, Job{App: "wx1", Scene: "s1", Page: "pages/a/index", Width: 300, CheckPath: &cp, LineColor: &[3]int{1, 2, 3}, IsHyaline: true}, rows[0].Job)
+	require.Equal(t, Job{App: "wx1", Params: code.Params{Scene: "s1", Page: "pages/a/index", CheckPath: &cp, Rendering: code.Rendering{Width: 300, LineColor: &code.Color{R: 1, G: 2, B: 3}, IsHyaline: true}}}, rows[0].Job)
 	require.Equal(t, "pages/default", rows[1].Job.Page, "empty cells keep the default")
 	require.Equal(t, 430, rows[1].Job.Width)
 	require.Equal(t, "s4,x", rows[2].Job.Scene)
-	require.Equal(t, &[3]int{10, 11, 12}, rows[2].Job.LineColor)
+	require.Equal(t, &code.Color{R: 10, G: 11, B: 12}, rows[2].Job.LineColor)
 	require.Len(t, bad, 1)
 	require.Equal(t, int64(4), bad[0].Line)
 	require.Equal(t, "width", bad[0].Field)
@@ -99,7 +101,7 @@ func TestJSONLReader(t *testing.T) {
 	rows, bad := readAll(t, r)
 	require.Len(t, rows, 2)
 	require.Equal(t, 300, rows[0].Job.Width)
-	require.Equal(t, &[3]int{1, 2, 3}, rows[0].Job.LineColor)
+	require.Equal(t, &code.Color{R: 1, G: 2, B: 3}, rows[0].Job.LineColor)
 	require.Equal(t, "d&e", rows[1].Job.Scene)
 	require.Len(t, bad, 3)
 	require.Equal(t, "width", bad[0].Field)
@@ -108,7 +110,7 @@ func TestJSONLReader(t *testing.T) {
 }
 
 func TestTaskIDDeterministic(t *testing.T) {
-	a := Job{App: "wx1", Scene: "s", Page: "p"}
+	a := Job{App: "wx1", Params: code.Params{Scene: "s", Page: "p"}}
 	b := a
 	b.Force = true
 	require.Equal(t, a.TaskID(), b.TaskID(), "force does not change the code")
@@ -121,7 +123,7 @@ func TestTaskIDDeterministic(t *testing.T) {
 }
 
 func TestDecodeRejectsBadPayloads(t *testing.T) {
-	good, err := Job{App: "wx1", Scene: "s"}.Encode()
+	good, err := Job{App: "wx1", Params: code.Params{Scene: "s"}}.Encode()
 	require.NoError(t, err)
 	j, err := Decode(good)
 	require.NoError(t, err)
@@ -149,9 +151,9 @@ func TestJSONLColorForms(t *testing.T) {
 	r, _ := NewReader(strings.NewReader(in), FormatJSONL, Job{})
 	rows, bad := readAll(t, r)
 	require.Len(t, rows, 3)
-	require.Equal(t, &[3]int{1, 2, 3}, rows[0].Job.LineColor)
-	require.Equal(t, &[3]int{4, 5, 6}, rows[1].Job.LineColor)
-	require.Equal(t, &[3]int{7, 8, 9}, rows[2].Job.LineColor)
+	require.Equal(t, &code.Color{R: 1, G: 2, B: 3}, rows[0].Job.LineColor)
+	require.Equal(t, &code.Color{R: 4, G: 5, B: 6}, rows[1].Job.LineColor)
+	require.Equal(t, &code.Color{R: 7, G: 8, B: 9}, rows[2].Job.LineColor)
 	require.Len(t, bad, 1)
 	require.Equal(t, "line_color", bad[0].Field)
 }

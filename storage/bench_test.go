@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/storage"
 	"github.com/wxacode/wxacode/storage/storagetest"
 )
@@ -51,7 +52,7 @@ func runPuts(b *testing.B, st storage.Store, data []byte, ifAbsent bool) {
 	tmpl := storage.DefaultTemplate()
 	run := time.Now().UnixNano()
 	opts := storage.PutOptions{ContentType: "image/jpeg", IfAbsent: ifAbsent,
-		Metadata: storage.Metadata(storage.KeyParams{}, "jpeg", "0", time.Now())}
+		Metadata: storage.Metadata(storage.KeyParams{}, "0", time.Now())}
 	var (
 		next     atomic.Int64
 		wg       sync.WaitGroup
@@ -64,7 +65,7 @@ func runPuts(b *testing.B, st storage.Store, data []byte, ifAbsent bool) {
 	for range benchConcurrency {
 		wg.Go(func() {
 			for i := next.Add(1) - 1; i < int64(b.N); i = next.Add(1) - 1 {
-				p := storage.KeyParams{AppID: "wx0123456789abcdef", Page: "pages/index/index", Scene: fmt.Sprint(run, "-", i), Ext: "jpg"}
+				p := storage.KeyParams{AppID: "wx0123456789abcdef", Format: code.JPEG, Params: code.Params{Page: "pages/index/index", Scene: fmt.Sprint(run, "-", i)}}
 				if err := st.Put(context.Background(), tmpl.Key(p), data, opts); err != nil {
 					errOnce.Do(func() { firstErr = err })
 					return

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/storage"
 )
 
@@ -41,7 +42,7 @@ func hostileKeys(t *testing.T) map[string]string {
 	tmpl := storage.DefaultTemplate()
 	keys := map[string]string{}
 	for scene, enc := range hostileScenes {
-		p := storage.KeyParams{AppID: "wx0123456789abcdef", Page: "pages/index/index", Scene: scene, Ext: "jpg"}
+		p := storage.KeyParams{AppID: "wx0123456789abcdef", Format: code.JPEG, Params: code.Params{Page: "pages/index/index", Scene: scene}}
 		key := tmpl.Key(p)
 		require.Equal(t, hostileDir+enc+".jpg", key, "scene %q", scene)
 		require.NotContains(t, keys, key, "scene %q collides", scene)
@@ -49,7 +50,7 @@ func hostileKeys(t *testing.T) map[string]string {
 		// A non-default rendering of the same scene lands beside it.
 		p.Width = 1280
 		wide := tmpl.Key(p)
-		require.Equal(t, hostileDir+enc+"~p"+storage.ParamsHash(p)+".jpg", wide)
+		require.Equal(t, hostileDir+enc+"~p"+p.Rendering.Hash()+".jpg", wide)
 		keys[wide] = scene + " (1280)"
 	}
 	return keys

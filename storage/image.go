@@ -9,41 +9,37 @@ import (
 	"image/draw"
 	"image/jpeg"
 	"image/png"
+
+	"github.com/wxacode/wxacode/code"
 )
 
 // ErrUnknownFormat is returned (wrapped) for bytes that are neither JPEG
 // nor PNG.
 var ErrUnknownFormat = errors.New("storage: not a JPEG or PNG image")
 
-// DefaultJPEGQuality is what ToJPEG uses for a quality of 0.
-const DefaultJPEGQuality = 90
+// DefaultJPEGQuality is what ToJPEG uses for a quality of 0, and what the
+// worker converts at: high enough that a flattened code's modules stay
+// sharp for scanners.
+const DefaultJPEGQuality = 95
 
-var (
-	jpegMagic = []byte{0xFF, 0xD8, 0xFF}
-	pngMagic  = []byte{0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}
-)
-
-// SniffImage names the format of data from its first bytes, never from a
-// Content-Type header: ("jpg", "image/jpeg") or ("png", "image/png"). Other
-// data gives an error wrapping ErrUnknownFormat.
-func SniffImage(data []byte) (ext, contentType string, err error) {
-	switch {
-	case bytes.HasPrefix(data, jpegMagic):
-		return "jpg", "image/jpeg", nil
-	case bytes.HasPrefix(data, pngMagic):
-		return "png", "image/png", nil
+// SniffImage names the format of data from its magic bytes
+// (code.FormatOf), never from a Content-Type header. Other data gives an
+// error wrapping ErrUnknownFormat.
+func SniffImage(data []byte) (code.Format, error) {
+	if f, ok := code.FormatOf(data); ok {
+		return f, nil
 	}
-	return "", "", fmt.Errorf("%w (first bytes % x)", ErrUnknownFormat, data[:min(len(data), 4)])
+	return "", fmt.Errorf("%w (first bytes % x)", ErrUnknownFormat, data[:min(len(data), 4)])
 }
 
 // ToPNG returns data as PNG: PNG input is returned unchanged, JPEG input is
 // decoded and re-encoded losslessly. It fails for other or corrupt input.
 func ToPNG(data []byte) ([]byte, error) {
-	ext, _, err := SniffImage(data)
+	f, err := SniffImage(data)
 	if err != nil {
 		return nil, err
 	}
-	if ext == "png" {
+	if f == code.PNG {
 		return data, nil
 	}
 	img, err := jpeg.Decode(bytes.NewReader(data))
@@ -62,11 +58,11 @@ func ToPNG(data []byte) ([]byte, error) {
 // otherwise turn black and hide its dark lines) and encoded with quality
 // 1-100 (0 means DefaultJPEGQuality). It fails for other or corrupt input.
 func ToJPEG(data []byte, quality int) ([]byte, error) {
-	ext, _, err := SniffImage(data)
+	f, err := SniffImage(data)
 	if err != nil {
 		return nil, err
 	}
-	if ext == "jpg" {
+	if f == code.JPEG {
 		return data, nil
 	}
 	img, err := png.Decode(bytes.NewReader(data))

@@ -10,19 +10,20 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/storage"
 )
 
 func TestSniffImage(t *testing.T) {
 	t.Parallel()
-	ext, ct, err := storage.SniffImage(testImage(t))
+	f, err := storage.SniffImage(testImage(t))
 	require.NoError(t, err)
-	require.Equal(t, []string{"jpg", "image/jpeg"}, []string{ext, ct})
-	ext, ct, err = storage.SniffImage(transparentPNG(t))
+	require.Equal(t, code.JPEG, f)
+	f, err = storage.SniffImage(transparentPNG(t))
 	require.NoError(t, err)
-	require.Equal(t, []string{"png", "image/png"}, []string{ext, ct})
+	require.Equal(t, code.PNG, f)
 	for _, bad := range [][]byte{nil, []byte(`{"errcode":45009}`), []byte("GIF89a")} {
-		_, _, err = storage.SniffImage(bad)
+		_, err = storage.SniffImage(bad)
 		require.ErrorIs(t, err, storage.ErrUnknownFormat)
 	}
 }

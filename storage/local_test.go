@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/storage"
 )
 
@@ -21,9 +22,9 @@ func TestLocalRoundTrip(t *testing.T) {
 	st := openLocal(t)
 	img := testImage(t)
 	sum := sha256.Sum256(img)
-	p := storage.KeyParams{AppID: "wx0123456789abcdef", Page: "pages/index/index", Scene: "a=1&b=2", Ext: "jpg"}
+	p := storage.KeyParams{AppID: "wx0123456789abcdef", Format: code.JPEG, Params: code.Params{Page: "pages/index/index", Scene: "a=1&b=2"}}
 	key := storage.DefaultTemplate().Key(p)
-	md := storage.Metadata(p, "jpeg", hex.EncodeToString(sum[:]), time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC))
+	md := storage.Metadata(p, hex.EncodeToString(sum[:]), time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC))
 
 	_, err := st.Stat(ctx(t), key)
 	require.ErrorIs(t, err, storage.ErrNotFound)

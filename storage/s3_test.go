@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/storage"
 	"github.com/wxacode/wxacode/storage/storagetest"
 )
@@ -34,9 +35,9 @@ func roundTrip(t *testing.T, st storage.Store) {
 	t.Helper()
 	img := testImage(t)
 	sum := sha256.Sum256(img)
-	p := storage.KeyParams{AppID: "wx0123456789abcdef", Page: "pages/index/index", Scene: "../?#%2e", Width: 280, Ext: "jpg"}
+	p := storage.KeyParams{AppID: "wx0123456789abcdef", Format: code.JPEG, Params: code.Params{Page: "pages/index/index", Scene: "../?#%2e", Rendering: code.Rendering{Width: 280}}}
 	key := storage.DefaultTemplate().Key(p)
-	md := storage.Metadata(p, "jpeg", hex.EncodeToString(sum[:]), time.Now())
+	md := storage.Metadata(p, hex.EncodeToString(sum[:]), time.Now())
 
 	_, err := st.Stat(ctx(t), key)
 	require.ErrorIs(t, err, storage.ErrNotFound)

@@ -73,8 +73,9 @@ func DefaultTemplate() *KeyTemplate {
 // unknown or repeated placeholder, a character outside [A-Za-z0-9_./-] in
 // the literal text, an empty, ".", ".." or dot-leading segment, two
 // placeholders not separated by a '.' or '/', a {params} not directly after
-// another placeholder, or a template that could give two codes the same key
-// (it must contain {hash}, or all of {appid} {page} {scene} {params} {ext}).
+// another placeholder, a template starting with RunsPrefix, or a template
+// that could give two codes the same key (it must contain {hash}, or all
+// of {appid} {page} {scene} {params} {ext}).
 func ParseKeyTemplate(s string) (*KeyTemplate, error) {
 	fail := func(format string, a ...any) (*KeyTemplate, error) {
 		return nil, &TemplateError{Template: s, Problem: fmt.Sprintf(format, a...)}
@@ -83,7 +84,7 @@ func ParseKeyTemplate(s string) (*KeyTemplate, error) {
 	if problem != "" {
 		return fail("%s", problem)
 	}
-	for _, check := range []func([]token) string{checkComplete, checkSeparated, checkSegments} {
+	for _, check := range []func([]token) string{checkComplete, checkSeparated, checkSegments, checkReserved} {
 		if problem := check(toks); problem != "" {
 			return fail("%s", problem)
 		}
@@ -110,11 +111,11 @@ func (t *KeyTemplate) Key(p KeyParams) string {
 		case phScene:
 			b.WriteString(EncodeSegment(p.Scene))
 		case phExt:
-			b.WriteString(EncodeSegment(p.Ext))
+			b.WriteString(EncodeSegment(p.Format.Ext()))
 		case phHash:
 			b.WriteString(FullHash(p))
 		case phParams:
-			if h := ParamsHash(p); h != "" {
+			if h := p.Rendering.Hash(); h != "" {
 				b.WriteString(paramsMarker + h)
 			}
 		}

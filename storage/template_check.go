@@ -95,6 +95,14 @@ func checkSeparated(toks []token) string {
 	return ""
 }
 
+// checkReserved refuses templates whose keys would all lie in RunsPrefix.
+func checkReserved(toks []token) string {
+	if len(toks) > 0 && toks[0].ph == phLiteral && strings.HasPrefix(toks[0].lit, RunsPrefix) {
+		return "keys under " + RunsPrefix + " are reserved for run manifests and failures"
+	}
+	return ""
+}
+
 // checkSegments rejects empty, ".", ".." and dot-leading segments. Values
 // stand in as "v": they are never empty and contain no '.' or '/'.
 func checkSegments(toks []token) string {

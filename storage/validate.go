@@ -54,6 +54,41 @@ func keyProblem(key string) string {
 	return ""
 }
 
+// RunsPrefix is the area of the store where runs keep their manifests and
+// failures files (jobs/runs). No code is ever stored there: CheckCodeKey
+// refuses it and ParseKeyTemplate refuses templates that start with it.
+const RunsPrefix = "_runs/"
+
+// CheckCodeKey returns a *KeyError unless key can hold a code: it passes
+// CheckKey and is outside RunsPrefix. Explicit keys of input rows are
+// checked with it at enqueue and again by the worker.
+func CheckCodeKey(key string) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
+	if strings.HasPrefix(key, RunsPrefix) {
+		return &KeyError{Key: key, Reason: "keys under " + RunsPrefix + " are reserved for run manifests and failures"}
+	}
+	return nil
+}
+
+// CheckValue returns a *KeyError when v (an appid, page or scene) would
+// not fit one key segment once encoded (EncodeSegment, at most
+// MaxSegmentLen bytes), so that no key template could store it.
+func CheckValue(v string) error {
+	if n := len(EncodeSegment(v)); n > MaxSegmentLen {
+		return &KeyError{Key: clip(v, 64), Reason: fmt.Sprintf("encoded for the object key it is %d bytes, more than the %d of one key segment", n, MaxSegmentLen)}
+	}
+	return nil
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
 // checkMetadata requires lower-case keys of [a-z0-9-] and printable ASCII
 // values, which survive every S3 server and HTTP proxy unchanged.
 func checkMetadata(key string, md map[string]string) error {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/wechat/wechattest"
 )
 
@@ -21,7 +22,7 @@ func BenchmarkGetUnlimitedFake(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		if _, err := e.client.GetUnlimited(ctx, tok, CodeRequest{Scene: fmt.Sprintf("b%d", i)}); err != nil {
+		if _, err := e.client.GetUnlimited(ctx, tok, code.Params{Scene: fmt.Sprintf("b%d", i)}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -46,7 +47,7 @@ func BenchmarkGetUnlimitedClient(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(img)))
 	for b.Loop() {
-		if _, err := c.GetUnlimited(ctx, "tok", CodeRequest{Scene: "abc123", Page: "pages/index/index"}); err != nil {
+		if _, err := c.GetUnlimited(ctx, "tok", code.Params{Scene: "abc123", Page: "pages/index/index"}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/wechat/wechattest"
 )
 
@@ -19,16 +20,16 @@ func TestGetUnlimitedImages(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
 		name   string
-		req    CodeRequest
-		format Format
+		req    code.Params
+		format code.Format
 		width  int
 		page   string
 	}{
-		{"default jpeg", CodeRequest{Scene: "item42"}, JPEG, 430, ""},
-		{"published page", CodeRequest{Scene: "a=1&b=2", Page: "pages/item/detail", Width: 280}, JPEG, 280, "pages/item/detail"},
-		{"unpublished page with check_path false", CodeRequest{Scene: "x", Page: "pages/new/one", CheckPath: ptr(false)}, JPEG, 430, "pages/new/one"},
-		{"hyaline is png labelled jpeg", CodeRequest{Scene: "hy", IsHyaline: true, EnvVersion: "trial", Width: 300}, PNG, 300, ""},
-		{"line colour", CodeRequest{Scene: "col", LineColor: &Color{10, 40, 90}}, JPEG, 430, ""},
+		{"default jpeg", code.Params{Scene: "item42"}, code.JPEG, 430, ""},
+		{"published page", code.Params{Scene: "a=1&b=2", Page: "pages/item/detail", Rendering: code.Rendering{Width: 280}}, code.JPEG, 280, "pages/item/detail"},
+		{"unpublished page with check_path false", code.Params{Scene: "x", Page: "pages/new/one", CheckPath: ptr(false)}, code.JPEG, 430, "pages/new/one"},
+		{"hyaline is png labelled jpeg", code.Params{Scene: "hy", Rendering: code.Rendering{IsHyaline: true, EnvVersion: "trial", Width: 300}}, code.PNG, 300, ""},
+		{"line colour", code.Params{Scene: "col", Rendering: code.Rendering{LineColor: &code.Color{R: 10, G: 40, B: 90}}}, code.JPEG, 430, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -100,13 +101,13 @@ func TestErrcodes(t *testing.T) {
 		})
 	}
 	// Account-level codes the fake injects per appid.
-	for code, class := range map[int]func(error) bool{48001: IsPermanent, 61007: IsPermanent, 50002: IsPermanent,
+	for errcode, class := range map[int]func(error) bool{48001: IsPermanent, 61007: IsPermanent, 50002: IsPermanent,
 		48004: IsPermanent, 45011: IsRateLimited, -1: IsRetryable} {
-		e.fake.Update(func(o *wechattest.Options) { o.CodeErrors[appB] = code })
-		_, err := e.client.GetUnlimited(ctx, trB.AccessToken, CodeRequest{Scene: "a"})
+		e.fake.Update(func(o *wechattest.Options) { o.CodeErrors[appB] = errcode })
+		_, err := e.client.GetUnlimited(ctx, trB.AccessToken, code.Params{Scene: "a"})
 		var ae *APIError
 		require.ErrorAs(t, err, &ae)
-		require.Equal(t, code, ae.Code)
+		require.Equal(t, errcode, ae.Code)
 		require.True(t, class(err), "class of %v", err)
 	}
 	st := e.fake.Stats()
@@ -119,7 +120,7 @@ func TestExpiredToken42001(t *testing.T) {
 	e := newEnv(t, nil)
 	tok := e.token(t)
 	e.clock.Advance(7201 * time.Second)
-	_, err := e.client.GetUnlimited(context.Background(), tok, CodeRequest{Scene: "a"})
+	_, err := e.client.GetUnlimited(context.Background(), tok, code.Params{Scene: "a"})
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	require.Equal(t, 42001, ae.Code)
@@ -131,22 +132,22 @@ func TestRateLimit45009(t *testing.T) {
 	tok := e.token(t)
 	ctx := context.Background()
 	for i := range 3 {
-		_, err := e.client.GetUnlimited(ctx, tok, CodeRequest{Scene: "s" + string(rune('a'+i))})
+		_, err := e.client.GetUnlimited(ctx, tok, code.Params{Scene: "s" + string(rune('a'+i))})
 		require.NoError(t, err)
 	}
-	_, err := e.client.GetUnlimited(ctx, tok, CodeRequest{Scene: "s"})
+	_, err := e.client.GetUnlimited(ctx, tok, code.Params{Scene: "s"})
 	require.True(t, IsRateLimited(err), "4th call in the window: %v", err)
 	e.clock.Advance(61 * time.Second)
-	_, err = e.client.GetUnlimited(ctx, tok, CodeRequest{Scene: "s"})
+	_, err = e.client.GetUnlimited(ctx, tok, code.Params{Scene: "s"})
 	require.NoError(t, err, "window slid past")
 
 	e.clock.Advance(61 * time.Second) // a fresh window: only the burst can refuse
 	e.fake.BurstRateLimit(appA, 2)
 	for range 2 {
-		_, err = e.client.GetUnlimited(ctx, tok, CodeRequest{Scene: "s"})
+		_, err = e.client.GetUnlimited(ctx, tok, code.Params{Scene: "s"})
 		require.True(t, IsRateLimited(err))
 	}
-	_, err = e.client.GetUnlimited(ctx, tok, CodeRequest{Scene: "s"})
+	_, err = e.client.GetUnlimited(ctx, tok, code.Params{Scene: "s"})
 	require.NoError(t, err, "burst over")
 	require.Equal(t, 4, e.fake.Stats().MaxWindowCalls[appA])
 }
@@ -201,7 +202,7 @@ func TestFaults(t *testing.T) {
 			e := newEnv(t, nil)
 			tok := e.token(t)
 			e.fake.Update(tc.tweak)
-			_, err := e.client.GetUnlimited(context.Background(), tok, CodeRequest{Scene: "f"})
+			_, err := e.client.GetUnlimited(context.Background(), tok, code.Params{Scene: "f"})
 			require.Error(t, err)
 			require.True(t, IsRetryable(err), "%v", err)
 			require.False(t, IsPermanent(err))
@@ -225,7 +226,7 @@ func TestLatencyAndTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := e.client.GetUnlimited(ctx, tok, CodeRequest{Scene: "slow"})
+	_, err := e.client.GetUnlimited(ctx, tok, code.Params{Scene: "slow"})
 	require.Less(t, time.Since(start), 250*time.Millisecond)
 	var te *TransportError
 	require.ErrorAs(t, err, &te)
@@ -246,7 +247,7 @@ func TestResponseCap(t *testing.T) {
 	defer srv.Close()
 	c := NewClient(Config{BaseURL: srv.URL, MaxResponseBytes: 1024, Logger: testLogger()})
 	for _, tok := range []string{"sized", "chunked"} {
-		_, err := c.GetUnlimited(context.Background(), tok, CodeRequest{Scene: "a"})
+		_, err := c.GetUnlimited(context.Background(), tok, code.Params{Scene: "a"})
 		var ue *UnknownResponseError
 		require.ErrorAs(t, err, &ue, tok)
 		require.Equal(t, "body larger than the size cap", ue.Reason)
@@ -266,7 +267,7 @@ func TestClientSendsJSONHeadersAndBody(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := NewClient(Config{BaseURL: srv.URL + "/", Logger: testLogger()})
-	_, err := c.GetUnlimited(context.Background(), "t+k/=", CodeRequest{Scene: "a&b", Page: "pages/i"})
+	_, err := c.GetUnlimited(context.Background(), "t+k/=", code.Params{Scene: "a&b", Page: "pages/i"})
 	var ae *APIError
 	require.True(t, errors.As(err, &ae))
 	require.Equal(t, "1-2-3", ae.RID)

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/url"
 	"time"
+
+	"github.com/wxacode/wxacode/code"
 )
 
 // WeChat's code endpoints.
@@ -15,14 +17,15 @@ const (
 	EndpointC         = "/cgi-bin/wxaapp/createwxaqrcode"
 )
 
-// GetUnlimited calls interface B with token. It validates req first (a
-// *ValidationError sends nothing) and returns the sniffed image, or a typed
-// error: *APIError, *UnknownResponseError, *TransportError.
-func (c *Client) GetUnlimited(ctx context.Context, token string, req CodeRequest) (*Image, error) {
-	if err := req.Validate(); err != nil {
+// GetUnlimited calls interface B with token for a code of parameters p.
+// It validates p first (a *code.FieldError sends nothing) and returns the
+// sniffed image, or a typed error: *APIError, *UnknownResponseError,
+// *TransportError.
+func (c *Client) GetUnlimited(ctx context.Context, token string, p code.Params) (*Image, error) {
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return c.code(ctx, EndpointUnlimited, token, req.Body())
+	return c.code(ctx, EndpointUnlimited, token, CodeBody(p))
 }
 
 // CodeUnlimited gets a token from ts and calls interface B. On a
@@ -30,11 +33,11 @@ func (c *Client) GetUnlimited(ctx context.Context, token string, req CodeRequest
 // fetches a new one and calls once more; a second token error is returned
 // as it is (the app's credentials are then suspect). Token-source errors
 // are returned unchanged (e.g. *ConfigError).
-func (c *Client) CodeUnlimited(ctx context.Context, ts TokenSource, req CodeRequest) (*Image, error) {
-	if err := req.Validate(); err != nil {
+func (c *Client) CodeUnlimited(ctx context.Context, ts TokenSource, p code.Params) (*Image, error) {
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	body := req.Body()
+	body := CodeBody(p)
 	tok, err := ts.Token(ctx)
 	if err != nil {
 		return nil, err
@@ -62,7 +65,7 @@ func (c *Client) GetQRCodeA(ctx context.Context, token string, req QRCodeRequest
 	if err := c.spendAC(); err != nil {
 		return nil, err
 	}
-	body := encodeJSON(aBody(req))
+	body := req.body()
 	return c.code(ctx, EndpointA, token, body)
 }
 

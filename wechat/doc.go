@@ -2,7 +2,7 @@
 // API: interface B (/wxa/getwxacodeunlimit, unlimited codes), interfaces A
 // and C for one-off use, and the access tokens those calls need.
 //
-// Requests are validated before they are sent ([CodeRequest.Validate]), bodies
+// Requests are validated before they are sent ([code.Params.Validate]), bodies
 // are encoded with HTML escaping off, and responses are classified by their
 // bytes ([Sniff]), never by Content-Type alone. Every failure is typed:
 // [*APIError], [*UnknownResponseError], [*TransportError], [*ValidationError],

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"strings"
+
+	"github.com/wxacode/wxacode/code"
 )
 
 // APIError is a JSON error body returned by WeChat: {"errcode":N,"errmsg":"..."}.
@@ -152,12 +154,13 @@ func IsConfigError(err error) bool {
 }
 
 // IsPermanent reports whether retrying the same request cannot succeed: a
-// documented permanent errcode, a request that failed validation, a spent
+// documented permanent errcode, a request that failed validation (a
+// *ValidationError or a code's *code.FieldError), a spent
 // A/C budget or a configuration problem. Record it with its errcode and rid.
 func IsPermanent(err error) bool {
 	var ve *ValidationError
 	var be *BudgetError
-	if errors.As(err, &ve) || errors.As(err, &be) || IsConfigError(err) {
+	if errors.As(err, &ve) || errors.As(err, &be) || code.IsInvalid(err) || IsConfigError(err) {
 		return true
 	}
 	c, ok := apiCode(err)

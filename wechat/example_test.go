@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/wechat"
 	"github.com/wxacode/wxacode/wechat/wechattest"
 )
@@ -22,7 +23,7 @@ func ExampleClient_CodeUnlimited() {
 	if err != nil {
 		panic(err)
 	}
-	img, err := client.CodeUnlimited(context.Background(), tokens, wechat.CodeRequest{Scene: "order=42&src=poster", IsHyaline: true})
+	img, err := client.CodeUnlimited(context.Background(), tokens, code.Params{Scene: "order=42&src=poster", Rendering: code.Rendering{IsHyaline: true}})
 	switch {
 	case wechat.IsRateLimited(err):
 		fmt.Println("pause the app until the next minute")

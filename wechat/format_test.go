@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/wechat/wechattest"
 )
 
@@ -27,13 +28,13 @@ func TestSniffGolden(t *testing.T) {
 		name   string
 		body   []byte
 		ct     string
-		format Format
+		format code.Format
 		code   int    // APIError code
 		reason string // UnknownResponseError reason
 	}{
-		{"jpeg", jpg, "image/jpeg", JPEG, 0, ""},
-		{"png labelled jpeg", png, "image/jpeg", PNG, 0, ""},
-		{"jpeg labelled json", jpg, quirk, JPEG, 0, ""},
+		{"jpeg", jpg, "image/jpeg", code.JPEG, 0, ""},
+		{"png labelled jpeg", png, "image/jpeg", code.PNG, 0, ""},
+		{"jpeg labelled json", jpg, quirk, code.JPEG, 0, ""},
 		{"error with the encoding= quirk", []byte(`{"errcode":40129,"errmsg":"invalid scene rid: 6541c2e1-1d3f5a0b-6e2c4d11"}`), quirk, "", 40129, ""},
 		{"error labelled image/jpeg", []byte(`{"errcode":45009,"errmsg":"reach max api daily quota limit"}`), "image/jpeg", "", 45009, ""},
 		{"error with leading space", []byte(" \n{\"errcode\":-1,\"errmsg\":\"system error\"}"), "text/plain", "", -1, ""},
@@ -78,11 +79,4 @@ func TestAPIErrorRID(t *testing.T) {
 	require.Equal(t, "", parseRID("invalid scene hint: [abc]"))
 	require.Equal(t, "x", parseRID("a rid: x."))
 	require.Equal(t, "", parseRID("a rid:"))
-}
-
-func TestFormat(t *testing.T) {
-	require.Equal(t, "image/jpeg", JPEG.ContentType())
-	require.Equal(t, "jpg", JPEG.Ext())
-	require.Equal(t, "image/png", PNG.ContentType())
-	require.Equal(t, "png", PNG.Ext())
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/wechat/wechattest"
 )
 
@@ -16,10 +17,10 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	e := newEnv(t, func(o *wechattest.Options) { o.TokenErrors = map[string]int{appB: 40243} })
 	ctx := context.Background()
 	ts := e.stable(t, StableTokenConfig{})
-	_, err := e.client.CodeUnlimited(ctx, ts, CodeRequest{Scene: "log"})
+	_, err := e.client.CodeUnlimited(ctx, ts, code.Params{Scene: "log"})
 	require.NoError(t, err)
 	e.fake.RevokeTokens(appA)
-	_, err = e.client.CodeUnlimited(ctx, ts, CodeRequest{Scene: "log2"})
+	_, err = e.client.CodeUnlimited(ctx, ts, code.Params{Scene: "log2"})
 	require.NoError(t, err)
 	bad := e.stable(t, StableTokenConfig{AppID: appB, Secret: secretB})
 	_, err = bad.Token(ctx)
@@ -28,7 +29,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	require.NoError(t, err)
 	tok, _ := ts.Token(ctx)
 	e.fake.Update(func(o *wechattest.Options) { o.PReset = 1 })
-	_, err = e.client.GetUnlimited(ctx, tok, CodeRequest{Scene: "reset"})
+	_, err = e.client.GetUnlimited(ctx, tok, code.Params{Scene: "reset"})
 	require.Error(t, err)
 	require.Empty(t, leaked(err.Error()))
 

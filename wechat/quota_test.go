@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/wechat/wechattest"
 )
 
@@ -28,10 +29,10 @@ func TestQuotaCountsServedCalls(t *testing.T) {
 
 	const n = 7
 	for i := range n {
-		_, err := e.client.CodeUnlimited(ctx, ts, CodeRequest{Scene: "q" + string(rune('a'+i)), Width: 280})
+		_, err := e.client.CodeUnlimited(ctx, ts, code.Params{Scene: "q" + string(rune('a'+i)), Rendering: code.Rendering{Width: 280}})
 		require.NoError(t, err)
 	}
-	_, err = e.client.CodeUnlimited(ctx, ts, CodeRequest{Scene: "q", Page: "pages/unpublished"})
+	_, err = e.client.CodeUnlimited(ctx, ts, code.Params{Scene: "q", Page: "pages/unpublished"})
 	require.True(t, IsPermanent(err), "41030: %v", err)
 	tok, err := ts.Token(ctx)
 	require.NoError(t, err)

@@ -3,59 +3,44 @@ package wechat
 import (
 	"bytes"
 	"encoding/json"
+
+	"github.com/wxacode/wxacode/code"
 )
 
-// Color is a line colour, sent as JSON numbers {"r":0,"g":0,"b":0}.
-type Color struct {
+// QRCodeRequest is the body of interface A (getwxacode); interface C uses
+// only Path and Width. Its rendering options are those of B.
+type QRCodeRequest struct {
+	Path string // required, ≤1024 characters, may carry a query
+	code.Rendering
+}
+
+// lineColor is WeChat's wire form of a line colour: {"r":0,"g":0,"b":0}.
+// It is the one place that form is written.
+type lineColor struct {
 	R int `json:"r"`
 	G int `json:"g"`
 	B int `json:"b"`
 }
 
-// CodeRequest is the body of interface B (getwxacodeunlimit). Zero values
-// are omitted so WeChat applies its defaults.
-type CodeRequest struct {
-	Scene      string // required: 1-32 characters, see ValidateScene
-	Page       string // "" = omitted (home page); no leading '/', no query
-	CheckPath  *bool  // nil = omitted (WeChat default true: page must be published)
-	EnvVersion string // "" = omitted (release); else release, trial or develop
-	Width      int    // 0 = omitted (430); else 280-1280
-	AutoColor  bool   // false = omitted
-	LineColor  *Color // nil = omitted (black)
-	IsHyaline  bool   // true = transparent background, PNG bytes
+func wireColor(c *code.Color) *lineColor {
+	if c == nil {
+		return nil
+	}
+	return &lineColor{c.R, c.G, c.B}
 }
 
-// QRCodeRequest is the body of interface A (getwxacode); interface C uses
-// only Path and Width.
-type QRCodeRequest struct {
-	Path       string // required, ≤1024 characters, may carry a query
-	Width      int    // 0 = omitted (430)
-	AutoColor  bool
-	LineColor  *Color
-	IsHyaline  bool
-	EnvVersion string // "" = omitted (release)
-}
-
-// bBody is B's wire form: omitempty everywhere so unset means "omitted", and
-// an empty env_version (40097) can never be sent.
+// bBody is B's wire form: code.Params' JSON (WeChat's names, zero values
+// omitted so WeChat applies its defaults, and an empty env_version, 40097,
+// never sent) with the line colour in WeChat's form.
 type bBody struct {
-	Scene      string `json:"scene"`
-	Page       string `json:"page,omitempty"`
-	CheckPath  *bool  `json:"check_path,omitempty"`
-	EnvVersion string `json:"env_version,omitempty"`
-	Width      int    `json:"width,omitempty"`
-	AutoColor  bool   `json:"auto_color,omitempty"`
-	LineColor  *Color `json:"line_color,omitempty"`
-	IsHyaline  bool   `json:"is_hyaline,omitempty"`
+	code.Params
+	LineColor *lineColor `json:"line_color,omitempty"`
 }
 
 type aBody struct {
-	Path       string `json:"path"`
-	Width      int    `json:"width,omitempty"`
-	AutoColor  bool   `json:"auto_color,omitempty"`
-	LineColor  *Color `json:"line_color,omitempty"`
-	IsHyaline  bool   `json:"is_hyaline,omitempty"`
-	EnvVersion string `json:"env_version,omitempty"`
+	Path string `json:"path"`
+	code.Rendering
+	LineColor *lineColor `json:"line_color,omitempty"`
 }
 
 type cBody struct {
@@ -63,9 +48,14 @@ type cBody struct {
 	Width int    `json:"width,omitempty"`
 }
 
-// Body returns the exact JSON sent for r (HTML escaping off: '&' stays '&').
-func (r CodeRequest) Body() []byte {
-	return encodeJSON(bBody(r))
+// CodeBody returns the exact JSON sent to interface B for p (HTML escaping
+// off: '&' stays '&').
+func CodeBody(p code.Params) []byte {
+	return encodeJSON(bBody{Params: p, LineColor: wireColor(p.LineColor)})
+}
+
+func (r QRCodeRequest) body() []byte {
+	return encodeJSON(aBody{Path: r.Path, Rendering: r.Rendering, LineColor: wireColor(r.LineColor)})
 }
 
 // encodeJSON marshals v with SetEscapeHTML(false): encoding/json's default

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/wechat/wechattest"
 )
 
@@ -19,7 +20,7 @@ func TestRIDOfFailedCall(t *testing.T) {
 	ts := e.stable(t, StableTokenConfig{})
 	tok, err := ts.Token(ctx)
 	require.NoError(t, err)
-	req := CodeRequest{Scene: "order=7&x=1", Page: "pages/gone"}
+	req := code.Params{Scene: "order=7&x=1", Page: "pages/gone"}
 	_, err = e.client.CodeUnlimited(ctx, ts, req)
 	var failed *APIError
 	require.ErrorAs(t, err, &failed)
@@ -29,7 +30,7 @@ func TestRIDOfFailedCall(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, e.clock.Now(), info.Invoked())
 	require.Equal(t, "access_token=REDACTED", info.RequestURL)
-	require.Equal(t, string(req.Body()), info.RequestBody)
+	require.Equal(t, string(CodeBody(req)), info.RequestBody)
 	require.Contains(t, info.ResponseBody, `"errcode":41030`)
 	require.Contains(t, info.ResponseBody, failed.RID)
 	require.Equal(t, "127.0.0.1", info.ClientIP)

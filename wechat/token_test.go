@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/wechat/wechattest"
 )
@@ -101,7 +102,7 @@ func TestConcurrent40001OneRefetchPerProcess(t *testing.T) {
 			for i := range 100 {
 				ts := procs[i%2]
 				wg.Go(func() {
-					img, err := e.client.CodeUnlimited(ctx, ts, CodeRequest{Scene: fmt.Sprintf("r%d", i), Width: 280})
+					img, err := e.client.CodeUnlimited(ctx, ts, code.Params{Scene: fmt.Sprintf("r%d", i), Rendering: code.Rendering{Width: 280}})
 					if err != nil {
 						t.Error(err)
 						return
@@ -201,7 +202,7 @@ func TestConfigErrors(t *testing.T) {
 			}
 			require.EqualValues(t, 1, fetches(e, stablePath), "a config error is remembered: no retry storm")
 			// CodeUnlimited stops with the same error.
-			_, err := e.client.CodeUnlimited(context.Background(), ts, CodeRequest{Scene: "a"})
+			_, err := e.client.CodeUnlimited(context.Background(), ts, code.Params{Scene: "a"})
 			require.True(t, IsConfigError(err))
 		})
 	}
@@ -215,10 +216,10 @@ func TestCodeUnlimitedGivesUpAfterOneRetry(t *testing.T) {
 	e := newEnv(t, nil)
 	tok := e.token(t)
 	e.fake.RevokeTokens(appA)
-	_, err := e.client.CodeUnlimited(context.Background(), StaticToken(tok), CodeRequest{Scene: "a"})
+	_, err := e.client.CodeUnlimited(context.Background(), StaticToken(tok), code.Params{Scene: "a"})
 	require.True(t, IsTokenInvalid(err))
 	require.EqualValues(t, 2, e.fake.Stats().Errcodes[40001], "one call, one retry")
-	_, err = e.client.CodeUnlimited(context.Background(), StaticToken(tok), CodeRequest{Scene: "%"})
+	_, err = e.client.CodeUnlimited(context.Background(), StaticToken(tok), code.Params{Scene: "%"})
 	require.True(t, IsPermanent(err), "validated before any token or call")
 	require.EqualValues(t, 2, e.fake.Stats().Errcodes[40001])
 }
@@ -262,7 +263,7 @@ func TestClientCredentialSource(t *testing.T) {
 	require.EqualValues(t, 1, fetches(e, "/cgi-bin/token"), "one refresher through the lock")
 	tok, err := srcs[0].Token(ctx)
 	require.NoError(t, err)
-	_, err = e.client.GetUnlimited(ctx, tok, CodeRequest{Scene: "cc"})
+	_, err = e.client.GetUnlimited(ctx, tok, code.Params{Scene: "cc"})
 	require.NoError(t, err)
 	require.Contains(t, fmt.Sprint(srcs[0]), "/cgi-bin/token")
 	require.EqualValues(t, 1, rs.Client(t).Exists(ctx, "wxacode:cctoken:{"+appA+"}").Val())
@@ -288,12 +289,12 @@ func TestFakeClientCredentialOverlap(t *testing.T) {
 	tr2, err := e.client.fetchClientCredential(ctx, appA, secretA)
 	require.NoError(t, err)
 	require.NotEqual(t, tr1.AccessToken, tr2.AccessToken)
-	_, err = e.client.GetUnlimited(ctx, tr1.AccessToken, CodeRequest{Scene: "a"})
+	_, err = e.client.GetUnlimited(ctx, tr1.AccessToken, code.Params{Scene: "a"})
 	require.NoError(t, err, "old token valid during the overlap")
 	e.clock.Advance(301 * time.Second)
-	_, err = e.client.GetUnlimited(ctx, tr1.AccessToken, CodeRequest{Scene: "a"})
+	_, err = e.client.GetUnlimited(ctx, tr1.AccessToken, code.Params{Scene: "a"})
 	require.True(t, IsTokenInvalid(err))
-	_, err = e.client.GetUnlimited(ctx, tr2.AccessToken, CodeRequest{Scene: "a"})
+	_, err = e.client.GetUnlimited(ctx, tr2.AccessToken, code.Params{Scene: "a"})
 	require.NoError(t, err)
 }
 

@@ -6,52 +6,34 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/wxacode/wxacode/code"
+	"github.com/wxacode/wxacode/code/codetest"
 )
 
-func TestCodeRequestValidate(t *testing.T) {
-	cases := []struct {
-		name  string
-		req   CodeRequest
-		field string // "" = valid
-	}{
-		{"minimal", CodeRequest{Scene: "a"}, ""},
-		{"32 chars", CodeRequest{Scene: strings.Repeat("Z", 32)}, ""},
-		{"every allowed symbol", CodeRequest{Scene: "!#$&'()*+,/:;=?@-._~"}, ""},
-		{"full", CodeRequest{Scene: "id=42", Page: "pages/item/detail", CheckPath: ptr(false),
-			EnvVersion: "trial", Width: 1280, LineColor: &Color{255, 0, 12}, IsHyaline: true}, ""},
-		{"width min", CodeRequest{Scene: "a", Width: 280}, ""},
-		{"empty scene", CodeRequest{}, "scene"},
-		{"33 chars", CodeRequest{Scene: strings.Repeat("Z", 33)}, "scene"},
-		{"percent", CodeRequest{Scene: "a%20b"}, "scene"},
-		{"space", CodeRequest{Scene: "a b"}, "scene"},
-		{"chinese", CodeRequest{Scene: "商品"}, "scene"},
-		{"backslash", CodeRequest{Scene: `a\b`}, "scene"},
-		{"leading slash", CodeRequest{Scene: "a", Page: "/pages/index/index"}, "page"},
-		{"query", CodeRequest{Scene: "a", Page: "pages/index/index?x=1"}, "page"},
-		{"scancode_time", CodeRequest{Scene: "a", Page: "pages/scancode_time/x"}, "page"},
-		{"page space", CodeRequest{Scene: "a", Page: "pages/a b"}, "page"},
-		{"width low", CodeRequest{Scene: "a", Width: 279}, "width"},
-		{"width high", CodeRequest{Scene: "a", Width: 1281}, "width"},
-		{"width negative", CodeRequest{Scene: "a", Width: -1}, "width"},
-		{"env bad", CodeRequest{Scene: "a", EnvVersion: "release_error"}, "env_version"},
-		{"env case", CodeRequest{Scene: "a", EnvVersion: "Release"}, "env_version"},
-		{"color high", CodeRequest{Scene: "a", LineColor: &Color{0, 256, 0}}, "line_color"},
-		{"color negative", CodeRequest{Scene: "a", LineColor: &Color{-1, 0, 0}}, "line_color"},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.req.Validate()
-			if tc.field == "" {
-				require.NoError(t, err)
-				return
+// TestInvalidCodesAreNeverSent: the client refuses every code the
+// vocabulary refuses (the shared table), before any I/O, with the
+// *code.FieldError of the field; the error is permanent.
+func TestInvalidCodesAreNeverSent(t *testing.T) {
+	client := NewClient(Config{BaseURL: "http://127.0.0.1:1"}) // nothing listens: a request would fail otherwise
+	for _, tc := range codetest.Cases {
+		if tc.Field == "" {
+			continue
+		}
+		t.Run(tc.Name, func(t *testing.T) {
+			p, err := tc.Params("s1")
+			if err == nil {
+				_, err = client.GetUnlimited(t.Context(), "token", p)
 			}
-			var ve *ValidationError
-			require.True(t, errors.As(err, &ve), "want *ValidationError, got %v", err)
-			require.Equal(t, tc.field, ve.Field)
+			var fe *code.FieldError
+			require.ErrorAs(t, err, &fe)
+			require.Equal(t, tc.Field, fe.Field)
 			require.True(t, IsPermanent(err))
 			require.False(t, IsRetryable(err))
 		})
 	}
+	_, err := client.GetUnlimited(t.Context(), "token", code.Params{Scene: "a%b"})
+	require.True(t, IsPermanent(err))
 }
 
 func TestQRCodeValidate(t *testing.T) {
@@ -66,8 +48,8 @@ func TestQRCodeValidate(t *testing.T) {
 		{"A empty", QRCodeRequest{}.Validate(), "path"},
 		{"A too long", QRCodeRequest{Path: long}.Validate(), "path"},
 		{"A scancode_time", QRCodeRequest{Path: "p?scancode_time=1"}.Validate(), "path"},
-		{"A width", QRCodeRequest{Path: "p", Width: 100}.Validate(), "width"},
-		{"A env", QRCodeRequest{Path: "p", EnvVersion: "prod"}.Validate(), "env_version"},
+		{"A width", QRCodeRequest{Path: "p", Rendering: code.Rendering{Width: 100}}.Validate(), "width"},
+		{"A env", QRCodeRequest{Path: "p", Rendering: code.Rendering{EnvVersion: "prod"}}.Validate(), "env_version"},
 		{"C ok", validateC(strings.Repeat("p", 128), 430), ""},
 		{"C 129 bytes", validateC(strings.Repeat("p", 129), 0), "path"},
 		{"C multibyte over 128 bytes", validateC(strings.Repeat("页", 43), 0), "path"},
@@ -80,37 +62,45 @@ func TestQRCodeValidate(t *testing.T) {
 				return
 			}
 			var ve *ValidationError
-			require.ErrorAs(t, tc.err, &ve)
-			require.Equal(t, tc.field, ve.Field)
+			var fe *code.FieldError
+			switch {
+			case errors.As(tc.err, &ve):
+				require.Equal(t, tc.field, ve.Field)
+			case errors.As(tc.err, &fe):
+				require.Equal(t, tc.field, fe.Field)
+			default:
+				t.Fatalf("untyped error %v", tc.err)
+			}
+			require.True(t, IsPermanent(tc.err))
 		})
 	}
 }
 
 func TestValidationErrorMessage(t *testing.T) {
-	err := CodeRequest{Scene: "a%b"}.Validate()
-	require.EqualError(t, err, `wechat: invalid scene "a%b": character '%' is not allowed (use [A-Za-z0-9] or !#$&'()*+,/:;=?@-._~)`)
-	long := (&ValidationError{Field: "page", Value: strings.Repeat("x", 100), Reason: "r"}).Error()
+	long := (&ValidationError{Field: "path", Value: strings.Repeat("x", 100), Reason: "r"}).Error()
 	require.Less(t, len(long), 120, "long values are shortened")
 }
 
 func TestRequestBody(t *testing.T) {
 	cases := []struct {
 		name string
-		req  CodeRequest
+		p    code.Params
 		want string
 	}{
-		{"defaults omitted", CodeRequest{Scene: "a"}, `{"scene":"a"}`},
-		{"no HTML escaping", CodeRequest{Scene: "a=1&b<2>"}, `{"scene":"a=1&b<2>"}`},
-		{"real booleans and numbers", CodeRequest{Scene: "s", Page: "pages/i", CheckPath: ptr(false), EnvVersion: "develop",
-			Width: 300, AutoColor: true, LineColor: &Color{1, 2, 3}, IsHyaline: true},
-			`{"scene":"s","page":"pages/i","check_path":false,"env_version":"develop","width":300,"auto_color":true,"line_color":{"r":1,"g":2,"b":3},"is_hyaline":true}`},
-		{"check_path true kept", CodeRequest{Scene: "s", CheckPath: ptr(true)}, `{"scene":"s","check_path":true}`},
-		{"black line colour kept", CodeRequest{Scene: "s", LineColor: &Color{}}, `{"scene":"s","line_color":{"r":0,"g":0,"b":0}}`},
+		{"defaults omitted", code.Params{Scene: "a"}, `{"scene":"a"}`},
+		{"no HTML escaping", code.Params{Scene: "a=1&b<2>"}, `{"scene":"a=1&b<2>"}`},
+		{"real booleans and numbers", code.Params{Scene: "s", Page: "pages/i", CheckPath: ptr(false), Rendering: code.Rendering{EnvVersion: "develop",
+			Width: 300, AutoColor: true, LineColor: &code.Color{R: 1, G: 2, B: 3}, IsHyaline: true}},
+			`{"scene":"s","page":"pages/i","check_path":false,"width":300,"env_version":"develop","auto_color":true,"is_hyaline":true,"line_color":{"r":1,"g":2,"b":3}}`},
+		{"check_path true kept", code.Params{Scene: "s", CheckPath: ptr(true)}, `{"scene":"s","check_path":true}`},
+		{"black line colour kept", code.Params{Scene: "s", Rendering: code.Rendering{LineColor: &code.Color{}}}, `{"scene":"s","line_color":{"r":0,"g":0,"b":0}}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.want, string(tc.req.Body()))
+			require.Equal(t, tc.want, string(CodeBody(tc.p)))
 		})
 	}
-	require.Equal(t, `{"path":"p?a=1&b=2"}`, string(encodeJSON(aBody(QRCodeRequest{Path: "p?a=1&b=2"}))))
+	require.Equal(t, `{"path":"p?a=1&b=2"}`, string(QRCodeRequest{Path: "p?a=1&b=2"}.body()))
+	require.Equal(t, `{"path":"p","width":300,"line_color":{"r":0,"g":0,"b":9}}`,
+		string(QRCodeRequest{Path: "p", Rendering: code.Rendering{Width: 300, LineColor: &code.Color{B: 9}}}.body()))
 }

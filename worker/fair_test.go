@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/runs"
@@ -49,7 +50,7 @@ func TestBusyAppDoesNotStarveAnother(t *testing.T) {
 	e := jobs.NewEnqueuer(asynq.NewClientFromRedisClient(rdb), jobs.EnqueueConfig{})
 	enqueue := func(app string, n int) {
 		for i := range n {
-			task, opts, err := e.Task(jobs.Job{App: app, Scene: "s" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676))})
+			task, opts, err := e.Task(jobs.Job{App: app, Params: code.Params{Scene: "s" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + string(rune('a'+i/676))}})
 			require.NoError(t, err)
 			_, err = asynq.NewClientFromRedisClient(rdb).Enqueue(task, opts...)
 			require.NoError(t, err)
@@ -103,7 +104,7 @@ func TestHighPriorityServedFirst(t *testing.T) {
 	e := jobs.NewEnqueuer(asynq.NewClientFromRedisClient(rdb), jobs.EnqueueConfig{})
 	cl := asynq.NewClientFromRedisClient(rdb)
 	for i := range 220 {
-		task, opts, err := e.Task(jobs.Job{App: "wxP", Scene: fmt.Sprintf("s%d", i), High: i >= 200})
+		task, opts, err := e.Task(jobs.Job{App: "wxP", High: i >= 200, Params: code.Params{Scene: fmt.Sprintf("s%d", i)}})
 		require.NoError(t, err)
 		_, err = cl.Enqueue(task, opts...)
 		require.NoError(t, err)
@@ -114,7 +115,7 @@ func TestHighPriorityServedFirst(t *testing.T) {
 	highDone := func() int {
 		n := 0
 		for i := 200; i < 220; i++ {
-			if o, ok, _ := ledger.Get(ctx, "wxP", jobs.Job{App: "wxP", Scene: fmt.Sprintf("s%d", i)}.TaskID()); ok && o.Status == jobs.StatusStored {
+			if o, ok, _ := ledger.Get(ctx, "wxP", jobs.Job{App: "wxP", Params: code.Params{Scene: fmt.Sprintf("s%d", i)}}.TaskID()); ok && o.Status == jobs.StatusStored {
 				n++
 			}
 		}

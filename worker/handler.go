@@ -12,10 +12,10 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/runs"
 	"github.com/wxacode/wxacode/storage"
-	"github.com/wxacode/wxacode/wechat"
 )
 
 // Handler processes scene jobs; it is an asynq.Handler.
@@ -47,8 +47,11 @@ func NewHandler(d Deps, cfg Config) (*Handler, error) {
 		h.log = slog.Default()
 	}
 	for _, a := range d.Apps {
-		if a.AppID == "" || a.Tokens == nil {
-			return nil, fmt.Errorf("worker: app %q needs an appid and a token source", a.AppID)
+		if err := code.ValidateApp(a.AppID); err != nil {
+			return nil, fmt.Errorf("worker: %w", err)
+		}
+		if a.Tokens == nil {
+			return nil, fmt.Errorf("worker: app %q needs a token source", a.AppID)
 		}
 		h.apps[a.AppID] = a
 	}
@@ -64,6 +67,8 @@ type job struct {
 	tries   int // runs so far, this one included
 	lastTry bool
 	app     App
+	force   bool // regenerate even if the object exists (never over another code)
+	existed bool // the key held this job's code before it was generated
 }
 
 // ProcessTask runs one job. See the package doc for what each error does.
@@ -73,11 +78,8 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	log := h.log.With("task", j.id, "app", j.App, "scene", j.Scene)
-	if !j.Force && !h.cfg.Force {
-		done, err := h.skipExisting(ctx, j)
-		if done || err != nil {
-			return h.transient(ctx, j, log, err)
-		}
+	if done, err := h.checkExisting(ctx, j); done || err != nil {
+		return h.transient(ctx, j, log, err)
 	}
 	img, err := h.parked(ctx, j.id)
 	if err != nil {
@@ -129,9 +131,27 @@ func (h *Handler) prepare(ctx context.Context, t *asynq.Task) (*job, error) {
 	if h.cancelled(ctx, j.Run) {
 		return nil, fmt.Errorf("run %s cancelled: %w", j.Run, asynq.RevokeTask)
 	}
-	j.params = keyParams(j.Job, h.cfg.PNG)
+	j.force = j.Force || h.cfg.Force
+	j.params = j.KeyParams(h.cfg.PNG)
 	j.key = keyFor(h.deps.Keys, j.Job, j.params)
+	if err := h.check(j); err != nil {
+		return nil, h.recordFailed(ctx, j, "bad job: "+err.Error(), nil)
+	}
 	return j, nil
+}
+
+// check applies enqueue's rules (jobs.Validate) and the store's key rules
+// to the key the job would be stored under: a job that breaks them (an
+// old payload, a key template making an over-long key) is a permanent
+// failure before anything is called, never a retry.
+func (h *Handler) check(j *job) error {
+	if err := jobs.Validate(j.Job); err != nil {
+		return err
+	}
+	if err := storage.CheckCodeKey(j.key); err != nil {
+		return fmt.Errorf("key: %w", err)
+	}
+	return nil
 }
 
 // cancelled reports whether the job's run was cancelled (looked up at most
@@ -164,7 +184,7 @@ type runState struct {
 // KeyOf returns the object key the worker stores a job's code under (its
 // explicit key, or the template's), for manifests.
 func KeyOf(keys *storage.KeyTemplate, png bool) func(jobs.Job) string {
-	return func(j jobs.Job) string { return keyFor(keys, j, keyParams(j, png)) }
+	return func(j jobs.Job) string { return keyFor(keys, j, j.KeyParams(png)) }
 }
 
 // keyFor is the job's explicit key, or the template's for its parameters.
@@ -175,35 +195,7 @@ func keyFor(keys *storage.KeyTemplate, j jobs.Job, p storage.KeyParams) string {
 	return keys.Key(p)
 }
 
-func keyParams(j jobs.Job, png bool) storage.KeyParams {
-	ext := "jpg"
-	if png || j.IsHyaline {
-		ext = "png"
-	}
-	return storage.KeyParams{AppID: j.App, Page: j.Page, Scene: j.Scene, EnvVersion: j.EnvVersion,
-		Width: j.Width, AutoColor: j.AutoColor, LineColor: j.LineColor, IsHyaline: j.IsHyaline, Ext: ext}
-}
-
-// request is the interface-B request of a job.
-func request(j jobs.Job) wechat.CodeRequest {
-	r := wechat.CodeRequest{Scene: j.Scene, Page: j.Page, CheckPath: j.CheckPath, EnvVersion: j.EnvVersion,
-		Width: j.Width, AutoColor: j.AutoColor, IsHyaline: j.IsHyaline}
-	if c := j.LineColor; c != nil {
-		r.LineColor = &wechat.Color{R: c[0], G: c[1], B: c[2]}
-	}
-	return r
-}
-
-// Validate checks a job against interface B's rules, for enqueue. The
-// error is a *jobs.RowError naming the field.
-func Validate(j jobs.Job) error {
-	if j.App == "" {
-		return &jobs.RowError{Field: "app", Reason: "no app: give --app or WXACODE_APPID"}
-	}
-	err := request(j).Validate()
-	var ve *wechat.ValidationError
-	if errors.As(err, &ve) {
-		return &jobs.RowError{Field: ve.Field, Value: ve.Value, Reason: ve.Reason}
-	}
-	return err
-}
+// Validate is jobs.Validate, the rules every job passes at enqueue, in
+// campaign runs and again in this worker. The error is a *jobs.RowError
+// naming the field.
+func Validate(j jobs.Job) error { return jobs.Validate(j) }

@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/ratelimit"
@@ -85,7 +86,7 @@ func (b bundle) outcome(t *testing.T, scene string) jobs.Outcome {
 func TestStoreFailureRetriesWithoutSecondCall(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
-	tk := task(t, jobs.Job{Scene: "a=1&b=2", Page: "pages/index/index"})
+	tk := task(t, jobs.Job{Params: code.Params{Scene: "a=1&b=2", Page: "pages/index/index"}})
 	b.store.fail.Store(1)
 	require.Error(t, b.h.ProcessTask(ctx, tk), "the put fails")
 	require.Equal(t, int64(1), b.fake.Stats().Calls[testApp])
@@ -109,7 +110,7 @@ func TestStoreFailureRetriesWithoutSecondCall(t *testing.T) {
 	require.Zero(t, tot["skipped"])
 
 	// Another job for the same code (a different run) is skipped.
-	require.NoError(t, b.h.ProcessTask(ctx, task(t, jobs.Job{Scene: "a=1&b=2", Page: "pages/index/index", Run: "r2"})))
+	require.NoError(t, b.h.ProcessTask(ctx, task(t, jobs.Job{Run: "r2", Params: code.Params{Scene: "a=1&b=2", Page: "pages/index/index"}})))
 	require.Equal(t, int64(1), b.fake.Stats().Calls[testApp])
 	tot, err = b.ledger.Totals(ctx, testApp)
 	require.NoError(t, err)
@@ -118,7 +119,7 @@ func TestStoreFailureRetriesWithoutSecondCall(t *testing.T) {
 
 func TestPermanentFailureRecordedWithErrcode(t *testing.T) {
 	b := setup(t)
-	err := b.h.ProcessTask(context.Background(), task(t, jobs.Job{Scene: "x", Page: "pages/missing/index"}))
+	err := b.h.ProcessTask(context.Background(), task(t, jobs.Job{Params: code.Params{Scene: "x", Page: "pages/missing/index"}}))
 	require.ErrorIs(t, err, asynq.SkipRetry)
 	o := b.outcome(t, "x")
 	require.Equal(t, jobs.StatusFailed, o.Status)
@@ -129,12 +130,12 @@ func TestPermanentFailureRecordedWithErrcode(t *testing.T) {
 func TestKeyCollisionNeverOverwrites(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
-	j := jobs.Job{App: testApp, Scene: "mine", Key: "shared.jpg"}
-	other := jobs.Job{App: testApp, Scene: "theirs", Key: "shared.jpg"}
+	j := jobs.Job{App: testApp, Key: "shared.jpg", Params: code.Params{Scene: "mine"}}
+	other := jobs.Job{App: testApp, Key: "shared.jpg", Params: code.Params{Scene: "theirs"}}
 	require.NoError(t, b.h.ProcessTask(ctx, task(t, other)))
 	err := b.h.ProcessTask(ctx, task(t, j))
 	require.ErrorIs(t, err, asynq.SkipRetry)
-	require.Contains(t, b.outcome(t, "mine").Reason, "key collision")
+	require.Contains(t, b.outcome(t, "mine").Reason, "key holds another code")
 	data, _, err := b.store.Get(ctx, "shared.jpg")
 	require.NoError(t, err)
 	c, err := wechattest.DecodeImage(data)
@@ -183,7 +184,7 @@ func TestConfigErrorHoldsAppInsteadOfFailingJobs(t *testing.T) {
 	ctx := context.Background()
 	b.fake.Update(func(o *wechattest.Options) { o.TokenErrors = map[string]int{testApp: 40164} })
 	for _, s := range []string{"c1", "c2", "c3"} {
-		err := b.h.ProcessTask(ctx, task(t, jobs.Job{Scene: s}))
+		err := b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: s}}))
 		var y *YieldError
 		require.ErrorAs(t, err, &y, "a configuration error hands the job back: %v", err)
 		require.GreaterOrEqual(t, y.After, 5*time.Minute)

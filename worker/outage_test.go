@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/internal/chaos"
 	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/internal/syncbuf"
@@ -103,7 +104,7 @@ func (r *s3Rig) serve(t *testing.T, scenes ...string) {
 	cl := asynq.NewClientFromRedisClient(r.h.deps.Redis)
 	e := jobs.NewEnqueuer(cl, jobs.EnqueueConfig{})
 	for _, s := range scenes {
-		tk, opts, err := e.Task(jobs.Job{App: testApp, Scene: s})
+		tk, opts, err := e.Task(jobs.Job{App: testApp, Params: code.Params{Scene: s}})
 		require.NoError(t, err)
 		_, err = cl.Enqueue(tk, opts...)
 		require.NoError(t, err)
@@ -177,7 +178,7 @@ func TestStorageOutageWaitsWithoutUsingTries(t *testing.T) {
 	require.Zero(t, r.totals(t)["failed"], "a job failed while storage was down")
 	require.Equal(t, int64(1), r.fake.Stats().Calls[testApp], "only the first job reached WeChat")
 	require.Positive(t, r.unavailableSeconds(t), "the outage shows in the metric")
-	parked, err := r.h.parked(context.Background(), jobs.Job{App: testApp, Scene: "o1"}.TaskID())
+	parked, err := r.h.parked(context.Background(), jobs.Job{App: testApp, Params: code.Params{Scene: "o1"}}.TaskID())
 	require.NoError(t, err)
 	require.NotNil(t, parked, "the first job's image is parked")
 
@@ -187,7 +188,7 @@ func TestStorageOutageWaitsWithoutUsingTries(t *testing.T) {
 	require.Zero(t, tot["failed"])
 	require.Equal(t, int64(len(scenes)), r.fake.Stats().Calls[testApp], "one WeChat call per job")
 	for _, s := range scenes {
-		o, ok, err := r.ledger.Get(context.Background(), testApp, jobs.Job{App: testApp, Scene: s}.TaskID())
+		o, ok, err := r.ledger.Get(context.Background(), testApp, jobs.Job{App: testApp, Params: code.Params{Scene: s}}.TaskID())
 		require.NoError(t, err)
 		require.True(t, ok)
 		data, _, err := r.store.Get(context.Background(), o.Key)
@@ -215,7 +216,7 @@ func TestStorageOutageLimitEndsInRecordedFailure(t *testing.T) {
 		return r.totals(t)["failed"] == 1 || r.yields.Load() > 5
 	})
 	require.Equal(t, int32(1), r.yields.Load(), "only the run that began the outage was handed back")
-	o, ok, err := r.ledger.Get(context.Background(), testApp, jobs.Job{App: testApp, Scene: "lim"}.TaskID())
+	o, ok, err := r.ledger.Get(context.Background(), testApp, jobs.Job{App: testApp, Params: code.Params{Scene: "lim"}}.TaskID())
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.Contains(t, o.Reason, "gave up after 2 tries")
@@ -233,11 +234,11 @@ func TestPermanentStorageErrorIsNotAYield(t *testing.T) {
 	}{"stat": {"", 0}, "put": {http.MethodPut, 1}} {
 		t.Run(name, func(t *testing.T) {
 			r := setupS3(t, Config{MaxAttempts: 1, StoreAttempts: 1}, nil, forbid(c.method))
-			err := r.h.ProcessTask(context.Background(), task(t, jobs.Job{Scene: "p"}))
+			err := r.h.ProcessTask(context.Background(), task(t, jobs.Job{Params: code.Params{Scene: "p"}}))
 			var y *YieldError
 			require.False(t, errors.As(err, &y), "handed back: %v", err)
 			require.ErrorIs(t, err, asynq.SkipRetry)
-			o, ok, gerr := r.ledger.Get(context.Background(), testApp, jobs.Job{App: testApp, Scene: "p"}.TaskID())
+			o, ok, gerr := r.ledger.Get(context.Background(), testApp, jobs.Job{App: testApp, Params: code.Params{Scene: "p"}}.TaskID())
 			require.NoError(t, gerr)
 			require.True(t, ok)
 			require.Equal(t, jobs.StatusFailed, o.Status)

@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/runs"
 	"github.com/wxacode/wxacode/metrics"
@@ -19,11 +20,13 @@ import (
 	"github.com/wxacode/wxacode/wechat"
 )
 
-// skipExisting records "skipped" when the job's object already exists for
-// the same scene. An object under the key that belongs to another scene is
-// a key collision: a final failure, never an overwrite. Unavailable
-// storage hands the job back before WeChat is called (storageFailed).
-func (h *Handler) skipExisting(ctx context.Context, j *job) (bool, error) {
+// checkExisting looks at the job's key before WeChat is called. Nothing
+// there: go on. This job's code there: record "skipped" and stop, or with
+// force go on and replace it. Another code there: a recorded failure "key
+// holds another code", with or without force: a code is never stored over
+// another code's object. Unavailable storage hands the job back
+// (storageFailed).
+func (h *Handler) checkExisting(ctx context.Context, j *job) (bool, error) {
 	info, err := h.deps.Store.Stat(ctx, j.key)
 	h.storageAnswered(err)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -32,26 +35,36 @@ func (h *Handler) skipExisting(ctx context.Context, j *job) (bool, error) {
 	if err != nil {
 		return false, h.storageFailed(ctx, j, fmt.Errorf("checking %s: %w", j.key, err))
 	}
-	if err := sameCode(info, j); err != nil {
+	if err := holds(info, j); err != nil {
 		return true, h.recordFailed(ctx, j, err.Error(), nil)
+	}
+	if j.force {
+		j.existed = true
+		return false, nil
 	}
 	o := h.outcome(j, jobs.StatusSkipped)
 	o.SHA256, o.Bytes = info.Metadata[storage.MetaSHA256], int(info.Size)
 	return true, h.record(ctx, j, o)
 }
 
-// sameCode checks that an existing object holds this job's code. Metadata
-// values are stored segment-encoded. An object without metadata (a local
-// sidecar lost in a crash) is accepted: keys are derived injectively from
-// the parameters, so only a custom key could put another code there.
-func sameCode(info storage.ObjectInfo, j *job) error {
-	m := info.Metadata
-	if len(m) == 0 {
+// holds checks that an existing object holds this job's code: the same
+// appid, page, scene and rendering in its metadata (either form, see
+// storage.StoredCodeOf). An object without metadata (a local sidecar lost
+// in a crash) is accepted under a template key, which only this code can
+// have (keys are derived injectively from the parameters), and refused
+// under an explicit key, where it could be anything.
+func holds(info storage.ObjectInfo, j *job) error {
+	c, ok, err := storage.StoredCodeOf(info.Metadata)
+	switch {
+	case err != nil:
+		return fmt.Errorf("key holds another code: %s has unreadable metadata: %v", j.key, err)
+	case !ok && j.Key != "":
+		return fmt.Errorf("key holds another code: %s holds an object without metadata, which may be anything", j.key)
+	case !ok:
 		return nil
 	}
-	if m[storage.MetaAppID] != storage.EncodeSegment(j.App) || m[storage.MetaScene] != storage.EncodeSegment(j.Scene) ||
-		m[storage.MetaParams] != storage.CanonicalParams(j.params) {
-		return fmt.Errorf("key collision: %s already holds another code (app %q, scene %q)", j.key, m[storage.MetaAppID], m[storage.MetaScene])
+	if diff := c.Differs(j.params); diff != "" {
+		return fmt.Errorf("key holds another code: %s holds %s", j.key, diff)
 	}
 	return nil
 }
@@ -64,7 +77,7 @@ func (h *Handler) generate(ctx context.Context, j *job) (*wechat.Image, error) {
 			return nil, err
 		}
 		start := time.Now()
-		img, err := h.deps.Client.CodeUnlimited(ctx, j.app.Tokens, request(j.Job))
+		img, err := h.deps.Client.CodeUnlimited(ctx, j.app.Tokens, j.Params)
 		h.deps.Metrics.Call(j.App, callCode(err), time.Since(start))
 		if !wechat.IsRateLimited(err) {
 			return img, err
@@ -158,20 +171,18 @@ func (h *Handler) hold(app string) {
 // tries), and records the outcome. If the put keeps failing the image is
 // parked in Redis so that the retry does not call WeChat again.
 func (h *Handler) store(ctx context.Context, j *job, img *wechat.Image) error {
-	data, err := convert(img, j.params.Ext)
+	data, err := convert(img, j.params.Format)
 	if err != nil {
 		return h.recordFailed(ctx, j, "image conversion: "+err.Error(), nil)
 	}
 	sum := sha256.Sum256(data)
 	hexsum := hex.EncodeToString(sum[:])
-	format := "jpeg"
-	if j.params.Ext == "png" {
-		format = "png"
-	}
 	opts := storage.PutOptions{
-		ContentType: "image/" + format,
-		Metadata:    storage.Metadata(j.params, format, hexsum, time.Now()),
-		IfAbsent:    !j.Force && !h.cfg.Force,
+		ContentType: j.params.Format.ContentType(),
+		Metadata:    storage.Metadata(j.params, hexsum, time.Now()),
+		// Replace only what checkExisting found to be this code; anything
+		// that appeared since is checked by acceptExisting.
+		IfAbsent: !j.existed,
 	}
 	if err := h.put(ctx, j, data, opts); err != nil {
 		if perr := h.park(context.WithoutCancel(ctx), j.id, img); perr != nil {
@@ -223,19 +234,19 @@ func (h *Handler) acceptExisting(ctx context.Context, j *job) error {
 	if err != nil {
 		return h.storageFailed(ctx, j, err)
 	}
-	if err := sameCode(info, j); err != nil {
+	if err := holds(info, j); err != nil {
 		return h.recordFailed(ctx, j, err.Error(), nil)
 	}
 	return nil
 }
 
 // convert returns the image bytes in the format its key promises.
-func convert(img *wechat.Image, ext string) ([]byte, error) {
+func convert(img *wechat.Image, f code.Format) ([]byte, error) {
 	switch {
-	case ext == "png" && img.Format != wechat.PNG:
+	case f == code.PNG && img.Format != code.PNG:
 		return storage.ToPNG(img.Data)
-	case ext == "jpg" && img.Format != wechat.JPEG:
-		return storage.ToJPEG(img.Data, 95)
+	case f != code.PNG && img.Format != code.JPEG:
+		return storage.ToJPEG(img.Data, storage.DefaultJPEGQuality)
 	}
 	return img.Data, nil
 }
@@ -259,7 +270,7 @@ func (h *Handler) parked(ctx context.Context, id string) (*wechat.Image, error) 
 	}
 	for i, b := range v {
 		if b == '\n' {
-			return &wechat.Image{Format: wechat.Format(v[:i]), Data: v[i+1:]}, nil
+			return &wechat.Image{Format: code.Format(v[:i]), Data: v[i+1:]}, nil
 		}
 	}
 	return nil, errors.New("parked image without format")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/runs"
 	"github.com/wxacode/wxacode/ratelimit"
@@ -118,7 +119,7 @@ func (r *chaosRig) tallyRows(ctx context.Context, present map[string]bool, t *ch
 		for i, ri := range info {
 			row := from + int64(i)
 			scene := "c" + strconv.FormatInt(row+1, 10)
-			key := chaosPrefix + keyOf(jobs.Job{App: chaosApp, Page: chaosPage, Scene: scene})
+			key := chaosPrefix + keyOf(jobs.Job{App: chaosApp, Params: code.Params{Page: chaosPage, Scene: scene}})
 			expected[key] = true
 			has := present[key]
 			if has {

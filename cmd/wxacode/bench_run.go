@@ -16,6 +16,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/wechat/wechattest"
@@ -82,7 +83,7 @@ func (r *rig) enqueue(ctx context.Context, n int) error {
 		}
 		w.Close()
 	}()
-	reader, _ := jobs.NewReader(rd, jobs.FormatLines, jobs.Job{App: benchApp, Page: "pages/index/index"})
+	reader, _ := jobs.NewReader(rd, jobs.FormatLines, jobs.Job{App: benchApp, Params: code.Params{Page: "pages/index/index"}})
 	sum, err := e.Run(ctx, reader, func(jobs.Job) error { return nil }, func(*jobs.RowError) {})
 	if err == nil && sum.Enqueued != int64(n) {
 		err = fmt.Errorf("bench: enqueued %d of %d", sum.Enqueued, n)

@@ -49,7 +49,7 @@ func TestEnqueueRejectsAndStrict(t *testing.T) {
 	errb.Reset()
 	err = run(ctx, append(base, "--rejects", rejects, in), &out, &errb)
 	require.Equal(t, exitError{2}, err, "rejected rows give a non-zero exit")
-	require.Contains(t, out.String(), "read 6, enqueued 2, duplicate 1, rejected 3")
+	require.Contains(t, out.String(), "read 7 lines: enqueued 2, duplicate 1, rejected 3, empty 0, header 1 in")
 	for _, want := range []string{"line 3: scene", "line 4: page", "line 5: width"} {
 		require.Contains(t, errb.String(), want)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/worker"
 )
@@ -68,7 +69,7 @@ func (o *enqueueOpts) codeFlags(fs *flag.FlagSet) {
 
 // defaults builds the job every row starts from.
 func (o *enqueueOpts) defaults() (jobs.Job, error) {
-	j := jobs.Job{App: o.app, Page: o.page, Width: o.width, EnvVersion: o.env, AutoColor: o.autoColor, IsHyaline: o.hyaline, Force: o.force, High: o.high}
+	j := jobs.Job{App: o.app, Force: o.force, High: o.high, Params: code.Params{Page: o.page, Rendering: code.Rendering{Width: o.width, EnvVersion: o.env, AutoColor: o.autoColor, IsHyaline: o.hyaline}}}
 	if j.App == "" {
 		j.App = o.appID
 	}
@@ -79,12 +80,8 @@ func (o *enqueueOpts) defaults() (jobs.Job, error) {
 		}
 		j.CheckPath = &b
 	}
-	if o.lineColor != "" {
-		c, err := jobs.ParseColor(o.lineColor)
-		if err != nil {
-			return j, fmt.Errorf("--line-color: %v", err)
-		}
-		j.LineColor = c
+	if err := j.Params.Set(code.FieldLineColor, o.lineColor); err != nil {
+		return j, fmt.Errorf("--line-color: %v", err)
 	}
 	return j, nil
 }
@@ -125,6 +122,9 @@ func runEnqueue(ctx context.Context, args []string, stdout, stderr io.Writer) er
 func (o *enqueueOpts) checkApp(app string) error {
 	if app == "" {
 		return errors.New("enqueue: no app: give --app or set WXACODE_APPID")
+	}
+	if err := code.ValidateApp(app); err != nil {
+		return fmt.Errorf("enqueue: --app: %w", err)
 	}
 	if o.appsFile == "" {
 		return nil
@@ -243,9 +243,15 @@ func (e *enqueueRun) reject(re *jobs.RowError) {
 
 func (e *enqueueRun) summary(s jobs.Summary, d time.Duration) {
 	rate := e.opts.rate
-	fmt.Fprintf(e.stdout, "read %d, enqueued %d, duplicate %d, rejected %d", s.Read, s.Enqueued, s.Duplicate, s.Rejected)
+	fmt.Fprintf(e.stdout, "read %d lines: enqueued %d, duplicate %d, rejected %d, empty %d", s.Lines, s.Enqueued, s.Duplicate, s.Rejected, s.Empty)
+	if s.Header > 0 {
+		fmt.Fprintf(e.stdout, ", header %d", s.Header)
+	}
 	if s.Failed > 0 {
 		fmt.Fprintf(e.stdout, ", NOT enqueued (Redis errors) %d", s.Failed)
+	}
+	if n := s.Unaccounted(); n != 0 {
+		fmt.Fprintf(e.stdout, ", read but not processed %d", n)
 	}
 	fmt.Fprintf(e.stdout, " in %s (%.0f rows/s)\n", d.Round(time.Millisecond), float64(s.Read)/max(d.Seconds(), 1e-9))
 	if s.Enqueued > 0 && rate > 0 {

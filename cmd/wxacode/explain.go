@@ -260,9 +260,13 @@ func (e *explainer) object(ctx context.Context, j jobs.Job) error {
 	case err != nil:
 		return fmt.Errorf("checking %s: %w", key, err)
 	}
-	match := "scene matches"
-	if s, ok := info.Metadata[storage.MetaScene]; ok && s != storage.EncodeSegment(j.Scene) {
-		match = "HOLDS ANOTHER SCENE: " + s
+	match := "holds this code"
+	if c, ok, err := storage.StoredCodeOf(info.Metadata); err != nil {
+		match = "METADATA UNREADABLE: " + err.Error()
+	} else if !ok {
+		match = "no metadata"
+	} else if diff := c.Differs(j.KeyParams(e.o.png)); diff != "" {
+		match = "HOLDS ANOTHER CODE: " + diff
 	}
 	fmt.Fprintf(e.w, "  object: stored, %d bytes, %s, %s (%s)\n", info.Size, info.ModTime.Format("2006-01-02 15:04:05Z07:00"), match, e.store.URL(key))
 	return nil

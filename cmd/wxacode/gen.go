@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/ratelimit"
 	"github.com/wxacode/wxacode/wechat"
@@ -83,7 +84,7 @@ func (o *genOpts) generate(ctx context.Context, stderr io.Writer) (*wechat.Image
 			return nil, err
 		}
 		if o.iface == "a" {
-			return client.GetQRCodeA(ctx, tok, wechat.QRCodeRequest{Path: o.path, Width: o.width, IsHyaline: o.hyaline, EnvVersion: o.env})
+			return client.GetQRCodeA(ctx, tok, wechat.QRCodeRequest{Path: o.path, Rendering: o.params().Rendering})
 		}
 		return client.CreateQRCodeC(ctx, tok, o.path, o.width)
 	}
@@ -107,8 +108,14 @@ func (o *genOpts) tokens(ctx context.Context, app *worker.AppConfig, client *wec
 	return app.TokenSource(client, rdb)
 }
 
+// params are the code the flags describe.
+func (o *genOpts) params() code.Params {
+	return code.Params{Scene: o.scene, Page: o.page, Rendering: code.Rendering{Width: o.width, EnvVersion: o.env, IsHyaline: o.hyaline}}
+}
+
 func (o *genOpts) genB(ctx context.Context, client *wechat.Client, ts wechat.TokenSource, lim *ratelimit.Limiter, app string) (*wechat.Image, error) {
-	if err := worker.Validate(jobs.Job{App: app, Scene: o.scene, Page: o.page, Width: o.width, EnvVersion: o.env, IsHyaline: o.hyaline}); err != nil {
+	p := o.params()
+	if err := worker.Validate(jobs.Job{App: app, Params: p}); err != nil {
 		return nil, err
 	}
 	if lim != nil {
@@ -116,7 +123,7 @@ func (o *genOpts) genB(ctx context.Context, client *wechat.Client, ts wechat.Tok
 			return nil, err
 		}
 	}
-	img, err := client.CodeUnlimited(ctx, ts, wechat.CodeRequest{Scene: o.scene, Page: o.page, Width: o.width, EnvVersion: o.env, IsHyaline: o.hyaline})
+	img, err := client.CodeUnlimited(ctx, ts, p)
 	if wechat.IsRateLimited(err) && lim != nil {
 		var ae *wechat.APIError
 		errors.As(err, &ae)

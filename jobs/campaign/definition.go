@@ -5,6 +5,7 @@ import (
 	"time"
 	_ "time/tzdata" // schedules name IANA zones; do not depend on the host's zoneinfo
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/jobs"
 )
 
@@ -28,7 +29,7 @@ type Definition struct {
 	EnvVersion string `yaml:"env_version,omitempty"` // "", release, trial, develop
 	CheckPath  *bool  `yaml:"check_path,omitempty"`  // nil = WeChat's default (true)
 	AutoColor  bool   `yaml:"auto_color,omitempty"`
-	LineColor  string `yaml:"line_color,omitempty"` // "r,g,b" or "#rrggbb" (jobs.ParseColor); "" = none
+	LineColor  string `yaml:"line_color,omitempty"` // "r,g,b" or "#rrggbb" (code.ParseColor); "" = none
 	IsHyaline  bool   `yaml:"is_hyaline,omitempty"`
 	// KeyTemplate is a storage key template; "" = the worker's default.
 	KeyTemplate string `yaml:"key_template,omitempty"`
@@ -80,21 +81,16 @@ type Generator struct {
 // code options. A LineColor that does not parse is left out (Validate
 // reports it).
 func (d Definition) Defaults() jobs.Job {
-	j := jobs.Job{
-		App:        d.App,
-		Page:       d.Page,
-		Width:      d.Width,
-		EnvVersion: d.EnvVersion,
-		CheckPath:  d.CheckPath,
-		AutoColor:  d.AutoColor,
-		IsHyaline:  d.IsHyaline,
-	}
-	if d.LineColor != "" {
-		if c, err := jobs.ParseColor(d.LineColor); err == nil {
-			j.LineColor = c
-		}
-	}
-	return j
+	p, _ := d.params()
+	return jobs.Job{App: d.App, Params: p}
+}
+
+// params are the campaign's code options (without a scene: rows give it),
+// and the *code.FieldError of a LineColor that does not parse.
+func (d Definition) params() (code.Params, error) {
+	p := code.Params{Page: d.Page, CheckPath: d.CheckPath,
+		Rendering: code.Rendering{Width: d.Width, EnvVersion: d.EnvVersion, AutoColor: d.AutoColor, IsHyaline: d.IsHyaline}}
+	return p, p.Set(code.FieldLineColor, d.LineColor)
 }
 
 // Location returns the schedule's time zone. A zone that does not load

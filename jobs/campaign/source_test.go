@@ -146,18 +146,20 @@ func TestCSVFileResume(t *testing.T) {
 		"s1,,\n" +
 		"s2,wide,\n" + // rejected: width
 		"\n" +
-		"\"s3\nstill s3\",300,\n" + // one record over two lines
+		"\"s3\nstill s3\",300,\n" + // rejected twice: a record never spans lines
 		"s4,,,x\n" + // rejected: too many fields
 		"s5,,\"1,2,3\"\n" +
 		"bad\"quote,,\n" + // rejected: CSV syntax
 		"s6,,\n"
 	d := fileSource(t, "rows.csv", in)
 	all := requireTails(t, d, nil)
-	require.Equal(t, []string{"s1", "", "s3\nstill s3", "", "s5", "", "s6"}, scenesOf(all))
+	require.Equal(t, []string{"s1", "", "", "", "", "s5", "", "s6"}, scenesOf(all))
 	require.Contains(t, all[1].Reject, `line 3: width "wide"`)
-	require.Contains(t, all[3].Reject, "wrong number of fields")
-	require.Contains(t, all[5].Reject, "line 9")
-	require.Equal(t, int64(10), all[6].Line)
+	require.Contains(t, all[2].Reject, "line 5: scene: a quoted field is not closed on its line")
+	require.Contains(t, all[3].Reject, "line 6: scene: a '\"' in an unquoted field")
+	require.Contains(t, all[4].Reject, "wrong number of fields")
+	require.Contains(t, all[6].Reject, "line 9")
+	require.Equal(t, int64(10), all[7].Line)
 }
 
 func TestJSONLFileResume(t *testing.T) {

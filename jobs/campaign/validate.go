@@ -7,17 +7,13 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
-	"strings"
 	"time"
 
-	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/storage"
 )
 
-var (
-	nameRE  = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-	appidRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
-)
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // Validate checks every campaign and that names are unique. It returns nil
 // or the errors.Join of one *FieldError per problem, all at once.
@@ -77,31 +73,34 @@ func (v *validator) identity() {
 	case !nameRE.MatchString(d.Name):
 		v.fail("name", d.Name, "want 1 to 64 of A-Z a-z 0-9 _ -")
 	}
-	switch d := v.d; {
-	case d.App == "":
+	if v.d.App == "" {
 		v.fail("app", "", "required (the appid)")
-	case !appidRE.MatchString(d.App):
-		v.fail("app", d.App, "want an appid: 1 to 64 of A-Z a-z 0-9 _ -")
+	} else {
+		v.code(code.ValidateApp(v.d.App))
 	}
 }
 
+// code records a *code.FieldError of the vocabulary's rules, the same
+// functions enqueue and the worker call, under its field.
+func (v *validator) code(err error) {
+	var fe *code.FieldError
+	if errors.As(err, &fe) {
+		v.fail(fe.Field, fe.Value, fe.Reason)
+	} else if err != nil {
+		v.fail("", "", err.Error())
+	}
+}
+
+// codeOptions checks the page and rendering with the vocabulary's rules
+// (code.ValidatePage, code.Rendering.Problems), exactly as enqueue and the
+// worker do for each row.
 func (v *validator) codeOptions() {
 	d := v.d
-	if d.Width != 0 && (d.Width < 280 || d.Width > 1280) {
-		v.fail("width", strconv.Itoa(d.Width), "must be 280 to 1280 pixels (or omitted for 430)")
-	}
-	switch d.EnvVersion {
-	case "", "release", "trial", "develop":
-	default:
-		v.fail("env_version", d.EnvVersion, `must be "release", "trial", "develop" or omitted`)
-	}
-	if d.LineColor != "" {
-		if _, err := jobs.ParseColor(d.LineColor); err != nil {
-			v.fail("line_color", d.LineColor, err.Error())
-		}
-	}
-	if problem := pageProblem(d.Page); problem != "" {
-		v.fail("page", d.Page, problem)
+	p, err := d.params()
+	v.code(err)
+	v.code(code.ValidatePage(p.Page))
+	for _, err := range p.Rendering.Problems() {
+		v.code(err)
 	}
 	if d.KeyTemplate != "" {
 		if _, err := storage.ParseKeyTemplate(d.KeyTemplate); err != nil {
@@ -116,19 +115,6 @@ func templateReason(err error) string {
 		return te.Problem
 	}
 	return err.Error()
-}
-
-// pageProblem mirrors WeChat's rules for the page of interface B.
-func pageProblem(page string) string {
-	switch {
-	case strings.HasPrefix(page, "/"):
-		return "must not start with '/'"
-	case strings.Contains(page, "?"):
-		return "must not contain a query string; put parameters in scene"
-	case strings.ContainsFunc(page, func(r rune) bool { return r <= ' ' || r == 0x7f }):
-		return "must not contain spaces or control characters"
-	}
-	return ""
 }
 
 func (v *validator) schedule() {

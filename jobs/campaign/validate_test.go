@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/wxacode/wxacode/code"
+	"github.com/wxacode/wxacode/code/codetest"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -147,7 +150,7 @@ func TestDefaultsAndAccessors(t *testing.T) {
 	require.Equal(t, "develop", j.EnvVersion)
 	require.Equal(t, ptr(false), j.CheckPath)
 	require.True(t, j.AutoColor && j.IsHyaline)
-	require.Equal(t, &[3]int{1, 2, 3}, j.LineColor)
+	require.Equal(t, &code.Color{R: 1, G: 2, B: 3}, j.LineColor)
 	require.Empty(t, j.Scene)
 	require.True(t, d.Urgent())
 	require.False(t, d.SkipExistingOrDefault())
@@ -159,4 +162,34 @@ func TestDefaultsAndAccessors(t *testing.T) {
 	require.Equal(t, "UTC", d.Location().String())
 	d.LineColor = "bad"
 	require.Nil(t, d.Defaults().LineColor)
+}
+
+// TestValidateSharedCases: campaign validation refuses exactly the pages
+// and options of the vocabulary's shared table (which enqueue and the
+// worker also run), naming the same field.
+func TestValidateSharedCases(t *testing.T) {
+	for _, tc := range codetest.Cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			d := valid()
+			d.Page, d.Width, d.EnvVersion, d.LineColor = tc.Page, tc.Width, tc.EnvVersion, tc.LineColor
+			var fields []string
+			for _, err := range d.Validate() {
+				var fe *FieldError
+				require.ErrorAs(t, err, &fe)
+				fields = append(fields, fe.Field)
+			}
+			if tc.Field == "" {
+				require.Empty(t, fields)
+			} else {
+				require.Equal(t, []string{tc.Field}, fields)
+			}
+		})
+	}
+	d := valid()
+	for _, app := range []string{"../../x y", strings.Repeat("w", 3000), "wx-high"} {
+		d.App = app
+		errs := d.Validate()
+		require.Len(t, errs, 1, app)
+		require.Equal(t, code.ValidateApp(app).(*code.FieldError).Reason, errs[0].(*FieldError).Reason)
+	}
 }

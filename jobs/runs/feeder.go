@@ -220,10 +220,5 @@ func campaignKey(tmpl string, j jobs.Job) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	ext := "jpg"
-	if j.IsHyaline {
-		ext = "png"
-	}
-	return t.Key(storage.KeyParams{AppID: j.App, Page: j.Page, Scene: j.Scene, EnvVersion: j.EnvVersion, Width: j.Width,
-		AutoColor: j.AutoColor, LineColor: j.LineColor, IsHyaline: j.IsHyaline, Ext: ext}), nil
+	return t.Key(j.KeyParams(false)), nil
 }

@@ -68,14 +68,16 @@ func (f *Feeder) finish(ctx context.Context, run Run, def campaign.Definition) e
 const ManifestPartRows = 100_000
 
 // ManifestKey is the key of part n of a run's manifest (JSON Lines).
-func ManifestKey(id string, n int) string { return fmt.Sprintf("_runs/%s/manifest-%05d.jsonl", id, n) }
+func ManifestKey(id string, n int) string {
+	return fmt.Sprintf("%s%s/manifest-%05d.jsonl", storage.RunsPrefix, id, n)
+}
 
 func (f *Feeder) put(ctx context.Context, key string, data []byte) error {
 	return f.Store.Put(ctx, key, data, storage.PutOptions{ContentType: "application/x-ndjson"})
 }
 
 // FailuresKey is the object key of a run's failures file.
-func FailuresKey(id string) string { return "_runs/" + id + "/failures.jsonl" }
+func FailuresKey(id string) string { return storage.RunsPrefix + id + "/failures.jsonl" }
 
 // manifest writes every row with its outcome, in parts of ManifestPartRows
 // rows, reading the source again and the run's ledger a batch of rows at a

@@ -13,6 +13,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/campaign"
@@ -112,7 +113,7 @@ func TestFailureCodesFollowRetries(t *testing.T) {
 }
 
 func TestCampaignKeyTemplate(t *testing.T) {
-	k, err := campaignKey("promo/{scene}{params}.{ext}/{appid}/{page}", jobs.Job{App: "wx1", Scene: "a/b", Page: "p/q"})
+	k, err := campaignKey("promo/{scene}{params}.{ext}/{appid}/{page}", jobs.Job{App: "wx1", Params: code.Params{Scene: "a/b", Page: "p/q"}})
 	require.NoError(t, err)
 	require.Equal(t, "promo/a~2Fb.jpg/wx1/p~2Fq", k)
 	_, err = campaignKey("{scene}", jobs.Job{})

@@ -1,0 +1,67 @@
+package jobs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"testing"
+)
+
+// hugeFieldCSV streams a CSV with one record whose scene field is n bytes
+// (never held in memory by the generator) between two good records.
+func hugeFieldCSV(n int) io.Reader {
+	return io.MultiReader(bytes.NewReader([]byte("scene,page\nok1,pages/a\n")),
+		io.LimitReader(repeatByte('x'), int64(n)), bytes.NewReader([]byte(",pages/b\nok2,pages/c\n")))
+}
+
+type repeatByte byte
+
+func (r repeatByte) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(r)
+	}
+	return len(p), nil
+}
+
+// BenchmarkCSVHugeField reads a CSV holding one field of 1 MB, 10 MB and
+// 200 MB: the bytes allocated per read (B/op) and the peak heap stay flat
+// in the field's size because a record longer than MaxLineBytes is
+// rejected without being held in memory.
+func BenchmarkCSVHugeField(b *testing.B) {
+	for _, n := range []int{1 << 20, 10 << 20, 200 << 20} {
+		b.Run(fmt.Sprintf("field=%dMB", n>>20), func(b *testing.B) {
+			b.ReportAllocs()
+			var peak uint64
+			for range b.N {
+				r, err := NewReader(hugeFieldCSV(n), FormatCSV, Job{App: "wx1"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows, rejected := 0, 0
+				for {
+					_, err := r.Next()
+					if err == io.EOF {
+						break
+					}
+					var re *RowError
+					if errors.As(err, &re) {
+						rejected++
+					} else if err != nil {
+						b.Fatal(err)
+					} else {
+						rows++
+					}
+					var ms runtime.MemStats
+					runtime.ReadMemStats(&ms)
+					peak = max(peak, ms.HeapInuse)
+				}
+				if rows != 2 {
+					b.Fatalf("read %d good rows, want 2 (rejected %d)", rows, rejected)
+				}
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+		})
+	}
+}
