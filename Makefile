@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 2000x
 # package:target pairs of the fuzz targets (their seed corpora also run in `make test`).
-FUZZ_TARGETS = ./jobs:FuzzReaders ./jobs:FuzzDecode ./jobs/campaign:FuzzParse ./scenes:FuzzCanonical \
+FUZZ_TARGETS = ./jobs:FuzzLinesReader ./jobs:FuzzCSVReader ./jobs:FuzzJSONLReader ./jobs:FuzzParamsReader ./jobs:FuzzDecode ./jobs/campaign:FuzzParse ./scenes:FuzzCanonical \
 	./scenes:FuzzImportLine ./storage:FuzzEncodeSegment ./code:FuzzValidateScenePage ./wechat:FuzzCodeBody ./wechat:FuzzSniff \
 	./wechat:FuzzDecodeOpenAPI
 

@@ -59,3 +59,34 @@ func TestEnqueueRedisDownLosesNothingSilently(t *testing.T) {
 	require.Equal(t, 2, n, "every row not enqueued is reported")
 	require.False(t, errors.Is(err, context.Canceled))
 }
+
+// TestEnqueueAccountsForEveryLine runs every hostile input (and one with
+// duplicates) through a real enqueue: the summary accounts for each line
+// of the input, Lines = Header + Empty + Enqueued + Duplicate + Rejected.
+func TestEnqueueAccountsForEveryLine(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client(t)
+	e := NewEnqueuer(asynq.NewClientFromRedisClient(rdb), EnqueueConfig{Workers: 4})
+	cases := append(hostileCases(), hostileCase{name: "duplicates", format: FormatCSV,
+		in: "scene,page\nd1,pages/a\nd1,pages/a\n\nd1,pages/b\nd1,pages/a\n"})
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e.Counts = Counts{}
+			r, err := NewReader(strings.NewReader(tc.in), tc.format, Job{App: "wx1"})
+			require.NoError(t, err)
+			if tc.format == FormatParams {
+				r = WithScenes(ctx, r, countingIssuer())
+			}
+			var mu sync.Mutex
+			var rejected int64
+			sum, err := e.Run(ctx, r, Validate, func(*RowError) { mu.Lock(); rejected++; mu.Unlock() })
+			require.NoError(t, err)
+			require.Equal(t, lineCount(tc.in), sum.Lines)
+			require.Zero(t, sum.Unaccounted(), "%+v", sum)
+			require.Equal(t, rejected, sum.Rejected)
+			require.Equal(t, int64(len(tc.rejects)), sum.Rejected)
+		})
+	}
+	d := e.Counts.Snapshot()
+	require.Equal(t, Summary{Lines: 6, Header: 1, Empty: 1, Read: 4, Enqueued: 2, Duplicate: 2}, d, "the duplicates case")
+}
