@@ -35,21 +35,23 @@
 //
 // # Keys
 //
-// A KeyTemplate turns KeyParams into a key. DefaultKeyTemplate is
+// A KeyTemplate turns KeyParams (an appid, a code.Params and a
+// code.Format) into a key. DefaultKeyTemplate is
 // "{appid}/{page}/{scene}{params}.{ext}". Placeholders:
 //
 //	{appid}   EncodeSegment(AppID)
 //	{page}    EncodeSegment(Page): the whole page path is one segment
 //	{scene}   EncodeSegment(Scene)
-//	{params}  "" for the default rendering, else "~p" + ParamsHash (12 hex)
-//	{ext}     EncodeSegment(Ext), "jpg" or "png"
+//	{params}  "" for the default rendering, else "~p" + code.Rendering.Hash (12 hex)
+//	{ext}     Format.Ext(), "jpg" or "png"
 //	{hash}    FullHash: 32 hex digits of every field above
 //
 // A template must contain {hash}, or all of {appid} {page} {scene}
 // {params} {ext}; placeholders must be separated by a literal containing
 // '.' or '/'; {params} must directly follow {appid}, {page}, {scene} or
 // {hash}; literals use only [A-Za-z0-9_./-]; no segment may be empty or
-// start with '.'. ParseKeyTemplate enforces all of this, so two different
+// start with '.'; a template may not start with RunsPrefix ("_runs/", where
+// runs keep their manifests). ParseKeyTemplate enforces all of this, so two different
 // codes can never share a key: values never contain '.' or '/', so the key
 // splits back into its values.
 //
@@ -89,13 +91,25 @@
 //
 // # Metadata
 //
-// Metadata returns the standard set, all printable ASCII: appid, page,
-// scene, env-version, format and sha256 pass through EncodeSegment (reverse
-// with DecodeSegment); width is decimal after defaults; generated-at is
-// RFC 3339 UTC with nanoseconds; params is CanonicalParams (every rendering
-// parameter, e.g. "env=release;width=430;auto_color=false;
-// line_color=0,0,0;is_hyaline=false"); params-hash is ParamsHash or
-// "default". Stores accept metadata keys of [a-z0-9-] and printable ASCII
+// Metadata returns the standard set, all printable ASCII. appid, page,
+// scene, env-version, format and sha256 are stored as given when they are
+// non-empty printable ASCII without spaces (every valid appid and scene,
+// and ASCII pages), which every S3 server keeps byte for byte; any other
+// value (a non-ASCII page, the empty home page) passes through
+// EncodeSegment and is listed in the "encoded" entry (comma-separated, or
+// "none"). Objects stored before the "encoded" entry existed have all six
+// encoded; MetaText and StoredCodeOf read both forms. width is decimal
+// after defaults; generated-at is RFC 3339 UTC with nanoseconds; params is
+// code.Rendering.Canonical (every rendering parameter, e.g.
+// "env=release;width=430;auto_color=false;line_color=0,0,0;is_hyaline=false");
+// params-hash is code.Rendering.Hash or "default".
+//
+// # Key rules
+//
+// CheckKey is what every backend accepts; CheckCodeKey adds that no code
+// is stored under RunsPrefix, and is what an explicit key of an input row
+// must pass (at enqueue and in the worker); CheckValue says whether an
+// appid, page or scene fits one key segment once encoded. Stores accept metadata keys of [a-z0-9-] and printable ASCII
 // values without surrounding spaces, at most 2 KiB in all, the same rules
 // on every backend.
 //

@@ -2,8 +2,14 @@
 // the fleet-wide limiter, access tokens, the WeChat client, storage and the
 // ledger together.
 //
-// For each job the handler (1) skips it when the object already exists with
-// the same parameters, (2) waits for the app's fleet-wide limiter, (3) calls
+// For each job the handler (0) checks it with enqueue's rules
+// (jobs.Validate) and its key with the store's (storage.CheckCodeKey): a
+// job breaking them is a recorded failure on its first try; (1) skips it
+// when its key already holds the same code (appid, page, scene and
+// rendering, from the object's metadata), or with Force regenerates it;
+// a key holding another code is a recorded failure "key holds another
+// code", Force or not, so no code is ever stored over another's object;
+// (2) waits for the app's fleet-wide limiter, (3) calls
 // interface B with the app's shared token, (4) stores the image under its
 // deterministic key, and (5) records the outcome in the ledger. Errors decide
 // the path:
@@ -24,7 +30,8 @@
 //     StorageOutageLimit (default 1h) without a storage success in this
 //     process do these errors count as transient again.
 //   - permanent (40097, 40129, 40169, 41030, 47001, 85096, 48001, 61007, bad
-//     payloads): recorded with errcode, errmsg and rid; no retry.
+//     payloads, invalid parameters or keys, a key holding another code):
+//     recorded with errcode, errmsg and rid; no retry.
 //   - configuration (bad secret, IP not whitelisted, ...): the app is held in
 //     this process for ConfigHold and its jobs are handed back as
 //     non-failures: no retry storm against the token endpoint.

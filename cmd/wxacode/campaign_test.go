@@ -130,7 +130,7 @@ func TestCampaignRun(t *testing.T) {
 	require.NoError(t, run(ctx, []string{"explain", "--row", "10", id[1]}, &out, &out))
 	require.Contains(t, out.String(), "row 10: stored")
 	require.Contains(t, out.String(), "object: stored")
-	require.Contains(t, out.String(), "scene matches")
+	require.Contains(t, out.String(), "holds this code")
 }
 
 func startCampaignWorker(t *testing.T, ctx context.Context) func() {

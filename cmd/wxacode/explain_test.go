@@ -67,7 +67,7 @@ func TestQuotaRIDExplain(t *testing.T) {
 	out.Reset()
 	require.NoError(t, run(ctx, []string{"explain", "--app", e2eApp, "--page", "pages/coupon/index", "c=1&u=7"}, &out, &out))
 	require.Contains(t, out.String(), "ledger: stored")
-	require.Regexp(t, regexp.MustCompile(`object: stored, \d+ bytes, .*scene matches`), out.String())
+	require.Regexp(t, regexp.MustCompile(`object: stored, \d+ bytes, .*holds this code`), out.String())
 
 	out.Reset()
 	require.NoError(t, run(ctx, []string{"explain", "--app", e2eApp, "--page", "pages/coupon/index", "never-enqueued"}, &out, &out))
