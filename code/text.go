@@ -3,6 +3,7 @@ package code
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -20,36 +21,75 @@ func (p *Params) Set(field, v string) error {
 	if v == "" {
 		return nil
 	}
-	fail := func(reason string) error { return &FieldError{Field: field, Value: v, Reason: reason} }
+	return p.set(field, textValue(v))
+}
+
+// SetJSON sets the parameter named field of p from a JSON value, as a JSON
+// Lines row gives it: scene, page and env_version JSON strings; width a
+// JSON integer; check_path, auto_color and is_hyaline JSON booleans;
+// line_color {"r":0,"g":0,"b":0}, "r,g,b" or "#rrggbb". null leaves the
+// field as it is. A string escaping a lone UTF-16 surrogate ("\ud800"),
+// which encoding/json would silently turn into U+FFFD, is refused. Errors
+// are *FieldError naming the field.
+func (p *Params) SetJSON(field string, raw []byte) error {
+	raw = bytes.TrimSpace(raw)
+	if string(raw) == "null" {
+		return nil
+	}
+	return p.set(field, jsonValue(raw))
+}
+
+// value is one field's value in a text or JSON form.
+type value interface {
+	str() (string, error)
+	integer() (int, error)
+	boolean() (bool, error)
+	color() (*Color, error)
+	raw() string
+}
+
+// set parses v as the type of field and stores it; p is unchanged on error.
+func (p *Params) set(field string, v value) error {
+	var err error
+	switch field {
+	case FieldScene, FieldPage, FieldEnvVersion:
+		var s string
+		if s, err = v.str(); err == nil {
+			*p.stringField(field) = s
+		}
+	case FieldWidth:
+		var n int
+		if n, err = v.integer(); err == nil {
+			p.Width = n
+		}
+	case FieldCheckPath, FieldAutoColor, FieldIsHyaline:
+		var b bool
+		if b, err = v.boolean(); err == nil {
+			*p.boolField(field) = b
+		}
+	case FieldLineColor:
+		var c *Color
+		if c, err = v.color(); err == nil {
+			p.LineColor = c
+		}
+	default:
+		err = errors.New("unknown field (known: " + strings.Join(Fields, ", ") + ")")
+	}
+	var fe *FieldError
+	if err != nil && !errors.As(err, &fe) {
+		return &FieldError{Field: field, Value: v.raw(), Reason: err.Error()}
+	}
+	return err
+}
+
+func (p *Params) stringField(field string) *string {
 	switch field {
 	case FieldScene:
-		p.Scene = v
+		return &p.Scene
 	case FieldPage:
-		p.Page = v
-	case FieldEnvVersion:
-		p.EnvVersion = v
-	case FieldWidth:
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil {
-			return fail("not a whole number")
-		}
-		p.Width = n
-	case FieldCheckPath, FieldAutoColor, FieldIsHyaline:
-		b, err := strconv.ParseBool(strings.TrimSpace(v))
-		if err != nil {
-			return fail("not true or false")
-		}
-		*p.boolField(field) = b
-	case FieldLineColor:
-		c, err := ParseColor(v)
-		if err != nil {
-			return err
-		}
-		p.LineColor = c
-	default:
-		return fail("unknown field (known: " + strings.Join(Fields, ", ") + ")")
+		return &p.Page
 	}
-	return nil
+	return &p.EnvVersion
 }
 
 func (p *Params) boolField(field string) *bool {
@@ -65,53 +105,48 @@ func (p *Params) boolField(field string) *bool {
 	return p.CheckPath
 }
 
-// SetJSON sets the parameter named field of p from a JSON value, as a JSON
-// Lines row gives it: scene, page and env_version JSON strings; width a
-// JSON integer; check_path, auto_color and is_hyaline JSON booleans;
-// line_color {"r":0,"g":0,"b":0}, "r,g,b" or "#rrggbb". null leaves the
-// field as it is. A string escaping a lone UTF-16 surrogate ("\ud800"),
-// which encoding/json would silently turn into U+FFFD, is refused. Errors
-// are *FieldError naming the field.
-func (p *Params) SetJSON(field string, raw []byte) error {
-	raw = bytes.TrimSpace(raw)
-	if string(raw) == "null" {
-		return nil
+type textValue string
+
+func (t textValue) raw() string            { return string(t) }
+func (t textValue) str() (string, error)   { return string(t), nil }
+func (t textValue) color() (*Color, error) { return ParseColor(string(t)) }
+
+func (t textValue) integer() (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(string(t)))
+	if err != nil {
+		return 0, errors.New("not a whole number")
 	}
-	fail := func(reason string) error { return &FieldError{Field: field, Value: string(raw), Reason: reason} }
-	switch field {
-	case FieldScene, FieldPage, FieldEnvVersion:
-		s, err := JSONString(raw)
-		if err != nil {
-			return fail(err.Error())
-		}
-		switch field {
-		case FieldScene:
-			p.Scene = s
-		case FieldPage:
-			p.Page = s
-		default:
-			p.EnvVersion = s
-		}
-	case FieldWidth:
-		if err := json.Unmarshal(raw, &p.Width); err != nil {
-			return fail("want a JSON whole number")
-		}
-	case FieldCheckPath, FieldAutoColor, FieldIsHyaline:
-		var b bool
-		if err := json.Unmarshal(raw, &b); err != nil {
-			return fail("want JSON true or false")
-		}
-		*p.boolField(field) = b
-	case FieldLineColor:
-		c, err := parseJSONColor(raw)
-		if err != nil {
-			return err
-		}
-		p.LineColor = c
-	default:
-		return fail("unknown field (known: " + strings.Join(Fields, ", ") + ")")
+	return n, nil
+}
+
+func (t textValue) boolean() (bool, error) {
+	b, err := strconv.ParseBool(strings.TrimSpace(string(t)))
+	if err != nil {
+		return false, errors.New("not true or false")
 	}
-	return nil
+	return b, nil
+}
+
+type jsonValue []byte
+
+func (j jsonValue) raw() string            { return string(j) }
+func (j jsonValue) str() (string, error)   { return JSONString(j) }
+func (j jsonValue) color() (*Color, error) { return parseJSONColor(j) }
+
+func (j jsonValue) integer() (int, error) {
+	var n int
+	if json.Unmarshal(j, &n) != nil {
+		return 0, errors.New("want a JSON whole number")
+	}
+	return n, nil
+}
+
+func (j jsonValue) boolean() (bool, error) {
+	var b bool
+	if json.Unmarshal(j, &b) != nil {
+		return false, errors.New("want JSON true or false")
+	}
+	return b, nil
 }
 
 // JSONString decodes a JSON string exactly: it fails for anything but a
