@@ -26,8 +26,7 @@
 // # Rules
 //
 // Params.Validate and the Validate* functions return a *FieldError naming
-// the field, with WeChat's rules (see ../shared/spec/wechat-api.md §1.2,
-// §1.3, §9.6):
+// the field, with WeChat's documented rules for getwxacodeunlimit:
 //
 //   - scene: 1 to 32 characters of [0-9A-Za-z] and !#$&'()*+,/:;=?@-._~
 //     (no '%', so no URL encoding);

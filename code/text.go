@@ -21,7 +21,7 @@ func (p *Params) Set(field, v string) error {
 	if v == "" {
 		return nil
 	}
-	return p.set(field, textValue(v))
+	return set(p, field, textValue(v))
 }
 
 // SetJSON sets the parameter named field of p from a JSON value, as a JSON
@@ -36,20 +36,23 @@ func (p *Params) SetJSON(field string, raw []byte) error {
 	if string(raw) == "null" {
 		return nil
 	}
-	return p.set(field, jsonValue(raw))
+	return set(p, field, jsonValue(raw))
 }
 
-// value is one field's value in a text or JSON form.
-type value interface {
-	str() (string, error)
-	integer() (int, error)
-	boolean() (bool, error)
-	color() (*Color, error)
-	raw() string
+// value is one field's value: text (a CSV cell, a flag) or, when isJSON,
+// a JSON value. A plain struct rather than an interface, so that reading
+// a field allocates nothing.
+type value struct {
+	text   string
+	json   []byte
+	isJSON bool
 }
+
+func textValue(s string) value { return value{text: s} }
+func jsonValue(b []byte) value { return value{json: b, isJSON: true} }
 
 // set parses v as the type of field and stores it; p is unchanged on error.
-func (p *Params) set(field string, v value) error {
+func set(p *Params, field string, v value) error {
 	var err error
 	switch field {
 	case FieldScene, FieldPage, FieldEnvVersion:
@@ -75,11 +78,13 @@ func (p *Params) set(field string, v value) error {
 	default:
 		err = errors.New("unknown field (known: " + strings.Join(Fields, ", ") + ")")
 	}
-	var fe *FieldError
-	if err != nil && !errors.As(err, &fe) {
-		return &FieldError{Field: field, Value: v.raw(), Reason: err.Error()}
+	if err == nil {
+		return nil
 	}
-	return err
+	if _, ok := err.(*FieldError); ok {
+		return err
+	}
+	return &FieldError{Field: field, Value: v.raw(), Reason: err.Error()}
 }
 
 func (p *Params) stringField(field string) *string {
@@ -105,46 +110,55 @@ func (p *Params) boolField(field string) *bool {
 	return p.CheckPath
 }
 
-type textValue string
+func (v value) raw() string {
+	if v.isJSON {
+		return string(v.json)
+	}
+	return v.text
+}
 
-func (t textValue) raw() string            { return string(t) }
-func (t textValue) str() (string, error)   { return string(t), nil }
-func (t textValue) color() (*Color, error) { return ParseColor(string(t)) }
+func (v value) str() (string, error) {
+	if v.isJSON {
+		return JSONString(v.json)
+	}
+	return v.text, nil
+}
 
-func (t textValue) integer() (int, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(string(t)))
+func (v value) color() (*Color, error) {
+	if v.isJSON {
+		return parseJSONColor(v.json)
+	}
+	return ParseColor(v.text)
+}
+
+// integer reads a decimal number, or a JSON whole number: for the valid
+// JSON a row holds, strconv.Atoi accepts exactly the whole numbers (no
+// '+', fraction or exponent passes both).
+func (v value) integer() (int, error) {
+	t, want := strings.TrimSpace(v.text), "not a whole number"
+	if v.isJSON {
+		t, want = string(v.json), "want a JSON whole number"
+	}
+	n, err := strconv.Atoi(t)
 	if err != nil {
-		return 0, errors.New("not a whole number")
+		return 0, errors.New(want)
 	}
 	return n, nil
 }
 
-func (t textValue) boolean() (bool, error) {
-	b, err := strconv.ParseBool(strings.TrimSpace(string(t)))
+func (v value) boolean() (bool, error) {
+	if v.isJSON {
+		switch string(v.json) {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
+		return false, errors.New("want JSON true or false")
+	}
+	b, err := strconv.ParseBool(strings.TrimSpace(v.text))
 	if err != nil {
 		return false, errors.New("not true or false")
-	}
-	return b, nil
-}
-
-type jsonValue []byte
-
-func (j jsonValue) raw() string            { return string(j) }
-func (j jsonValue) str() (string, error)   { return JSONString(j) }
-func (j jsonValue) color() (*Color, error) { return parseJSONColor(j) }
-
-func (j jsonValue) integer() (int, error) {
-	var n int
-	if json.Unmarshal(j, &n) != nil {
-		return 0, errors.New("want a JSON whole number")
-	}
-	return n, nil
-}
-
-func (j jsonValue) boolean() (bool, error) {
-	var b bool
-	if json.Unmarshal(j, &b) != nil {
-		return false, errors.New("want JSON true or false")
 	}
 	return b, nil
 }
@@ -153,15 +167,32 @@ func (j jsonValue) boolean() (bool, error) {
 // string, and for an escaped lone UTF-16 surrogate, which encoding/json
 // replaces with U+FFFD (so two different inputs would read the same).
 func JSONString(raw []byte) (string, error) {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' && plainJSON(raw[1:n-1]) {
+		return string(raw[1 : n-1]), nil // nothing to unescape: the bytes are the string
+	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", fmt.Errorf("want a JSON string")
+	}
+	if !strings.ContainsRune(s, '\uFFFD') {
+		return s, nil
 	}
 	given := bytes.Count(raw, []byte("\uFFFD")) + bytes.Count(bytes.ToLower(raw), []byte(`\ufffd`))
 	if strings.Count(s, "\uFFFD") != given {
 		return "", fmt.Errorf("escapes a lone UTF-16 surrogate (\\ud800-\\udfff), which is not a character")
 	}
 	return s, nil
+}
+
+// plainJSON reports whether b can stand between JSON quotes as it is: no
+// quote, backslash or control character.
+func plainJSON(b []byte) bool {
+	for _, c := range b {
+		if c == '"' || c == '\\' || c < 0x20 {
+			return false
+		}
+	}
+	return true
 }
 
 const colorForms = `want {"r":0,"g":0,"b":0}, "r,g,b" or "#rrggbb"`

@@ -19,7 +19,8 @@ type csvReader struct {
 	lines    *lineReader
 	defaults Job
 	header   []string
-	err      error // a header problem, returned on every call
+	fields   []string // reused by record
+	err      error    // a header problem, returned on every call
 }
 
 // Lines implements LineCounter.
@@ -42,7 +43,7 @@ func (c *csvReader) readHeader() error {
 		}
 	}
 	c.lines.counts.Header = 1
-	names, problem, _ := splitCSV(string(b))
+	names, problem, _ := splitCSV(nil, string(b))
 	if problem != "" {
 		return &RowError{Line: n, Field: "header", Reason: problem}
 	}
@@ -99,7 +100,8 @@ func (c *csvReader) Next() (Row, error) {
 
 // record turns one line into a job and its params cell.
 func (c *csvReader) record(line string) (Job, string, *RowError) {
-	fields, problem, at := splitCSV(line)
+	fields, problem, at := splitCSV(c.fields[:0], line)
+	c.fields = fields
 	if problem != "" {
 		re := &RowError{Reason: problem}
 		if at < len(c.header) {
@@ -113,7 +115,7 @@ func (c *csvReader) record(line string) (Job, string, *RowError) {
 	j := c.defaults
 	var params string
 	for i, v := range fields {
-		if p := utf8Problem([]byte(v)); p != "" {
+		if p := utf8ProblemString(v); p != "" {
 			return Job{}, "", &RowError{Field: c.header[i], Reason: p}
 		}
 		if c.header[i] == FieldParams {
@@ -130,40 +132,31 @@ func (c *csvReader) record(line string) (Job, string, *RowError) {
 	return j, params, nil
 }
 
-// splitCSV splits one CSV line into its fields. A field is unquoted (no
-// '"' in it) or quoted ("..." with "" for a quote, closed on the same
-// line and followed by ',' or the end). On a malformed line it returns the
-// problem and the index of the field it is in.
-func splitCSV(line string) (fields []string, problem string, at int) {
+// splitCSV appends the fields of one CSV line to fields. A field is
+// unquoted (no '"' in it) or quoted ("..." with "" for a quote, closed on
+// the same line and followed by ',' or the end). On a malformed line it
+// returns the problem and the index of the field it is in.
+func splitCSV(fields []string, line string) (_ []string, problem string, at int) {
+	first := len(fields)
 	for {
 		if rest, ok := strings.CutPrefix(line, `"`); ok {
-			var b strings.Builder
-			for {
-				i := strings.IndexByte(rest, '"')
-				if i < 0 {
-					return nil, "a quoted field is not closed on its line (a record never spans lines)", len(fields)
-				}
-				b.WriteString(rest[:i])
-				rest = rest[i+1:]
-				if !strings.HasPrefix(rest, `"`) {
-					break
-				}
-				b.WriteByte('"')
-				rest = rest[1:]
+			f, rest, closed := unquote(rest)
+			if !closed {
+				return fields, "a quoted field is not closed on its line (a record never spans lines)", len(fields) - first
 			}
-			fields = append(fields, b.String())
+			fields = append(fields, f)
 			if rest == "" {
 				return fields, "", 0
 			}
 			if rest[0] != ',' {
-				return nil, `a closing '"' must be followed by ',' or the end of the line`, len(fields) - 1
+				return fields, `a closing '"' must be followed by ',' or the end of the line`, len(fields) - 1 - first
 			}
 			line = rest[1:]
 			continue
 		}
 		f, rest, more := strings.Cut(line, ",")
 		if strings.Contains(f, `"`) {
-			return nil, `a '"' in an unquoted field (quote the field and double the '"')`, len(fields)
+			return fields, `a '"' in an unquoted field (quote the field and double the '"')`, len(fields) - first
 		}
 		fields = append(fields, f)
 		if !more {
@@ -178,3 +171,29 @@ type fatalHeader struct{ err error }
 
 func (f fatalHeader) Error() string { return f.err.Error() }
 func (f fatalHeader) Unwrap() error { return f.err }
+
+// unquote reads a quoted field after its opening quote: the value ("" is
+// one quote), the rest of the line after the closing quote, and whether
+// a closing quote was found.
+func unquote(s string) (field, rest string, closed bool) {
+	i := strings.IndexByte(s, '"')
+	if i < 0 {
+		return "", "", false
+	}
+	if !strings.HasPrefix(s[i+1:], `"`) {
+		return s[:i], s[i+1:], true // no doubled quote: the value is part of the line
+	}
+	var b strings.Builder
+	for {
+		b.WriteString(s[:i])
+		s = s[i+1:]
+		if !strings.HasPrefix(s, `"`) {
+			return b.String(), s, true
+		}
+		b.WriteByte('"')
+		s = s[1:]
+		if i = strings.IndexByte(s, '"'); i < 0 {
+			return "", "", false
+		}
+	}
+}

@@ -33,6 +33,9 @@ func setField(j *Job, field, v string) error {
 
 // rowError turns a *code.FieldError into a *RowError (Line 0).
 func rowError(err error) error {
+	if err == nil {
+		return nil
+	}
 	var fe *code.FieldError
 	if errors.As(err, &fe) {
 		return &RowError{Field: fe.Field, Value: fe.Value, Reason: fe.Reason}

@@ -207,12 +207,18 @@ func (l *lineReader) blank(b []byte) bool {
 // utf8Problem is the reason a field is not valid UTF-8, or "". Such a
 // value is never repaired (U+FFFD would make two rows one).
 func utf8Problem(b []byte) string {
-	for i := 0; i < len(b); {
-		r, n := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && n == 1 {
-			return fmt.Sprintf("not valid UTF-8 (byte %#02x at offset %d)", b[i], i)
+	if utf8.Valid(b) {
+		return ""
+	}
+	return utf8ProblemString(string(b))
+}
+
+// utf8ProblemString is utf8Problem of a string.
+func utf8ProblemString(s string) string {
+	for i, r := range s {
+		if _, n := utf8.DecodeRuneInString(s[i:]); r == utf8.RuneError && n == 1 {
+			return fmt.Sprintf("not valid UTF-8 (byte %#02x at offset %d)", s[i], i)
 		}
-		i += n
 	}
 	return ""
 }

@@ -40,13 +40,17 @@ func keyProblem(key string) string {
 		return "not valid UTF-8"
 	case strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }):
 		return "contains a control character or '\\'"
+	case key[0] == '/':
+		return "starts with '/'"
 	}
 	for _, seg := range strings.Split(key, "/") {
 		switch {
 		case seg == "":
 			return "empty path segment"
+		case seg == "." || seg == "..":
+			return fmt.Sprintf("a %q segment", seg)
 		case seg[0] == '.':
-			return "a segment starts with '.'"
+			return "a segment starts with '.' (hidden names are reserved)"
 		case len(seg) > MaxSegmentLen:
 			return fmt.Sprintf("a segment is longer than %d bytes", MaxSegmentLen)
 		}

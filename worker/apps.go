@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/wechat"
 )
 
@@ -84,13 +85,15 @@ func LoadApps(path string) ([]AppConfig, error) {
 	return f.Apps, nil
 }
 
-// Check validates one app's settings.
+// Check validates one app's settings: the appid with code.ValidateApp
+// (the rule enqueue and campaign validation apply), one token source, the
+// token mode and the rate.
 func (a AppConfig) Check() error {
 	if a.AppID == "" {
 		return fmt.Errorf("appid: missing")
 	}
-	if strings.ContainsAny(a.AppID, "{}/ \t") {
-		return fmt.Errorf("appid %q: must not contain braces, slashes or spaces", a.AppID)
+	if err := code.ValidateApp(a.AppID); err != nil {
+		return fmt.Errorf("appid: %w", err)
 	}
 	n := a.Token.set()
 	if a.Secret != "" {

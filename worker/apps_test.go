@@ -3,6 +3,7 @@ package worker
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -42,7 +43,9 @@ func TestLoadAppsErrorsNameTheField(t *testing.T) {
 		"rate":          {"apps:\n  - appid: wxA\n    secret: x\n    rate_per_minute: 6000\n", "force_rate"},
 		"duplicate":     {"apps:\n  - appid: wxA\n    secret: x\n  - appid: wxA\n    secret: y\n", "twice"},
 		"empty":         {"apps: []\n", "no apps"},
-		"bad appid":     {"apps:\n  - appid: 'wx{A}'\n    secret: x\n", "braces"},
+		"bad appid":     {"apps:\n  - appid: 'wx{A}'\n    secret: x\n", "not an appid"},
+		"path appid":    {"apps:\n  - appid: '../../x y'\n    secret: x\n", "not an appid"},
+		"long appid":    {"apps:\n  - appid: " + strings.Repeat("w", 3000) + "\n    secret: x\n", "not an appid: 3000 bytes"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := LoadApps(writeFile(t, "apps.yaml", tc.yaml, 0o600))
