@@ -104,7 +104,7 @@ func init() {
 		var sizes string
 		var workers int
 		cmd := &cobra.Command{
-			Use:   "enqueue [--lines N,N]",
+			Use:   "enqueue",
 			Short: "Enqueue rate, the enqueuer's peak memory and Redis bytes per pending job",
 			Long: `bench enqueue writes a file of N distinct scenes for each size and enqueues it with a
 child 'wxacode enqueue' into a fresh private redis-server, measuring the time, the

@@ -28,7 +28,7 @@ func init() {
 			names = append(names, s.name)
 		}
 		cmd := &cobra.Command{
-			Use:   "chaos [--scenario NAME[,NAME]|all] [--scenes N] [--workers N]",
+			Use:   "chaos",
 			Short: "The fault suite of RELIABILITY.md: one table row per scenario, and a scan of every log for secrets",
 			Long: `bench chaos runs, for each scenario, a generated campaign on a private redis-server,
 the fake WeChat, versitygw (S3) behind a proxy and worker child processes, with the

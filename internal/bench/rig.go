@@ -211,7 +211,7 @@ func init() {
 	Register(func() *cobra.Command {
 		var n, conc int
 		cmd := &cobra.Command{
-			Use:     "cost [--jobs N]",
+			Use:     "cost",
 			Short:   "Worker CPU per code, against the fake at zero latency without a rate limit",
 			Example: "  wxacode bench cost --jobs 20000",
 			Args:    cobra.NoArgs,

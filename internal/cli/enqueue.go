@@ -105,7 +105,7 @@ type enqueueOpts struct {
 func newEnqueueCmd(e *env) *cobra.Command {
 	var o enqueueOpts
 	cmd := &cobra.Command{
-		Use:   "enqueue [flags] FILE|-",
+		Use:   "enqueue FILE|-",
 		Short: "Read scenes from a file (lines, CSV, JSON Lines) and enqueue one job per code",
 		Long: `enqueue streams one scene per line, CSV with a header (scene,page,width,env_version,
 check_path,auto_color,line_color,is_hyaline,key,params) or JSON Lines (same keys); the

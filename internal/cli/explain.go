@@ -56,7 +56,7 @@ type explainer struct {
 func newExplainCmd(e *env) *cobra.Command {
 	var o explainOpts
 	cmd := &cobra.Command{
-		Use:   "explain RUN | --row N RUN | --app APPID [--page P ...] SCENE",
+		Use:   "explain RUN|SCENE",
 		Short: "Explain a run, a row of a run, or a scene: state, tries, errcodes with meaning and action, rids, stored object",
 		Long: `explain RUN prints a run's failures by errcode, with what each errcode means and the
 action to take, and sample rows and rids. explain --row N RUN explains one row, and

@@ -24,7 +24,7 @@ func newFakeWeChatCmd(e *env) *cobra.Command {
 	var listen string
 	var o wechattest.Options
 	cmd := &cobra.Command{
-		Use:   "fake-wechat --listen ADDR",
+		Use:   "fake-wechat",
 		Short: "Serve the fake WeChat API (for staging, demos and benchmarks)",
 		Long: `fake-wechat serves the fake WeChat API: tokens, interfaces A/B/C, every documented
 errcode, a per-app 5000/60 s limit, real scannable QR images and fault injection.

@@ -25,7 +25,7 @@ var (
 	optScene     = noEnv(config.String("scene", "", "scene of the code (interface B; required there)"))
 	optPath      = noEnv(config.String("path", "", "path with query (interfaces A and C; required there)"))
 	optInterface = noEnv(config.Choice("interface", "b", []string{"b", "a", "c"}, "b (unlimited, scene), a or c (limited: path, within --ac-budget)"))
-	optOut       = noEnv(config.String("output", "", "output file (default: standard output)"))
+	optOut       = withShorthand(noEnv(config.String("output", "", "output file (default: standard output)")), "o")
 	optNoLimiter = noEnv(config.Bool("no-limiter", false, "do not use Redis: no fleet-wide limiter, no shared token (the token is fetched in-process)"))
 )
 
@@ -42,7 +42,7 @@ type genOpts struct {
 func newGenCmd(e *env) *cobra.Command {
 	var o genOpts
 	cmd := &cobra.Command{
-		Use:   "gen --scene S [--page P] [--interface b|a|c] [-o FILE]",
+		Use:   "gen",
 		Short: "Generate one code now, without the queue",
 		Long: `gen makes one code now, without the queue: for trying a setup and for support.
 Interface B waits on the fleet-wide limiter when Redis is reachable (--no-limiter
@@ -64,7 +64,6 @@ account, ever; they are never a fallback for B.`,
 	optInterface.Bind(fs, &o.iface)
 	acBudget.Bind(fs, &o.acBudget)
 	optOut.Bind(fs, &o.out)
-	fs.Lookup("output").Shorthand = "o"
 	optNoLimiter.Bind(fs, &o.noLimiter)
 	return cmd
 }

@@ -73,7 +73,7 @@ func newQuotaCmd(e *env) *cobra.Command {
 	var o oneAppOpts
 	var fraction float64
 	cmd := &cobra.Command{
-		Use:   "quota [--app APPID] [--set-cap FRACTION]",
+		Use:   "quota",
 		Short: "Print interface B's daily quota and rate limit as WeChat reports them (--set-cap to cap from it)",
 		Long: `quota asks WeChat (openapi/quota/get) about interface B for the app: today's limit,
 used and remaining calls, and the rate limit; --set-cap 0.96 sets the fleet-wide cap
@@ -127,7 +127,7 @@ func runQuota(ctx context.Context, e *env, o *oneAppOpts, fraction float64) erro
 func newRIDCmd(e *env) *cobra.Command {
 	var o oneAppOpts
 	cmd := &cobra.Command{
-		Use:   "rid [--app APPID] RID",
+		Use:   "rid RID",
 		Short: "Look up what WeChat recorded about a failed call's rid",
 		Long: `rid asks WeChat (openapi/rid/get) what it recorded about a call: time, cost, request,
 body and answer, with the access token redacted. Every recorded failure keeps its rid

@@ -31,18 +31,18 @@ The keys and script are documented in ratelimit/doc.go.`,
   wxacode ratelimit state --app wx0123456789abcdef
   wxacode ratelimit set --app wx0123456789abcdef --rate 3000`,
 		rlCmd(e, &cobra.Command{
-			Use:   "take --app APPID [--wait]",
+			Use:   "take",
 			Short: "Take one slot: exit 0 (go ahead) or 75 after printing 'wait SECONDS'",
 			Example: `  wxacode ratelimit take --app wx0123456789abcdef
   wxacode ratelimit take --app wx0123456789abcdef --wait`,
 		}, rlTake),
 		rlCmd(e, &cobra.Command{
-			Use:     "state --app APPID",
+			Use:     "state",
 			Short:   "Print the cap, effective rate, cooldown and recent rate-limit errors as JSON",
 			Example: "  wxacode ratelimit state --app wx0123456789abcdef",
 		}, rlState),
 		rlCmd(e, &cobra.Command{
-			Use:     "set --app APPID --rate N [--force]",
+			Use:     "set",
 			Short:   "Change the cap of every worker at run time (--rate 0 removes it)",
 			Example: "  wxacode ratelimit set --app wx0123456789abcdef --rate 3000",
 		}, rlSet),

@@ -64,14 +64,30 @@ configuration (and rejected input), 75 'ratelimit take' must wait.`,
 	for _, c := range commands {
 		root.AddCommand(c(e))
 	}
+	completionExamples(root)
 	return root
+}
+
+// completionExamples gives cobra's completion command and its shells an
+// example each, like every other command.
+func completionExamples(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Example = "  source <(wxacode completion bash)\n  wxacode completion zsh > \"${fpath[1]}/_wxacode\"\n  wxacode completion fish > ~/.config/fish/completions/wxacode.fish"
+		for _, sh := range c.Commands() {
+			sh.Example = "  wxacode completion " + sh.Name()
+		}
+	}
 }
 
 // group is a command made of subcommands (campaign, scenes, ratelimit,
 // bench): on its own, or with an unknown subcommand, it is a usage error
 // naming the subcommands (with a suggestion for a typo).
 func group(use, short, long, example string, subs ...*cobra.Command) *cobra.Command {
-	g := &cobra.Command{Use: use + " <subcommand>", Short: short, Long: long, Example: example,
+	g := &cobra.Command{Use: use, Short: short, Long: long, Example: example,
 		Args: cobra.ArbitraryArgs, FParseErrWhitelist: cobra.FParseErrWhitelist{UnknownFlags: true}}
 	g.SuggestionsMinimumDistance = 2
 	g.AddCommand(subs...)

@@ -57,6 +57,8 @@ var (
 	shutdownTimeout = withCheck(config.Duration("shutdown-timeout", workerDefaults.ShutdownTimeout, "on SIGTERM, how long jobs in flight may finish before they go back to the queue"), config.Positive)
 	maxHold         = withCheck(config.Duration("max-hold", workerDefaults.MaxHold, "longest a job holds a slot waiting for its app's rate budget before it is handed back"), config.Positive)
 	maxAttempts     = withCheck(config.Int("max-attempts", workerDefaults.MaxAttempts, "tries for transient errors before a recorded final failure"), config.AtLeast(1))
+	backoffBase     = withCheck(config.Duration("backoff-base", workerDefaults.BackoffBase, "first pause before a transient error's retry; it doubles (with jitter) up to --backoff-max"), config.Positive)
+	backoffMax      = withCheck(config.Duration("backoff-max", workerDefaults.BackoffMax, "longest pause between retries of a transient error"), config.Positive)
 	storageOutage   = config.Duration("storage-outage-limit", workerDefaults.StorageOutageLimit, "while storage is unreachable, jobs wait without using up tries for this long; then storage errors count as tries (negative: never)")
 	force           = config.Bool("force", false, "regenerate codes whose objects already exist")
 	checkQuota      = config.Bool("check-quota", true, "at start, ask WeChat for each app's interface B quota and rate limit and log them")
@@ -99,6 +101,11 @@ func withShow[T any](s config.Spec[T], show func(string) string) config.Spec[T] 
 
 func withCheck[T any](s config.Spec[T], check func(T) error) config.Spec[T] {
 	s.Check = check
+	return s
+}
+
+func withShorthand[T any](s config.Spec[T], short string) config.Spec[T] {
+	s.Shorthand = short
 	return s
 }
 

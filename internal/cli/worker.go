@@ -49,6 +49,8 @@ With no --storage-url the codes go to ./` + storage.DefaultLocalDir + ` under th
 	shutdownTimeout.Bind(fs, &o.cfg.ShutdownTimeout)
 	maxHold.Bind(fs, &o.cfg.MaxHold)
 	maxAttempts.Bind(fs, &o.cfg.MaxAttempts)
+	backoffBase.Bind(fs, &o.cfg.BackoffBase)
+	backoffMax.Bind(fs, &o.cfg.BackoffMax)
 	storageOutage.Bind(fs, &o.cfg.StorageOutageLimit)
 	force.Bind(fs, &o.cfg.Force)
 	checkQuota.Bind(fs, &o.checkQuota)

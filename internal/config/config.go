@@ -30,6 +30,8 @@ const NoEnv = "-"
 type Spec[T any] struct {
 	// Flag is the flag name without dashes, e.g. "concurrency".
 	Flag string
+	// Shorthand is a one-letter flag (-o), "" if none.
+	Shorthand string
 	// Env is the environment variable. Default "": WXACODE_ and the flag
 	// name in upper snake case; NoEnv: none.
 	Env string
@@ -85,7 +87,7 @@ func (s Spec[T]) Bind(fs *pflag.FlagSet, p *T) {
 		}
 		usage += ")"
 	}
-	f := fs.VarPF(v, s.Flag, "", usage)
+	f := fs.VarPF(v, s.Flag, s.Shorthand, usage)
 	f.DefValue = s.shown(s.kind.format(s.Default))
 	if s.kind.isBool {
 		f.NoOptDefVal = "true"

@@ -41,7 +41,19 @@ func Bool(flag string, def bool, usage string) Spec[bool] {
 func Duration(flag string, def time.Duration, usage string) Spec[time.Duration] {
 	return Spec[time.Duration]{Flag: flag, Default: def, Usage: usage, kind: kind[time.Duration]{
 		typ: "duration", want: "a duration with a unit, such as 30s, 2m or 1h",
-		parse: time.ParseDuration, format: time.Duration.String}}
+		parse: time.ParseDuration, format: formatDuration}}
+}
+
+// formatDuration writes 1h and 5m rather than 1h0m0s and 5m0s.
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // Choice declares a text setting that must be one of choices.
