@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -57,18 +56,14 @@ type command struct {
 	envs     map[string]bool   // every WXACODE_* the help text names
 }
 
-var (
-	treeOnce sync.Once
-	treeVal  map[string]*clitest.Command
-	treeErr  error
-)
+var walked clitest.Lazy
 
 // tree is every command's --help, walked once.
 func tree(t *testing.T) map[string]*clitest.Command {
 	t.Helper()
-	treeOnce.Do(func() { treeVal, treeErr = clitest.Walk(wxacodeBin, os.Environ()) })
-	require.NoError(t, treeErr)
-	return treeVal
+	tree, err := walked.Tree(wxacodeBin, os.Environ())
+	require.NoError(t, err)
+	return tree
 }
 
 // cli returns what `wxacode <words> --help` says. The command must exist:

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,18 +18,14 @@ import (
 	"github.com/wxacode/wxacode/wechat/wechattest"
 )
 
-var (
-	treeOnce sync.Once
-	treeVal  map[string]*clitest.Command
-	treeErr  error
-)
+var walked clitest.Lazy
 
 // commandTree is every command's --help, walked once (each must exit 0).
 func commandTree(t *testing.T) map[string]*clitest.Command {
 	t.Helper()
-	treeOnce.Do(func() { treeVal, treeErr = clitest.Walk(wxacodeBin, baseEnv()) })
-	require.NoError(t, treeErr)
-	return treeVal
+	tree, err := walked.Tree(wxacodeBin, baseEnv())
+	require.NoError(t, err)
+	return tree
 }
 
 // TestHelpEverywhere: --help and -h exit 0 on every command and

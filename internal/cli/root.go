@@ -19,10 +19,29 @@ type env struct {
 	stdout, stderr io.Writer
 	redis          system.Redis
 	log            system.Log
+	slog           *slog.Logger
 }
 
-// logger returns the process's logger on stderr.
-func (e *env) logger() (*slog.Logger, error) { return e.log.New(e.stderr) }
+// logger returns the process's logger on stderr, made before the command
+// ran, so that every line of the process (go-redis's, asynq's too) has its
+// format.
+func (e *env) logger() (*slog.Logger, error) {
+	if e.slog == nil {
+		return e.log.New(e.stderr)
+	}
+	return e.slog, nil
+}
+
+// prepare resolves the command's settings from the environment, checks
+// them, and makes the process's logger.
+func (e *env) prepare(cmd *cobra.Command) error {
+	if err := config.Resolve(cmd.Flags()); err != nil {
+		return err
+	}
+	var err error
+	e.slog, err = e.log.New(e.stderr)
+	return err
+}
 
 // commands are the constructors of the root's subcommands; each command's
 // file adds its own in init.
@@ -48,7 +67,7 @@ configuration (and rejected input), 75 'ratelimit take' must wait.`,
 		Version:           version(),
 		SilenceUsage:      true,
 		SilenceErrors:     true,
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return config.Resolve(cmd.Flags()) },
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return e.prepare(cmd) },
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)

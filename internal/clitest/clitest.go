@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Build compiles ./cmd/wxacode (from the module root above the working
@@ -283,4 +284,18 @@ func Arity(use string) (lo, hi int) {
 		}
 	}
 	return lo, hi
+}
+
+// Lazy walks the command tree once, on first use, for every test of a
+// package.
+type Lazy struct {
+	once sync.Once
+	tree map[string]*Command
+	err  error
+}
+
+// Tree walks the tree of bin with env the first time and returns it.
+func (l *Lazy) Tree(bin string, env []string) (map[string]*Command, error) {
+	l.once.Do(func() { l.tree, l.err = Walk(bin, env) })
+	return l.tree, l.err
 }
