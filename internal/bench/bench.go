@@ -2,7 +2,21 @@
 // `wxacode bench ...`: each starts its own private redis-server on a
 // loopback port and talks only to loopback. Each subcommand is one file
 // whose init registers it (see Register); the cli mounts Commands() under
-// `wxacode bench`.
+// `wxacode bench`. A new benchmark is one more such file:
+//
+//	func init() {
+//		Register(func() *cobra.Command {
+//			var n int
+//			cmd := &cobra.Command{Use: "recovery", Short: "...", Example: "  wxacode bench recovery",
+//				Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error { ... }}
+//			cmd.Flags().IntVar(&n, "scenes", 1000, "...")
+//			return cmd
+//		})
+//	}
+//
+// (its flags are a benchmark's options, not settings: plain flags without
+// a variable). cmd/wxacode's tests then want a `bench NAME` row in
+// README's Commands table naming every flag, and an example in its help.
 package bench
 
 import (

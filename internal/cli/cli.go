@@ -4,6 +4,13 @@
 // settings.go (flag, WXACODE_* variable, default from the owning package,
 // validation). cmd/wxacode only calls Main.
 //
+// A new command is one file: func init() { register(newXCmd) }, where
+// newXCmd(e *env) returns the command with Use, Short, Long, Example, Args
+// (exactArgs, maxArgs: usage errors exit 2) and RunE, and binds the
+// settings it takes. A new setting is one declaration in settings.go (its
+// default from the package that owns it) and one row in README's
+// Configuration table; cmd/wxacode's tests hold both to the binary's help.
+//
 // A failing command prints "wxacode <command>: <what is wrong>" and a
 // one-line hint, never the usage. Exit statuses: 0 ok, 1 failure, 2 bad
 // usage or configuration (also: enqueue rejected rows, an invalid
