@@ -23,8 +23,10 @@ fuzz:
 	done
 
 # The fault suite (see RELIABILITY.md): private redis-server, fake WeChat,
-# S3 behind a proxy, worker processes; loopback only.
+# versitygw (S3) behind a proxy, worker processes; loopback only.
+VERSITYGW_MODULE = github.com/versity/versitygw/cmd/versitygw@v1.8.0
 chaos:
+	command -v versitygw >/dev/null 2>&1 || test -x "$$($(GO) env GOPATH)/bin/versitygw" || $(GO) install $(VERSITYGW_MODULE)
 	$(GO) build -o bin/wxacode ./cmd/wxacode
 	./bin/wxacode bench chaos --scenario all
 

@@ -11,18 +11,14 @@ package deploy_test
 
 import (
 	"fmt"
-	"go/build"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/wxacode/wxacode/internal/clitest"
 )
 
 // wxacodeBin is the binary built by TestMain from ../cmd/wxacode.
@@ -34,24 +30,14 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "deploy test:", err)
 		os.Exit(1)
 	}
-	wxacodeBin = filepath.Join(dir, "wxacode")
-	cmd := exec.Command(goTool(), "build", "-o", wxacodeBin, "./cmd/wxacode")
-	cmd.Dir = ".."
-	if out, err := cmd.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "deploy test: building wxacode: %v\n%s", err, out)
+	if wxacodeBin, err = clitest.Build(dir, false); err != nil {
+		fmt.Fprintln(os.Stderr, "deploy test:", err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-func goTool() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	return filepath.Join(build.Default.GOROOT, "bin", "go")
 }
 
 // readFile returns a file of deploy/ (paths relative to it).
@@ -70,111 +56,41 @@ type command struct {
 	envs     map[string]bool   // every WXACODE_* the help text names
 }
 
-var (
-	helpMu    sync.Mutex
-	helpCache = map[string]*command{}
+var walked clitest.Lazy
 
-	flagLineRE = regexp.MustCompile(`^  -([A-Za-z0-9][A-Za-z0-9-]*)`)
-	envOfFlag  = regexp.MustCompile(`\(env (WXACODE_[A-Z0-9_]+)\)`)
-	anyEnvRE   = regexp.MustCompile(`WXACODE_[A-Z0-9_]+`)
-	defaultRE  = regexp.MustCompile(`\(default "?([^")]*)"?\)\s*$`)
-)
-
-// actionCommands take an action word before their flags.
-var actionCommands = map[string]bool{"campaign": true, "ratelimit": true, "bench": true}
-
-// splitCommand returns the command words of argv (one, or two for commands
-// with actions) and the rest.
-func splitCommand(argv []string) (words, rest []string) {
-	if len(argv) > 1 && actionCommands[argv[0]] {
-		return argv[:2], argv[2:]
-	}
-	return argv[:1], argv[1:]
+// tree is every command's --help, walked once.
+func tree(t *testing.T) map[string]*clitest.Command {
+	t.Helper()
+	tree, err := walked.Tree(wxacodeBin, os.Environ())
+	require.NoError(t, err)
+	return tree
 }
 
-// cli runs `wxacode <words> --help` once per command and parses it. The
-// command must exist: an unknown one fails the test.
+// cli returns what `wxacode <words> --help` says. The command must exist:
+// an unknown one fails the test.
 func cli(t *testing.T, words ...string) *command {
 	t.Helper()
 	name := strings.Join(words, " ")
-	helpMu.Lock()
-	defer helpMu.Unlock()
-	if c, ok := helpCache[name]; ok {
-		return c
-	}
-	require.Contains(t, topCommands(t), words[0], "wxacode has no command %q", words[0])
-	args := append(slices.Clone(words), "--help") // words may share argv's array
-	out, err := exec.Command(wxacodeBin, args...).CombinedOutput()
-	require.NoError(t, err, "wxacode %s --help:\n%s", name, out)
-	require.Contains(t, string(out), "Usage: wxacode "+words[0], "wxacode %s --help printed no usage", name)
-	c := parseHelp(name, string(out))
-	helpCache[name] = c
-	return c
+	c, ok := tree(t)[name]
+	require.True(t, ok, "wxacode has no command %q", name)
+	return fromHelp(c)
 }
 
-var (
-	topOnce sync.Once
-	topCmds map[string]bool
-	topErr  error
-)
-
-// topCommands lists the commands of `wxacode --help`.
-func topCommands(t *testing.T) map[string]bool {
-	topOnce.Do(func() {
-		var out []byte
-		out, topErr = exec.Command(wxacodeBin, "--help").CombinedOutput()
-		topCmds = map[string]bool{}
-		inList := false
-		for _, l := range strings.Split(string(out), "\n") {
-			switch {
-			case strings.HasPrefix(l, "Commands:"):
-				inList = true
-			case inList && strings.HasPrefix(l, "  "):
-				topCmds[strings.Fields(l)[0]] = true
-			case inList && strings.TrimSpace(l) == "":
-				inList = false
-			}
-		}
-	})
-	require.NoError(t, topErr)
-	require.NotEmpty(t, topCmds, "wxacode --help listed no commands")
-	return topCmds
+func fromHelp(c *clitest.Command) *command {
+	out := &command{name: c.Name(), flags: map[string]string{}, defaults: map[string]string{}, envs: c.Envs}
+	for name, f := range c.Flags {
+		out.flags[name], out.defaults[name] = f.Env, f.Default
+	}
+	return out
 }
 
-// parseHelp reads flag.PrintDefaults output: a "  -name type" line, then
-// its usage lines, the last one ending in "(env X)" and "(default V)".
-func parseHelp(name, text string) *command {
-	c := &command{name: name, flags: map[string]string{}, defaults: map[string]string{}, envs: map[string]bool{}}
-	for _, e := range anyEnvRE.FindAllString(text, -1) {
-		c.envs[e] = true
+// splitCommand returns the command words of argv (the command and its
+// subcommand, if it has subcommands) and the rest.
+func splitCommand(t *testing.T, argv []string) (words, rest []string) {
+	if top, ok := tree(t)[argv[0]]; ok && len(top.Subcommands) > 0 && len(argv) > 1 {
+		return argv[:2], argv[2:]
 	}
-	var cur string
-	var block strings.Builder
-	flush := func() {
-		if cur == "" {
-			return
-		}
-		if m := envOfFlag.FindStringSubmatch(block.String()); m != nil {
-			c.flags[cur] = m[1]
-		}
-		if m := defaultRE.FindStringSubmatch(strings.TrimSpace(block.String())); m != nil {
-			c.defaults[cur] = m[1]
-		}
-	}
-	for _, l := range strings.Split(text, "\n") {
-		if m := flagLineRE.FindStringSubmatch(l); m != nil {
-			flush()
-			cur = m[1]
-			c.flags[cur] = ""
-			block.Reset()
-			continue
-		}
-		if cur != "" {
-			block.WriteString(strings.TrimSpace(l) + " ")
-		}
-	}
-	flush()
-	return c
+	return argv[:1], argv[1:]
 }
 
 // checkArgv checks a wxacode command line (without the binary): the
@@ -183,7 +99,7 @@ func parseHelp(name, text string) *command {
 func checkArgv(t *testing.T, where string, argv []string) *command {
 	t.Helper()
 	require.NotEmpty(t, argv, "%s: no wxacode command", where)
-	words, rest := splitCommand(argv)
+	words, rest := splitCommand(t, argv)
 	c := cli(t, words...)
 	for _, a := range rest {
 		if !strings.HasPrefix(a, "-") || a == "-" {
@@ -284,7 +200,7 @@ func TestHelpParsing(t *testing.T) {
 	require.Equal(t, "WXACODE_CAMPAIGNS_FILE", c.flags["campaigns-file"])
 	f := cli(t, "fake-wechat")
 	require.Equal(t, "", f.flags["config"], "fake-wechat flags have no variables")
-	require.Equal(t, "campaign", firstWord(splitCommand([]string{"campaign", "run", "x", "--wait"})))
+	words, rest := splitCommand(t, []string{"campaign", "run", "x", "--wait"})
+	require.Equal(t, []string{"campaign", "run"}, words)
+	require.Equal(t, []string{"x", "--wait"}, rest)
 }
-
-func firstWord(words, _ []string) string { return words[0] }

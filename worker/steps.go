@@ -72,22 +72,12 @@ func holds(info storage.ObjectInfo, j *job) error {
 // generate waits for the app's turn and calls interface B, cooling the
 // whole fleet down on each rate-limit error and trying again.
 func (h *Handler) generate(ctx context.Context, j *job) (*wechat.Image, error) {
+	t := Turn{Client: h.deps.Client, Limiter: h.deps.Limiter, Metrics: h.deps.Metrics, Log: h.log}
+	wait := func(ctx context.Context) error { return h.waitTurn(ctx, j) }
 	for {
-		if err := h.waitTurn(ctx, j); err != nil {
-			return nil, err
-		}
-		start := time.Now()
-		img, err := h.deps.Client.CodeUnlimited(ctx, j.app.Tokens, j.Params)
-		h.deps.Metrics.Call(j.App, callCode(err), time.Since(start))
+		img, err := t.Call(ctx, wait, j.App, j.app.Tokens, j.Params, "task", j.id)
 		if !wechat.IsRateLimited(err) {
 			return img, err
-		}
-		var ae *wechat.APIError
-		errors.As(err, &ae)
-		h.deps.Metrics.RateLimited(j.App, ae.Code)
-		h.log.Warn("rate limited by WeChat: fleet-wide cooldown", "task", j.id, "app", j.App, "errcode", ae.Code, "rid", ae.RID)
-		if rerr := h.deps.Limiter.ReportRateLimited(ctx, j.App, ae.Code); rerr != nil {
-			return nil, rerr
 		}
 	}
 }

@@ -2,34 +2,27 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
-	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/runs"
 	"github.com/wxacode/wxacode/wechat/wechattest"
-	"github.com/wxacode/wxacode/worker"
 )
 
 // TestCampaignRun runs a 50,000-row campaign in which 45,000 rows ask for an
@@ -60,12 +53,12 @@ func TestCampaignRun(t *testing.T) {
 	id := []string{"", rig.start(t, ctx, "promo")}
 	st := runs.NewStore(rs.Client(t), "")
 
-	stop := startCampaignWorker(t, ctx)
+	stop := rig.startWorker(t)
 	maxInFlight := waitRun(t, ctx, st, id[1], func(c runs.Counts) bool { return c.Fed >= 20000 })
 	t0 := time.Now()
-	stop() // the feeder and the worker stop midway
+	stop() // the feeder and the worker stop midway (SIGTERM)
 	t.Logf("stopped in %s", time.Since(t0))
-	stop = startCampaignWorker(t, ctx)
+	stop = rig.startWorker(t)
 	m2 := waitRun(t, ctx, st, id[1], func(c runs.Counts) bool { return false })
 	t.Logf("finished in %s", time.Since(t0))
 	stop()
@@ -104,54 +97,29 @@ func TestCampaignRun(t *testing.T) {
 	}
 	require.Equal(t, map[float64]int{41030: bad, 0: invalid}, codes)
 
-	var out bytes.Buffer
-	require.NoError(t, run(ctx, []string{"status", id[1]}, &out, &out))
-	require.Contains(t, out.String(), fmt.Sprintf("stored %d  skipped 0  failed %d", rows-bad-invalid, bad+invalid))
-	require.Contains(t, out.String(), "41030: 45000")
+	out := rig.ok("status", id[1])
+	require.Contains(t, out, fmt.Sprintf("stored %d  skipped 0  failed %d", rows-bad-invalid, bad+invalid))
+	require.Contains(t, out, "41030: 45000")
 
 	// explain: the run's failures by errcode with meaning and action, and
-	// single rows (a failed one, a rejected one, a stored one).
-	out.Reset()
-	require.NoError(t, run(ctx, []string{"explain", id[1]}, &out, &out))
-	require.Contains(t, out.String(), fmt.Sprintf("errcode 41030 x %d (permanent): invalid page", bad))
-	require.Contains(t, out.String(), "action: Publish the page")
-	require.Contains(t, out.String(), fmt.Sprintf("%d failed without a WeChat errcode", invalid))
-	out.Reset()
-	require.NoError(t, run(ctx, []string{"explain", "--row", "1", id[1]}, &out, &out))
-	require.Contains(t, out.String(), "row 1: failed")
-	require.Contains(t, out.String(), `scene "r1" of app wxC, page "pages/missing"`)
-	require.Contains(t, out.String(), "errcode 41030")
-	require.Contains(t, out.String(), "object: not stored")
-	out.Reset()
-	require.NoError(t, run(ctx, []string{"explain", "--row", "1000", id[1]}, &out, &out))
-	require.Contains(t, out.String(), "row 1000: failed")
-	require.Contains(t, out.String(), "failure: ")
-	out.Reset()
-	require.NoError(t, run(ctx, []string{"explain", "--row", "10", id[1]}, &out, &out))
-	require.Contains(t, out.String(), "row 10: stored")
-	require.Contains(t, out.String(), "object: stored")
-	require.Contains(t, out.String(), "holds this code")
-}
-
-func startCampaignWorker(t *testing.T, ctx context.Context) func() {
-	var c common
-	fs := flagSet("worker", "", &bytes.Buffer{})
-	c.redisFlags(fs)
-	c.appFlags(fs)
-	c.storageFlags(fs)
-	c.wechatFlags(fs)
-	require.NoError(t, fs.Parse(nil))
-	c.logLevel = "error"
-	sys, err := buildSystem(ctx, &c, 40, &bytes.Buffer{})
-	require.NoError(t, err)
-	wctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		defer sys.Close()
-		_ = serveWorker(wctx, sys, worker.Config{Concurrency: 20, ShutdownTimeout: 5 * time.Second})
-	}()
-	return func() { cancel(); <-done }
+	// single rows (a failed one, a rejected one, a stored one), the flag
+	// before or after the run.
+	out = rig.ok("explain", id[1])
+	require.Contains(t, out, fmt.Sprintf("errcode 41030 x %d (permanent): invalid page", bad))
+	require.Contains(t, out, "action: Publish the page")
+	require.Contains(t, out, fmt.Sprintf("%d failed without a WeChat errcode", invalid))
+	out = rig.ok("explain", "--row", "1", id[1])
+	require.Contains(t, out, "row 1: failed")
+	require.Contains(t, out, `scene "r1" of app wxC, page "pages/missing"`)
+	require.Contains(t, out, "errcode 41030")
+	require.Contains(t, out, "object: not stored")
+	out = rig.ok("explain", id[1], "--row", "1000")
+	require.Contains(t, out, "row 1000: failed")
+	require.Contains(t, out, "failure: ")
+	out = rig.ok("explain", id[1], "--row=10")
+	require.Contains(t, out, "row 10: stored")
+	require.Contains(t, out, "object: stored")
+	require.Contains(t, out, "holds this code")
 }
 
 // waitRun polls the run until until(counts) or the run is done, and
@@ -212,7 +180,7 @@ func TestCampaignRetryFailed(t *testing.T) {
 		"campaigns:\n  - name: later\n    app: wxR\n    webhook: "+hook.URL+"\n    source:\n      file: DIR/rows.csv\n")
 	rs, dir, fake := rig.rs, rig.dir, rig.fake
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "rows.csv"), []byte(csv.String()), 0o600))
-	stop := startCampaignWorker(t, ctx)
+	stop := rig.startWorker(t)
 	defer stop()
 	id := rig.start(t, ctx, "later")
 	st := runs.NewStore(rs.Client(t), "")
@@ -230,9 +198,7 @@ func TestCampaignRetryFailed(t *testing.T) {
 	}
 
 	fake.Update(func(o *wechattest.Options) { o.Pages = append(o.Pages, "pages/later") })
-	var out bytes.Buffer
-	require.NoError(t, run(ctx, []string{"campaign", "retry-failed", id}, &out, &out), out.String())
-	require.Contains(t, out.String(), "100 failed rows enqueued again")
+	require.Contains(t, rig.ok("campaign", "retry-failed", id), "100 failed rows enqueued again")
 	time.Sleep(100 * time.Millisecond)
 	waitRun(t, ctx, st, id, func(runs.Counts) bool { return false })
 	r, c, err := st.Get(ctx, id)
@@ -256,13 +222,12 @@ func TestCampaignCancel(t *testing.T) {
 	rig := newCampaignRig(t, "wxK", wechattest.Options{RateLimit: -1, LatencyMedian: 20 * time.Millisecond}, 3000,
 		"campaigns:\n  - name: big\n    app: wxK\n    window: 300\n    source:\n      generator: {pattern: \"k{n}\", from: 1, to: 100000}\n")
 	rs := rig.rs
-	stop := startCampaignWorker(t, ctx)
+	stop := rig.startWorker(t)
 	defer stop()
 	id := rig.start(t, ctx, "big")
-	var out bytes.Buffer
 	st := runs.NewStore(rs.Client(t), "")
 	waitRun(t, ctx, st, id, func(c runs.Counts) bool { return c.Stored >= 20 })
-	require.NoError(t, run(ctx, []string{"campaign", "pause", id}, &out, &out))
+	require.Contains(t, rig.ok("campaign", "pause", id), "paused")
 	time.Sleep(time.Second) // the feeder sees the pause
 	_, c1, err := st.Get(ctx, id)
 	require.NoError(t, err)
@@ -270,9 +235,9 @@ func TestCampaignCancel(t *testing.T) {
 	_, c2, err := st.Get(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, c1.Fed, c2.Fed, "a paused run is not fed")
-	require.NoError(t, run(ctx, []string{"campaign", "resume", id}, &out, &out))
+	rig.ok("campaign", "resume", id)
 	waitRun(t, ctx, st, id, func(c runs.Counts) bool { return c.Fed > c2.Fed })
-	require.NoError(t, run(ctx, []string{"campaign", "cancel", id}, &out, &out))
+	rig.ok("campaign", "cancel", id)
 	insp := asynq.NewInspectorFromRedisClient(rs.Client(t))
 	require.Eventually(t, func() bool {
 		q, err := insp.GetQueueInfo(jobs.Queue("wxK"))
@@ -296,7 +261,7 @@ func TestCampaignRateShare(t *testing.T) {
 	rig := newCampaignRig(t, "wxS", wechattest.Options{RateLimit: -1}, 3000,
 		"campaigns:\n  - name: slow\n    app: wxS\n    rate_share: 0.1\n    source:\n      generator: {pattern: \"s{n}\", from: 1, to: 1000}\n")
 	rs := rig.rs
-	stop := startCampaignWorker(t, ctx)
+	stop := rig.startWorker(t)
 	defer stop()
 	id := rig.start(t, ctx, "slow")
 	time.Sleep(4 * time.Second)
@@ -305,22 +270,6 @@ func TestCampaignRateShare(t *testing.T) {
 	t.Logf("stored %d in about 4 s at a share of 300/min", c.Stored)
 	require.Positive(t, c.Stored)
 	require.LessOrEqual(t, c.Stored, int64(4*5+5+5), "at most 5/s plus the burst (and a second of slack)")
-}
-
-// TestMain lets a test run this package's `wxacode` as a child process
-// (WXACODE_TEST_MAIN=1), so that it can be killed with SIGKILL.
-func TestMain(m *testing.M) {
-	if os.Getenv("WXACODE_TEST_MAIN") == "1" {
-		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-		err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-		stop()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
 }
 
 // TestCampaignSurvivesKill9 kills the worker process that runs a campaign's
@@ -333,23 +282,16 @@ func TestCampaignSurvivesKill9(t *testing.T) {
 	rig := newCampaignRig(t, "wxX", wechattest.Options{RateLimit: -1, LatencyMedian: 5 * time.Millisecond}, 3000,
 		fmt.Sprintf("campaigns:\n  - name: k\n    app: wxX\n    window: 300\n    source:\n      generator: {pattern: \"x{n}\", from: 1, to: %d}\n", rows))
 	rs, dir := rig.rs, rig.dir
-	env := append([]string{"WXACODE_TEST_MAIN=1", "WXACODE_LOG_LEVEL=error", "WXACODE_CONCURRENCY=20"}, rig.env...)
 	id := rig.start(t, ctx, "k")
 	st := runs.NewStore(rs.Client(t), "")
-	startChild := func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0], "worker")
-		cmd.Env = append(os.Environ(), env...)
-		require.NoError(t, cmd.Start())
-		return cmd
-	}
-	w1 := startChild()
+	w1 := rig.world.start("worker", "--concurrency", "20")
 	waitRun(t, ctx, st, id, func(c runs.Counts) bool { return c.Finished() >= rows/4 })
-	require.NoError(t, w1.Process.Kill())
-	_ = w1.Wait()
+	require.NoError(t, w1.cmd.Process.Kill())
+	<-w1.done
 	_, before, err := st.Get(ctx, id)
 	require.NoError(t, err)
-	w2 := startChild()
-	defer func() { _ = w2.Process.Kill(); _ = w2.Wait() }()
+	w2 := rig.world.start("worker", "--concurrency", "20")
+	defer w2.stop(time.Minute)
 	waitRun(t, ctx, st, id, func(runs.Counts) bool { return false })
 	r, c, err := st.Get(ctx, id)
 	require.NoError(t, err)
@@ -363,14 +305,12 @@ func TestCampaignSurvivesKill9(t *testing.T) {
 	require.Len(t, manifest, rows)
 }
 
-// campaignRig is a private Redis, a fake WeChat knowing one app, and a
-// directory with the store and the campaigns file, all set in the
-// environment (env also lists them, for child processes).
+// campaignRig is a world with a private Redis, a fake WeChat knowing one
+// app, and a directory with the store and the campaigns file, all set in
+// the world's environment.
 type campaignRig struct {
-	rs   *redistest.Server
-	fake *wechattest.Server
-	dir  string
-	env  []string
+	*world
+	dir string
 }
 
 // newCampaignRig starts the rig for app (secret "s"+app) with the fake's
@@ -378,32 +318,31 @@ type campaignRig struct {
 // of the campaigns file; "DIR" in it stands for the rig's directory.
 func newCampaignRig(t *testing.T, app string, o wechattest.Options, rate int, campaigns string) *campaignRig {
 	t.Helper()
-	r := &campaignRig{rs: redistest.Start(t), dir: t.TempDir()}
-	o.Apps = map[string]string{app: "s" + app}
-	r.fake = wechattest.New(o)
-	srv := httptest.NewServer(r.fake)
-	t.Cleanup(srv.Close)
+	w := newWorld(t).withRedis().withFake(app, "s"+app, o)
+	r := &campaignRig{world: w, dir: w.dir}
 	file := filepath.Join(r.dir, "campaigns.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(strings.ReplaceAll(campaigns, "DIR", r.dir)), 0o600))
-	r.env = []string{"WXACODE_REDIS_URL=" + r.rs.URL(), "WXACODE_STORAGE_URL=file://" + filepath.Join(r.dir, "codes"),
-		"WXACODE_WECHAT_BASE_URL=" + srv.URL, "WXACODE_APPID=" + app, "WXACODE_SECRET=s" + app,
-		"WXACODE_RATE_PER_MINUTE=" + strconv.Itoa(rate), "WXACODE_FORCE_RATE=" + strconv.FormatBool(rate > 5000),
-		"WXACODE_CAMPAIGNS_FILE=" + file, "WXACODE_APPS_FILE=", "WXACODE_KEY_TEMPLATE="}
-	for _, kv := range r.env {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
+	w.set("WXACODE_STORAGE_URL", "file://"+filepath.Join(r.dir, "codes")).set("WXACODE_RATE_PER_MINUTE", strconv.Itoa(rate)).
+		set("WXACODE_FORCE_RATE", strconv.FormatBool(rate > 5000)).set("WXACODE_CAMPAIGNS_FILE", file).set("WXACODE_LOG_LEVEL", "error")
 	return r
 }
 
 // start runs `wxacode campaign run NAME` and returns the run id.
-func (r *campaignRig) start(t *testing.T, ctx context.Context, name string) string {
+func (r *campaignRig) start(t *testing.T, _ context.Context, name string) string {
 	t.Helper()
-	var out bytes.Buffer
-	require.NoError(t, run(ctx, []string{"campaign", "run", name}, &out, &out), out.String())
-	m := regexp.MustCompile(`run (\S+) started`).FindStringSubmatch(out.String())
-	require.NotNil(t, m, out.String())
+	out := r.ok("campaign", "run", name)
+	m := regexp.MustCompile(`run (\S+) started`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
 	return m[1]
+}
+
+// startWorker starts a worker process (concurrency 20, shutdown timeout
+// 5 s) and returns a func that stops it with SIGTERM.
+func (r *campaignRig) startWorker(t *testing.T) func() {
+	t.Helper()
+	p := r.world.start("worker", "--concurrency", "20", "--shutdown-timeout", "5s", "--check-quota=false", "--log-level", "info")
+	p.waitFor("worker started", 30*time.Second)
+	return func() { p.stop(time.Minute) }
 }
 
 // TestTwoSchedulersOneRunPerTick runs two `wxacode scheduler` processes'
@@ -414,17 +353,12 @@ func TestTwoSchedulersOneRunPerTick(t *testing.T) {
 	defer cancel()
 	rig := newCampaignRig(t, "wxT", wechattest.Options{RateLimit: -1}, 3000,
 		"campaigns:\n  - name: tick\n    app: wxT\n    schedule: \"@every 1s\"\n    time_zone: UTC\n    source:\n      generator: {pattern: \"t{n}\", from: 1, to: 3}\n")
-	stop := startCampaignWorker(t, ctx)
+	stop := rig.startWorker(t)
 	defer stop()
-	sctx, scancel := context.WithCancel(ctx)
-	done := make(chan error, 2)
-	for range 2 {
-		go func() { done <- run(sctx, []string{"scheduler", "--log-level", "error"}, io.Discard, io.Discard) }()
-	}
+	s1, s2 := rig.world.start("scheduler", "--log-level", "error"), rig.world.start("--log-level", "error", "scheduler")
 	time.Sleep(4500 * time.Millisecond)
-	scancel()
-	require.NoError(t, <-done)
-	require.NoError(t, <-done)
+	s1.stop(30 * time.Second)
+	s2.stop(30 * time.Second)
 	time.Sleep(time.Second) // fire tasks already queued are handled
 	list, err := runs.NewStore(rig.rs.Client(t), "").List(ctx, 100)
 	require.NoError(t, err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"strconv"
 	"testing"
 	"time"
@@ -29,19 +28,15 @@ func TestDashboardBrowserRealCampaign(t *testing.T) {
 	rig := newCampaignRig(t, "wxB", wechattest.Options{Pages: []string{"pages/ok"}, RateLimit: -1}, 900,
 		"campaigns:\n  - name: slow\n    app: wxB\n    page: pages/ok\n    window: 500\n    source:\n      generator:\n        pattern: s{n}\n        from: 1\n        to: 3000\n")
 	id := rig.start(t, ctx, "slow")
-	stop := startCampaignWorker(t, ctx)
+	stop := rig.startWorker(t)
 	defer stop()
 	st := runs.NewStore(rig.rs.Client(t), "")
 	waitRun(t, ctx, st, id, func(c runs.Counts) bool { return c.Stored >= 20 })
 
-	t.Setenv("WXACODE_DASHBOARD_TOKEN", token)
-	o := &dashboardOpts{}
-	require.NoError(t, o.flags(io.Discard).Parse([]string{"--listen", "127.0.0.1:0"}))
-	sctx, stopDash := context.WithCancel(ctx)
-	defer stopDash()
-	addrc := make(chan string, 1)
-	go func() { _ = serveDashboard(sctx, o, io.Discard, func(a string) { addrc <- a }) }()
-	base := "http://" + <-addrc
+	rig.set("WXACODE_DASHBOARD_TOKEN", token)
+	dash := rig.world.start("dashboard", "--listen", "127.0.0.1:0")
+	defer dash.stop(30 * time.Second)
+	base := "http://" + dash.waitFor(`dashboard on http://(\S+)/`, 30*time.Second)
 
 	bctx := browsertest.Start(t, ctx, map[string]any{"Authorization": "Bearer " + token})
 	_, before, err := st.Get(ctx, id)

@@ -4,13 +4,11 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/ratelimit"
 )
 
@@ -20,25 +18,17 @@ import (
 func TestDashboardCommand(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rs := redistest.Start(t)
 	const token = "dash-token-0123456789"
-	t.Setenv("WXACODE_REDIS_URL", rs.URL())
-	t.Setenv("WXACODE_STORAGE_URL", "file://"+t.TempDir())
-	t.Setenv("WXACODE_DASHBOARD_TOKEN", token)
-	t.Setenv("WXACODE_APPID", "wxdash")
+	w := newWorld(t, "WXACODE_DASHBOARD_TOKEN="+token, "WXACODE_APPID=wxdash").withRedis()
+	w.set("WXACODE_STORAGE_URL", "file://"+t.TempDir())
+	rs := w.rs
 	require.NoError(t, ratelimit.New(rs.Client(t), ratelimit.Config{}).SetCap(ctx, "wxdash", 3000, false))
+	help := w.ok("dashboard", "--help")
+	require.NotContains(t, help, token)
+	require.Contains(t, help, "WXACODE_DASHBOARD_TOKEN: set")
 
-	var o dashboardOpts
-	var help strings.Builder
-	fs := o.flags(&help)
-	require.NoError(t, fs.Parse([]string{"--listen", "127.0.0.1:0"}))
-	fs.Usage()
-	require.NotContains(t, help.String(), token)
-
-	sctx, stop := context.WithCancel(ctx)
-	addrc, done := make(chan string, 1), make(chan error, 1)
-	go func() { done <- serveDashboard(sctx, &o, io.Discard, func(a string) { addrc <- a }) }()
-	base := "http://" + <-addrc
+	p := w.start("dashboard", "--listen", "127.0.0.1:0")
+	base := "http://" + p.waitFor(`dashboard on http://(\S+)/`, 30*time.Second)
 	call := func(path, tok string) (int, string) {
 		req, _ := http.NewRequestWithContext(ctx, "GET", base+path, nil)
 		if tok != "" {
@@ -68,18 +58,16 @@ func TestDashboardCommand(t *testing.T) {
 	require.Equal(t, 200, code)
 	require.Contains(t, body, "wxdash")
 	require.NotContains(t, body, token)
-	stop()
-	require.NoError(t, <-done)
+	p.stop(30 * time.Second)
 }
 
 // A non-loopback address without authentication is refused unless
 // explicitly allowed.
 func TestDashboardRefusesOpenNonLoopback(t *testing.T) {
-	t.Setenv("WXACODE_DASHBOARD_TOKEN", "")
-	t.Setenv("WXACODE_DASHBOARD_USER", "")
-	t.Setenv("WXACODE_DASHBOARD_PASSWORD", "")
+	w := newWorld(t)
 	for _, addr := range []string{"0.0.0.0:0", ":0"} {
-		err := run(context.Background(), []string{"dashboard", "--listen", addr}, io.Discard, io.Discard)
-		require.ErrorContains(t, err, "refusing to serve without authentication", addr)
+		r := w.run("dashboard", "--listen", addr)
+		require.Equal(t, 2, r.code, r)
+		require.Contains(t, r.stderr, "refusing to serve without authentication", addr)
 	}
 }

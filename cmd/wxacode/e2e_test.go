@@ -1,13 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
-	"io"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -16,15 +15,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wxacode/wxacode/internal/redistest"
-	"github.com/wxacode/wxacode/internal/syncbuf"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/storage"
 	"github.com/wxacode/wxacode/storage/storagetest"
 	"github.com/wxacode/wxacode/wechat/wechattest"
-	"github.com/wxacode/wxacode/worker"
 )
 
 const (
@@ -33,93 +31,89 @@ const (
 )
 
 // TestEndToEnd runs 2,000 scenes through `wxacode enqueue` and two worker
-// instances against a real redis-server, a faulty fake WeChat and gofakes3,
+// processes against a real redis-server, a faulty fake WeChat and gofakes3,
 // then checks that every scene is stored exactly once as an image of its
 // own scene, or recorded as a permanent failure with its errcode.
 func TestEndToEnd(t *testing.T) {
 	const scenes, badPages = 2000, 40
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	// The deadline leaves room for a loaded machine: a 45009 storm costs a
+	// cooldown to the next minute boundary, and decoding 1,960 codes under
+	// -race takes a while.
+	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Minute)
 	defer cancel()
-	rs := redistest.Start(t)
-	fake := wechattest.New(wechattest.Options{
-		Apps: map[string]string{e2eApp: e2eSecret}, Pages: []string{"pages/coupon/index"},
+	w, s3srv := smallWorld(t, wechattest.Options{
 		LatencyMedian: 10 * time.Millisecond, LatencyP99: 150 * time.Millisecond,
 		PSystemError: 0.02, PBadGateway: 0.02,
 	})
-	fakeSrv := httptest.NewServer(fake)
-	defer fakeSrv.Close()
-	s3srv := storagetest.StartGoFakeS3(t, false)
-	s3srv.CreateBucket(t, "codes")
-	setE2EEnv(t, rs, s3srv, fakeSrv.URL)
+	w.set("WXACODE_LOG_FORMAT", "json").set("WXACODE_LOG_LEVEL", "debug")
+	input := writeE2EInput(t, w.dir, scenes, badPages)
+	require.Contains(t, w.ok("enqueue", "--app", e2eApp, input), fmt.Sprintf("enqueued %d", scenes))
 
-	input := writeE2EInput(t, scenes, badPages)
-	var out, errb bytes.Buffer
-	require.NoError(t, run(ctx, []string{"enqueue", "--app", e2eApp, input}, &out, &errb), errb.String())
-	require.Contains(t, out.String(), fmt.Sprintf("enqueued %d", scenes))
-
-	logs := &syncbuf.Buffer{}
-	// Two workers start, are stopped mid-run (as by SIGTERM: jobs in flight
+	// Two workers start, are stopped midway by SIGTERM (jobs in flight
 	// finish or go back to the queue), and two new ones finish the run.
-	stop := startE2EWorkers(t, ctx, 2, logs)
+	ws := startE2EWorkers(w, 2)
 	time.Sleep(8 * time.Second)
-	stop()
-	midway := ledgerTotals(t, ctx, rs)
+	stopAll(ws)
+	midway := ledgerTotals(t, ctx, w.rs)
 	require.Positive(t, midway["stored"])
-	stop = startE2EWorkers(t, ctx, 2, logs)
+	ws2 := startE2EWorkers(w, 2)
 	// A 45009 storm: WeChat refuses every call for two seconds.
+	fake := w.fake
 	time.AfterFunc(3*time.Second, func() { fake.Update(func(o *wechattest.Options) { o.RateLimit = 1 }) })
 	time.AfterFunc(5*time.Second, func() { fake.Update(func(o *wechattest.Options) { o.RateLimit = 5000 }) })
 	time.AfterFunc(6*time.Second, func() { fake.RevokeTokens(e2eApp) })
-	waitAllDone(t, ctx, rs, scenes)
-	stop()
+	waitAllDone(t, ctx, w.rs, scenes)
+	stopAll(ws2)
 
-	checkE2EOutcomes(t, ctx, rs, s3srv, scenes, badPages)
+	t0 := time.Now()
+	checkE2EOutcomes(t, ctx, w.rs, s3srv, scenes, badPages)
+	t.Logf("checked in %s", time.Since(t0))
 	st := fake.Stats()
-	tot := ledgerTotals(t, ctx, rs)
+	tot := ledgerTotals(t, ctx, w.rs)
 	t.Logf("WeChat calls %d for %d stored codes: %.3f calls per stored code; errcodes %v; token fetches %v",
 		st.Calls[e2eApp], tot["stored"], float64(st.Calls[e2eApp])/float64(tot["stored"]), st.Errcodes, st.TokenFetches)
 	require.Positive(t, st.Errcodes[45009], "the 45009 burst happened")
 	require.Positive(t, st.Errcodes[40001], "the revoked token was refused")
 	require.Less(t, float64(st.Calls[e2eApp])/float64(tot["stored"]), 1.25)
 	// The complete log output (JSON, debug level, every worker) holds neither
-	// the app secret nor any access token the fake issued.
+	// the app secret nor any access token the fake issued, and is JSON
+	// throughout: go-redis and asynq log through the same slog handler.
+	var logs strings.Builder
+	for _, p := range append(ws, ws2...) {
+		for _, l := range p.lines() {
+			require.True(t, json.Valid([]byte(l)), "a log line of another format: %s", l)
+			logs.WriteString(l + "\n")
+		}
+	}
 	require.NotContains(t, logs.String(), e2eSecret)
 	require.NotContains(t, logs.String(), wechattest.TokenPrefix)
 	require.Contains(t, logs.String(), `"errcode":41030`, "WeChat errors are logged with their errcode")
 	require.Contains(t, logs.String(), `"rid":"`, "and their rid")
 }
 
-// smallWorld starts a private redis-server, a fake WeChat publishing
-// pages/coupon/index for e2eApp and gofakes3 with bucket "codes", and
-// points the environment at them.
-func smallWorld(t *testing.T) (*redistest.Server, *wechattest.Server) {
+// smallWorld starts a private redis-server, a fake WeChat (options o)
+// publishing pages/coupon/index for e2eApp and gofakes3 with bucket
+// "codes", and points the world's environment at them.
+func smallWorld(t *testing.T, o wechattest.Options) (*world, *storagetest.Server) {
 	t.Helper()
-	rs := redistest.Start(t)
-	fake := wechattest.New(wechattest.Options{Apps: map[string]string{e2eApp: e2eSecret}, Pages: []string{"pages/coupon/index"}})
-	fakeSrv := httptest.NewServer(fake)
-	t.Cleanup(fakeSrv.Close)
+	o.Pages = []string{"pages/coupon/index"}
+	w := newWorld(t).withRedis().withFake(e2eApp, e2eSecret, o)
 	s3srv := storagetest.StartGoFakeS3(t, false)
 	s3srv.CreateBucket(t, "codes")
-	setE2EEnv(t, rs, s3srv, fakeSrv.URL)
-	return rs, fake
-}
-
-func setE2EEnv(t *testing.T, rs *redistest.Server, s3srv *storagetest.Server, wechatURL string) {
 	for k, v := range map[string]string{
-		"WXACODE_REDIS_URL": rs.URL(), "WXACODE_STORAGE_URL": "s3://codes/e2e", "WXACODE_S3_PATH_STYLE": "true",
-		"WXACODE_WECHAT_BASE_URL": wechatURL, "WXACODE_APPID": e2eApp, "WXACODE_SECRET": e2eSecret,
-		"WXACODE_APPS_FILE": "", "WXACODE_SECRET_FILE": "", "WXACODE_KEY_TEMPLATE": "",
+		"WXACODE_STORAGE_URL": "s3://codes/e2e", "WXACODE_S3_PATH_STYLE": "true",
 		"AWS_ACCESS_KEY_ID": s3srv.AccessKey, "AWS_SECRET_ACCESS_KEY": s3srv.SecretKey, "AWS_REGION": s3srv.Region,
-		"AWS_ENDPOINT_URL_S3": s3srv.Endpoint, "AWS_ENDPOINT_URL": "", "AWS_PROFILE": "", "AWS_CA_BUNDLE": "",
-		"AWS_CONFIG_FILE": filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(t.TempDir(), "none"),
+		"AWS_ENDPOINT_URL_S3": s3srv.Endpoint, "AWS_EC2_METADATA_DISABLED": "true",
+		"AWS_CONFIG_FILE": filepath.Join(w.dir, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(w.dir, "none"),
 	} {
-		t.Setenv(k, v)
+		w.set(k, v)
 	}
+	return w, s3srv
 }
 
-// writeE2EInput writes a CSV of scenes; every 50th row asks for a page the
-// fake does not publish (41030).
-func writeE2EInput(t *testing.T, n, bad int) string {
+// writeE2EInput writes a CSV of scenes into dir; every 50th row asks for a
+// page the fake does not publish (41030).
+func writeE2EInput(t *testing.T, dir string, n, bad int) string {
 	var b strings.Builder
 	b.WriteString("scene,page\n")
 	every := n / bad
@@ -130,34 +124,31 @@ func writeE2EInput(t *testing.T, n, bad int) string {
 		}
 		fmt.Fprintf(&b, "c=%d&u=%d,%s\n", i, i*7, page)
 	}
-	p := filepath.Join(t.TempDir(), "scenes.csv")
+	p := filepath.Join(dir, "scenes.csv")
 	require.NoError(t, os.WriteFile(p, []byte(b.String()), 0o600))
 	return p
 }
 
-// startE2EWorkers starts n independent worker instances (own Redis pool,
-// token source and limiter each) and returns a func that stops them.
-func startE2EWorkers(t *testing.T, ctx context.Context, n int, logs io.Writer) func() {
-	wctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
+// startE2EWorkers starts n worker processes (own Redis pool, token
+// source and limiter each) with short backoffs, and waits until each has
+// started.
+func startE2EWorkers(w *world, n int) []*proc {
+	var ps []*proc
 	for range n {
-		var c common
-		fs := flagSet("worker", "", io.Discard)
-		c.redisFlags(fs)
-		c.appFlags(fs)
-		c.storageFlags(fs)
-		c.wechatFlags(fs)
-		require.NoError(t, fs.Parse(nil))
-		c.logFormat, c.logLevel = "json", "debug"
-		sys, err := buildSystem(ctx, &c, 40, logs)
-		require.NoError(t, err)
-		cfg := worker.Config{Concurrency: 20, BackoffBase: 50 * time.Millisecond, BackoffMax: 500 * time.Millisecond, MaxHold: time.Second}
-		wg.Go(func() {
-			defer sys.Close()
-			require.NoError(t, serveWorker(wctx, sys, cfg))
-		})
+		p := w.start("worker", "--concurrency", "20", "--backoff-base", "50ms", "--backoff-max", "500ms", "--max-hold", "1s", "--check-quota=false")
+		p.waitFor(`worker started`, 30*time.Second)
+		ps = append(ps, p)
 	}
-	return func() { cancel(); wg.Wait() }
+	return ps
+}
+
+// stopAll stops the processes with SIGTERM, all at once.
+func stopAll(ps []*proc) {
+	var wg sync.WaitGroup
+	for _, p := range ps {
+		wg.Go(func() { p.stop(time.Minute) })
+	}
+	wg.Wait()
 }
 
 func ledgerTotals(t *testing.T, ctx context.Context, rs *redistest.Server) jobs.Totals {
@@ -189,7 +180,7 @@ func checkE2EOutcomes(t *testing.T, ctx context.Context, rs *redistest.Server, s
 	l := jobs.NewLedger(rdb, "")
 	store, err := storage.Open(ctx, "s3://codes/e2e", s3srv.Options())
 	require.NoError(t, err)
-	stored, failed := map[string]bool{}, 0
+	stored, failed := map[string]jobs.Outcome{}, 0
 	require.NoError(t, l.Scan(ctx, e2eApp, func(o jobs.Outcome) error {
 		switch o.Status {
 		case jobs.StatusFailed:
@@ -198,18 +189,35 @@ func checkE2EOutcomes(t *testing.T, ctx context.Context, rs *redistest.Server, s
 			require.Equal(t, "pages/missing/index", o.Page)
 			require.NotEmpty(t, o.RID)
 		case jobs.StatusStored:
-			require.False(t, stored[o.Key], "key stored twice: %s", o.Key)
-			stored[o.Key] = true
-			data, _, err := store.Get(ctx, o.Key)
-			require.NoError(t, err)
-			c, err := wechattest.DecodeImage(data)
-			require.NoError(t, err, o.Key)
-			require.Equal(t, wechattest.Content{AppID: e2eApp, Page: o.Page, Scene: o.Scene}, c)
+			require.NotContains(t, stored, o.Key, "key stored twice")
+			stored[o.Key] = o
 		default:
 			t.Fatalf("unexpected outcome %+v", o)
 		}
 		return nil
 	}))
+	// Every stored object decodes to its own code; read and decoded on
+	// every CPU (QR decoding is the slow part).
+	next := make(chan jobs.Outcome)
+	var wg sync.WaitGroup
+	for range runtime.NumCPU() + 2 {
+		wg.Go(func() {
+			for o := range next {
+				data, _, err := store.Get(ctx, o.Key)
+				if !assert.NoError(t, err, o.Key) {
+					continue
+				}
+				c, err := wechattest.DecodeImage(data)
+				assert.NoError(t, err, o.Key)
+				assert.Equal(t, wechattest.Content{AppID: e2eApp, Page: o.Page, Scene: o.Scene}, c)
+			}
+		})
+	}
+	for _, o := range stored {
+		next <- o
+	}
+	close(next)
+	wg.Wait()
 	require.Equal(t, bad, failed)
 	require.Equal(t, n-bad, len(stored))
 	require.Equal(t, n-bad, countObjects(t, ctx, store), "every stored scene exactly once, nothing else")

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"regexp"
 	"testing"
 	"time"
@@ -23,38 +21,39 @@ func TestQuotaRIDExplain(t *testing.T) {
 	const scenes, bad = 40, 4
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rs, fake := smallWorld(t)
-	var out bytes.Buffer
-	require.NoError(t, run(ctx, []string{"enqueue", "--app", e2eApp, writeE2EInput(t, scenes, bad)}, &out, &out), out.String())
-	stop := startE2EWorkers(t, ctx, 1, io.Discard)
-	waitAllDone(t, ctx, rs, scenes)
-	stop()
-	calls := fake.Stats().Calls[e2eApp]
+	w, _ := smallWorld(t, wechattest.Options{})
+	w.ok("enqueue", "--app", e2eApp, writeE2EInput(t, w.dir, scenes, bad))
+	ws := startE2EWorkers(w, 1)
+	waitAllDone(t, ctx, w.rs, scenes)
+	stopAll(ws)
+	calls := w.fake.Stats().Calls[e2eApp]
 
-	out.Reset()
-	require.NoError(t, run(ctx, []string{"quota", "--app", e2eApp, "--set-cap", "0.5"}, &out, &out))
-	require.Contains(t, out.String(), fmt.Sprintf("today: used %d of", calls))
-	require.Regexp(t, `rate limit: \d+ calls per \d+ s \(5000/min\)`, out.String())
-	require.Contains(t, out.String(), "cap set to 2500/min")
-	st, err := ratelimit.New(rs.Client(t), ratelimit.Config{}).State(ctx, e2eApp)
+	out := w.ok("quota", "--app", e2eApp, "--set-cap", "0.5")
+	require.Contains(t, out, fmt.Sprintf("today: used %d of", calls))
+	require.Regexp(t, `rate limit: \d+ calls per \d+ s \(5000/min\)`, out)
+	require.Contains(t, out, "cap set to 2500/min")
+	st, err := ratelimit.New(w.rs.Client(t), ratelimit.Config{}).State(ctx, e2eApp)
 	require.NoError(t, err)
 	require.Equal(t, 2500, st.CapPerMinute)
+	r := w.run("quota", "--set-cap", "1.5")
+	require.Equal(t, 2, r.code)
+	require.Contains(t, r.stderr, `--set-cap "1.5": want a fraction from 0 to 1`)
 
-	fails, err := jobs.NewLedger(rs.Client(t), "").Failures(ctx, e2eApp, 10)
+	fails, err := jobs.NewLedger(w.rs.Client(t), "").Failures(ctx, e2eApp, 10)
 	require.NoError(t, err)
 	require.Len(t, fails, bad)
 	f := fails[0]
 	require.NotEmpty(t, f.RID)
-	out.Reset()
-	require.NoError(t, run(ctx, []string{"rid", "--app", e2eApp, f.RID}, &out, &out))
-	require.Contains(t, out.String(), "rid "+f.RID)
-	require.Contains(t, out.String(), "41030")
-	require.NotContains(t, out.String(), wechattest.TokenPrefix)
-	require.ErrorContains(t, run(ctx, []string{"rid", "--app", e2eApp, "no-such-rid"}, &out, &out), "errcode")
+	// The flag may come after the rid.
+	out = w.ok("rid", f.RID, "--app", e2eApp)
+	require.Contains(t, out, "rid "+f.RID)
+	require.Contains(t, out, "41030")
+	require.NotContains(t, out, wechattest.TokenPrefix)
+	r = w.run("rid", "--app", e2eApp, "no-such-rid")
+	require.Equal(t, 1, r.code)
+	require.Contains(t, r.stderr, "errcode")
 
-	out.Reset()
-	require.NoError(t, run(ctx, []string{"explain", "--app", e2eApp, "--page", "pages/missing/index", "--lookup-rid", f.Scene}, &out, &out))
-	s := out.String()
+	s := w.ok("explain", "--app", e2eApp, "--page", "pages/missing/index", "--lookup-rid", f.Scene)
 	require.Contains(t, s, "ledger: failed after 1 tries")
 	require.Contains(t, s, "errcode 41030")
 	require.Contains(t, s, "action: Publish the page")
@@ -64,13 +63,11 @@ func TestQuotaRIDExplain(t *testing.T) {
 	require.NotContains(t, s, wechattest.TokenPrefix)
 	require.NotContains(t, s, e2eSecret)
 
-	out.Reset()
-	require.NoError(t, run(ctx, []string{"explain", "--app", e2eApp, "--page", "pages/coupon/index", "c=1&u=7"}, &out, &out))
-	require.Contains(t, out.String(), "ledger: stored")
-	require.Regexp(t, regexp.MustCompile(`object: stored, \d+ bytes, .*holds this code`), out.String())
+	out = w.ok("explain", "--app", e2eApp, "--page", "pages/coupon/index", "c=1&u=7")
+	require.Contains(t, out, "ledger: stored")
+	require.Regexp(t, regexp.MustCompile(`object: stored, \d+ bytes, .*holds this code`), out)
 
-	out.Reset()
-	require.NoError(t, run(ctx, []string{"explain", "--app", e2eApp, "--page", "pages/coupon/index", "never-enqueued"}, &out, &out))
-	require.Contains(t, out.String(), "ledger: no outcome recorded")
-	require.Contains(t, out.String(), "object: not stored")
+	out = w.ok("explain", "never-enqueued", "--app", e2eApp, "--page", "pages/coupon/index")
+	require.Contains(t, out, "ledger: no outcome recorded")
+	require.Contains(t, out, "object: not stored")
 }

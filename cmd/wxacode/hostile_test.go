@@ -2,8 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,18 +10,13 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/wxacode/wxacode/internal/redistest"
 )
 
 // TestEnqueueHostileCSV: `wxacode enqueue` on a 1,001-line CSV holding the
 // rows of issue 16 reads every line, rejects each bad row by line and
 // field, and its summary accounts for all 1,001 lines.
 func TestEnqueueHostileCSV(t *testing.T) {
-	ctx := context.Background()
-	rs := redistest.Start(t)
-	t.Setenv("WXACODE_APPS_FILE", "")
-	dir := t.TempDir()
+	w := newWorld(t).withRedis()
 	bad := map[int]string{
 		7:  `"r7,pages/a,`,
 		8:  "u1,pages/\xff,",
@@ -46,38 +39,35 @@ func TestEnqueueHostileCSV(t *testing.T) {
 		}
 		in.WriteString(row + "\n")
 	}
-	path := filepath.Join(dir, "hostile.csv")
-	require.NoError(t, os.WriteFile(path, []byte(in.String()), 0o600))
-	rejects := filepath.Join(dir, "rejects.jsonl")
-	var out, errb bytes.Buffer
-	err := run(ctx, []string{"enqueue", "--redis-url", rs.URL(), "--app", "wx1", "--quiet", "--rejects", rejects, path}, &out, &errb)
-	require.Equal(t, exitError{2}, err)
-	require.Contains(t, out.String(), "read 1001 lines: enqueued 989, duplicate 1, rejected 9, empty 1, header 1 in")
+	require.NoError(t, os.WriteFile(filepath.Join(w.dir, "hostile.csv"), []byte(in.String()), 0o600))
+	r := w.run("enqueue", "--app", "wx1", "--quiet", "--rejects", "rejects.jsonl", "hostile.csv")
+	require.Equal(t, 2, r.code, "rejected rows give exit status 2: %s", r)
+	require.Contains(t, r.stdout, "read 1001 lines: enqueued 989, duplicate 1, rejected 9, empty 1, header 1 in")
 
-	f, err := os.Open(rejects)
+	f, err := os.Open(filepath.Join(w.dir, "rejects.jsonl"))
 	require.NoError(t, err)
 	defer f.Close()
 	var got []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		var r struct {
+		var rej struct {
 			Line  int    `json:"line"`
 			Field string `json:"field"`
 		}
-		require.NoError(t, json.Unmarshal(sc.Bytes(), &r))
-		got = append(got, fmt.Sprintf("%d %s", r.Line, r.Field))
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &rej))
+		got = append(got, fmt.Sprintf("%d %s", rej.Line, rej.Field))
 	}
 	require.Equal(t, []string{"7 scene", "8 page", "9 page", "10 key", "11 key", "12 key", "13 key", "14 page", "15 page"}, got)
 	for _, want := range []string{"line 7: scene: a quoted field is not closed on its line", "line 8: page: not valid UTF-8",
 		"line 10: key \"_runs/fake-run/manifest-00000.jsonl\": keys under _runs/ are reserved", "line 14: page", "306 bytes"} {
-		require.Contains(t, errb.String(), want)
+		require.Contains(t, r.stderr, want)
 	}
 
 	for _, app := range []string{"../../x y", strings.Repeat("w", 3000)} {
-		out.Reset()
-		errb.Reset()
-		err := run(ctx, []string{"enqueue", "--redis-url", rs.URL(), "--app", app, "--quiet", path}, &out, &errb)
-		require.ErrorContains(t, err, "not an appid")
-		require.Empty(t, out.String(), "nothing read")
+		r := w.run("enqueue", "--app", app, "--quiet", "hostile.csv")
+		require.Equal(t, 2, r.code, r)
+		require.Contains(t, r.stderr, "wxacode enqueue: --app: invalid app")
+		require.Contains(t, r.stderr, "not an appid")
+		require.Empty(t, r.stdout, "nothing read")
 	}
 }

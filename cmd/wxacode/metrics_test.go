@@ -1,8 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -14,9 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/wxacode/wxacode/metrics"
 	"github.com/wxacode/wxacode/wechat/wechattest"
-	"github.com/wxacode/wxacode/worker"
 )
 
 // TestWorkerMetrics runs a small job set through a worker serving
@@ -27,39 +25,23 @@ func TestWorkerMetrics(t *testing.T) {
 	const scenes, bad = 100, 5
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rs, fake := smallWorld(t)
-	input := writeE2EInput(t, scenes, bad)
-	var out, errb bytes.Buffer
-	require.NoError(t, run(ctx, []string{"enqueue", "--app", e2eApp, input}, &out, &errb), errb.String())
+	w, _ := smallWorld(t, wechattest.Options{})
+	w.ok("enqueue", "--app", e2eApp, writeE2EInput(t, w.dir, scenes, bad))
 
-	var c common
-	fs := flagSet("worker", "", io.Discard)
-	c.redisFlags(fs)
-	c.appFlags(fs)
-	c.storageFlags(fs)
-	c.wechatFlags(fs)
-	require.NoError(t, fs.Parse(nil))
-	sys, err := buildSystem(ctx, &c, 20, io.Discard)
-	require.NoError(t, err)
-	defer sys.Close()
-	wctx, stop := context.WithCancel(ctx)
-	addr, err := serveOps(wctx, "127.0.0.1:0", metrics.Handler(sys.reg), sys.rdb, sys.log)
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- serveWorker(wctx, sys, worker.Config{Concurrency: 10}) }()
-	waitAllDone(t, ctx, rs, scenes)
+	p := w.start("worker", "--concurrency", "10", "--metrics-listen", "127.0.0.1:0", "--log-format", "json")
+	addr := p.waitFor(`"metrics served","url":"http://([^/"]+)/metrics"`, 30*time.Second)
+	waitAllDone(t, ctx, w.rs, scenes)
 	// One more job meets a 45009: the worker reports it and cools the app
 	// down (the job waits out the cooldown, so the test does not wait for it).
-	fake.BurstRateLimit(e2eApp, 1)
-	more := filepath.Join(t.TempDir(), "more.txt")
-	require.NoError(t, os.WriteFile(more, []byte("one-more\n"), 0o600))
-	require.NoError(t, run(ctx, []string{"enqueue", "--app", e2eApp, "--page", "pages/coupon/index", more}, &out, &errb), errb.String())
+	w.fake.BurstRateLimit(e2eApp, 1)
+	require.NoError(t, os.WriteFile(filepath.Join(w.dir, "more.txt"), []byte("one-more\n"), 0o600))
+	w.ok("enqueue", "--app", e2eApp, "--page", "pages/coupon/index", "more.txt")
 	var body string
 	require.Eventually(t, func() bool {
 		body = get(t, "http://"+addr+"/metrics", 200)
 		return strings.Contains(body, `wxacode_rate_limited_total{app="`+e2eApp+`",errcode="45009"} 1`)
 	}, 30*time.Second, 100*time.Millisecond)
-	stored := ledgerTotals(t, ctx, rs)["stored"]
+	stored := ledgerTotals(t, ctx, w.rs)["stored"]
 	for _, want := range []string{
 		`wxacode_wechat_calls_total{app="` + e2eApp + `",errcode="0"} ` + itoa(stored),
 		`wxacode_wechat_calls_total{app="` + e2eApp + `",errcode="41030"} ` + itoa(bad),
@@ -79,11 +61,14 @@ func TestWorkerMetrics(t *testing.T) {
 	require.NotContains(t, body, e2eSecret)
 	require.NotContains(t, body, wechattest.TokenPrefix)
 	require.Equal(t, "ok\n", get(t, "http://"+addr+"/readyz", 200))
-	require.NoError(t, rs.Pause())
+	require.NoError(t, w.rs.Pause())
 	get(t, "http://"+addr+"/readyz", 503)
-	require.NoError(t, rs.Resume())
-	stop()
-	require.NoError(t, <-done)
+	require.NoError(t, w.rs.Resume())
+	p.stop(time.Minute)
+	// go-redis's own complaints while Redis was paused went through slog.
+	for _, l := range p.lines() {
+		require.True(t, json.Valid([]byte(l)), "a log line of another format: %s", l)
+	}
 }
 
 func get(t *testing.T, url string, status int) string {

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -52,11 +50,10 @@ func TestParamsEnqueueCampaignAndResolver(t *testing.T) {
 	rig := newCampaignRig(t, "wxP", wechattest.Options{Pages: []string{"pages/ok"}, RateLimit: -1}, 20000,
 		"campaigns:\n  - name: posters\n    app: wxP\n    page: pages/ok\n    source:\n      file: DIR/params.txt\n      format: params\n")
 	input, rows := paramsRows(t, rig.dir, n)
-	var out bytes.Buffer
-	require.NoError(t, run(ctx, []string{"enqueue", "--params", "--scene-prefix", "c", "--page", "pages/ok", input}, &out, &out), out.String())
-	require.Contains(t, out.String(), fmt.Sprintf("enqueued %d", n))
-	require.Contains(t, out.String(), "duplicate 1")
-	stop := startCampaignWorker(t, ctx)
+	out := rig.ok("enqueue", "--params", "--scene-prefix", "c", "--page", "pages/ok", input)
+	require.Contains(t, out, fmt.Sprintf("enqueued %d", n))
+	require.Contains(t, out, "duplicate 1")
+	stop := rig.startWorker(t)
 
 	st, err := scenes.New(rig.rs.Client(t), scenes.Config{Prefix: "c"})
 	require.NoError(t, err)
@@ -71,13 +68,9 @@ func TestParamsEnqueueCampaignAndResolver(t *testing.T) {
 	require.Len(t, issued, n, "distinct rows, distinct scenes")
 
 	// The resolver, as the mini-program calls it.
-	srvCtx, stopSrv := context.WithCancel(ctx)
-	addrc := make(chan string, 1)
-	go func() {
-		_ = serveScenes(srvCtx, st, "127.0.0.1:0", scenes.HandlerConfig{}, &common{logLevel: "error", logFormat: "json"}, &lineWriter{c: addrc}, io.Discard)
-	}()
-	base := strings.TrimSuffix(strings.TrimPrefix(<-addrc, "scene resolver on "), "/s/{scene}\n")
-	defer stopSrv()
+	resolver := rig.world.start("scenes", "serve", "--listen", "127.0.0.1:0")
+	base := resolver.waitFor(`scene resolver on (http://\S+)/s/\{scene\}`, 30*time.Second)
+	defer resolver.stop(30 * time.Second)
 	k := 0
 	for scene := range issued {
 		if k++; k > 30 {
@@ -110,11 +103,14 @@ func TestParamsEnqueueCampaignAndResolver(t *testing.T) {
 
 	// Export, import into a fresh Redis: the same answers.
 	exp := filepath.Join(rig.dir, "scenes.jsonl")
-	require.NoError(t, run(ctx, []string{"scenes", "export", exp}, &out, &out))
+	rig.ok("scenes", "export", exp)
 	rs2 := redistest.Start(t)
-	out.Reset()
-	require.NoError(t, run(ctx, []string{"scenes", "import", "--redis-url", rs2.URL(), exp}, &out, &out), out.String())
-	require.Contains(t, out.String(), fmt.Sprintf("%d added, 0 unchanged, 0 conflicts", n))
+	// The global --redis-url after the subcommand.
+	out = rig.ok("scenes", "import", "--redis-url", rs2.URL(), exp)
+	require.Contains(t, out, fmt.Sprintf("%d added, 0 unchanged, 0 conflicts", n))
+	r := rig.run("--redis-url", rs2.URL(), "scenes", "import", exp)
+	require.Equal(t, 0, r.code, "the same import again changes nothing: %s", r)
+	require.Contains(t, r.stdout, fmt.Sprintf("0 added, %d unchanged", n))
 	st2, err := scenes.New(rs2.Client(t), scenes.Config{})
 	require.NoError(t, err)
 	for scene := range issued {
@@ -160,15 +156,4 @@ func waitAllStored(t *testing.T, ctx context.Context, rig *campaignRig, app stri
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-}
-
-// lineWriter sends what is written to it on c (the first line only).
-type lineWriter struct{ c chan string }
-
-func (l *lineWriter) Write(p []byte) (int, error) {
-	select {
-	case l.c <- string(p):
-	default:
-	}
-	return len(p), nil
 }

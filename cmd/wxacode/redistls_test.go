@@ -1,18 +1,16 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/wxacode/wxacode/internal/redistest"
+	"github.com/wxacode/wxacode/internal/system"
 	"github.com/wxacode/wxacode/storage/storagetest"
 )
 
@@ -39,8 +37,6 @@ func freeLoopbackPort(t *testing.T) int {
 // ACL user with a password: commands connect, and refuse without the CA or
 // with a wrong password, never echoing the password.
 func TestRedisTLSAndACL(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	dir := t.TempDir()
 	cert, key := writeCert(t, dir)
 	tlsPort := freeLoopbackPort(t)
@@ -48,28 +44,29 @@ func TestRedisTLSAndACL(t *testing.T) {
 	rs := redistest.Start(t, "--tls-port", strconv.Itoa(tlsPort), "--tls-cert-file", cert, "--tls-key-file", key,
 		"--tls-ca-cert-file", cert, "--tls-auth-clients", "optional", "--user", "wxacode", "on", ">"+pw, "~*", "&*", "+@all")
 	tlsURL := "rediss://wxacode:" + pw + "@127.0.0.1:" + strconv.Itoa(tlsPort) + "/0"
-	for _, k := range []string{"WXACODE_REDIS_CA_FILE", "WXACODE_REDIS_CERT_FILE", "WXACODE_REDIS_KEY_FILE"} {
-		t.Setenv(k, "")
-	}
-	var out bytes.Buffer
-	require.NoError(t, run(ctx, []string{"status", "--redis-url", tlsURL, "--redis-ca-file", cert}, &out, &out), out.String())
-	require.Contains(t, out.String(), "APP")
-	require.NoError(t, run(ctx, []string{"status", "--redis-url", tlsURL, "--redis-ca-file", cert,
-		"--redis-cert-file", cert, "--redis-key-file", key}, &out, &out), out.String())
+	w := newWorld(t)
+	out := w.ok("status", "--redis-url", tlsURL, "--redis-ca-file", cert)
+	require.Contains(t, out, "APP")
+	w.ok("--redis-url", tlsURL, "status", "--redis-ca-file", cert, "--redis-cert-file", cert, "--redis-key-file", key)
 
-	err := run(ctx, []string{"status", "--redis-url", tlsURL}, &out, &out)
-	require.ErrorContains(t, err, "certificate", "without the CA the server is not trusted")
-	require.NotContains(t, err.Error(), pw)
-	require.ErrorContains(t, run(ctx, []string{"status", "--redis-url", "redis://" + rs.Addr, "--redis-ca-file", cert}, &out, &out), "rediss://")
+	r := w.run("status", "--redis-url", tlsURL)
+	require.Equal(t, 1, r.code, r)
+	require.Contains(t, r.stderr, "certificate", "without the CA the server is not trusted")
+	require.NotContains(t, r.stderr, pw)
+	r = w.run("status", "--redis-url", "redis://"+rs.Addr, "--redis-ca-file", cert)
+	require.Equal(t, 2, r.code, r)
+	require.Contains(t, r.stderr, "rediss://")
 	require.NoError(t, os.Chmod(key, 0o644))
-	require.ErrorContains(t, run(ctx, []string{"status", "--redis-url", tlsURL, "--redis-ca-file", cert,
-		"--redis-cert-file", cert, "--redis-key-file", key}, &out, &out), "readable by others")
+	r = w.run("status", "--redis-url", tlsURL, "--redis-ca-file", cert, "--redis-cert-file", cert, "--redis-key-file", key)
+	require.Equal(t, 2, r.code, r)
+	require.Contains(t, r.stderr, "readable by others")
 
 	aclURL := "redis://wxacode:" + pw + "@" + rs.Addr + "/0"
-	require.NoError(t, run(ctx, []string{"status", "--redis-url", aclURL}, &out, &out))
-	err = run(ctx, []string{"status", "--redis-url", "redis://wxacode:wrong-pass-42@" + rs.Addr + "/0"}, &out, &out)
-	require.Error(t, err)
-	require.NotContains(t, err.Error(), "wrong-pass-42")
+	w.ok("status", "--redis-url", aclURL)
+	r = w.run("status", "--redis-url", "redis://wxacode:wrong-pass-42@"+rs.Addr+"/0")
+	require.Equal(t, 1, r.code, r)
+	require.NotContains(t, r.stderr, "wrong-pass-42")
+	require.NotContains(t, r.stderr, "pool.go", "go-redis logs through slog")
 }
 
 // A Sentinel URL carries its master password as a query parameter: no
@@ -78,14 +75,14 @@ func TestSentinelPasswordRedacted(t *testing.T) {
 	const pw = "TOPSECRETPW-sentinel"
 	port := freeLoopbackPort(t) // nothing listens there
 	raw := "redis://127.0.0.1:" + strconv.Itoa(port) + "/0?master_name=m&password=" + pw + "&sentinel_password=" + pw + "2"
-	var out bytes.Buffer
-	err := run(context.Background(), []string{"status", "--redis-url", raw}, &out, &out)
-	require.Error(t, err)
-	require.NotContains(t, err.Error(), pw)
-	require.NotContains(t, out.String(), pw)
-	require.NotContains(t, redactURL(raw), pw)
-	t.Setenv("WXACODE_REDIS_URL", raw)
-	out.Reset()
-	_ = run(context.Background(), []string{"status", "--help"}, &out, &out)
-	require.NotContains(t, out.String(), pw)
+	w := newWorld(t)
+	r := w.run("status", "--redis-url", raw)
+	require.Equal(t, 2, r.code, "go-redis refuses the URL: a configuration error: %s", r)
+	require.NotContains(t, r.String(), pw)
+	require.NotContains(t, system.RedactURL(raw), pw)
+	w.set("WXACODE_REDIS_URL", raw)
+	require.NotContains(t, w.ok("status", "--help"), pw)
+	r = w.run("status", "--bogus")
+	require.Equal(t, 2, r.code, r)
+	require.NotContains(t, r.String(), pw)
 }

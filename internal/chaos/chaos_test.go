@@ -1,7 +1,7 @@
 package chaos
 
 import (
-	"fmt"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,8 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/wxacode/wxacode/storage/storagetest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -57,26 +62,25 @@ func TestProxyDownAndUp(t *testing.T) {
 	require.NoError(t, get("/"))
 }
 
-// TestS3CountsPuts: each successful PUT of a key is counted, a refused
-// conditional PUT (If-None-Match: *) is not; Keys and Get read what was
-// stored.
+// TestS3CountsPuts: each successful PUT of a key through the proxy is
+// counted, a refused conditional PUT (If-None-Match: *) is not; Keys and
+// Get read what was stored in versitygw.
 func TestS3CountsPuts(t *testing.T) {
-	srv, err := StartS3("b")
+	bin, err := storagetest.FindOrInstallVersityGW()
+	require.NoError(t, err)
+	t.Setenv("VERSITYGW", bin)
+	srv, err := StartS3(t.TempDir(), "bucket-b", "AKIATEST00000000", RandomHex(20))
 	require.NoError(t, err)
 	defer srv.Close()
+	client := s3.New(s3.Options{BaseEndpoint: aws.String(srv.Endpoint), UsePathStyle: true, Region: srv.Region,
+		Credentials: credentials.NewStaticCredentialsProvider(srv.AccessKey, srv.SecretKey, "")})
 	put := func(key, body string, ifAbsent bool) error {
-		req, err := http.NewRequest(http.MethodPut, srv.Endpoint+"/b/"+key, strings.NewReader(body))
-		require.NoError(t, err)
+		in := &s3.PutObjectInput{Bucket: aws.String("bucket-b"), Key: aws.String(key), Body: strings.NewReader(body)}
 		if ifAbsent {
-			req.Header.Set("If-None-Match", "*")
+			in.IfNoneMatch = aws.String("*")
 		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("HTTP %d", resp.StatusCode)
-		}
-		return nil
+		_, err := client.PutObject(context.Background(), in)
+		return err
 	}
 	require.NoError(t, put("a/x.jpg", "one", false))
 	require.NoError(t, put("a/x.jpg", "two", false))

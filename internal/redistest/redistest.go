@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -29,6 +28,17 @@ type Server struct {
 	args []string
 }
 
+// TB is the part of testing.TB this package uses (*testing.T and
+// *testing.B are one). It is an interface of its own so that the benchmark
+// commands, which run in the production binary, can use StartProcess
+// without linking package testing.
+type TB interface {
+	Helper()
+	TempDir() string
+	Cleanup(func())
+	Fatalf(format string, args ...any)
+}
+
 // Binary is the redis-server executable; REDIS_SERVER overrides it.
 func Binary() string {
 	if b := os.Getenv("REDIS_SERVER"); b != "" {
@@ -40,7 +50,7 @@ func Binary() string {
 // Start launches a redis-server on a free loopback port and stops it at the
 // end of the test. If redis-server is missing the test fails (it is never
 // skipped: CI installs it). Extra arguments are appended to the command line.
-func Start(tb testing.TB, extra ...string) *Server {
+func Start(tb TB, extra ...string) *Server {
 	tb.Helper()
 	s, err := StartProcess(tb.TempDir(), extra...)
 	if err != nil {
@@ -106,7 +116,7 @@ func (s *Server) waitReady(limit time.Duration) error {
 func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
 
 // Client returns a go-redis client for the server, closed at the end of the test.
-func (s *Server) Client(tb testing.TB) *redis.Client {
+func (s *Server) Client(tb TB) *redis.Client {
 	tb.Helper()
 	c := redis.NewClient(&redis.Options{Addr: s.Addr})
 	tb.Cleanup(func() { _ = c.Close() })

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wxacode/wxacode/storage/storagetest"
+)
+
+// TestBenchChaos runs two cheap scenarios of the fault suite with 150
+// scenes and two workers (children of the built binary, S3 on versitygw):
+// every scene stored as its own image, none failed or lost, the log scan
+// read the workers' output and found no secret, and the suite passes.
+func TestBenchChaos(t *testing.T) {
+	gw, err := storagetest.FindOrInstallVersityGW()
+	require.NoError(t, err)
+	w := newWorld(t, "VERSITYGW="+gw)
+	logs := t.TempDir()
+	r := w.run("bench", "chaos", "--scenario", "token-revoked,faults", "--scenes", "150",
+		"--workers", "2", "--concurrency", "20", "--logs", logs)
+	t.Log("\n" + r.stdout)
+	require.Equal(t, 0, r.code, r)
+	for _, name := range []string{"token-revoked", "faults"} {
+		require.Regexp(t, `(?m)^`+name+`\s+150\s+150\s+0\s+0\s+\d\.\d{3}\s+\d+\s+\S+\s+PASS\s`, r.stdout)
+	}
+	require.Regexp(t, `errcodes 40001×\d+`, r.stdout, "tokens were revoked and refreshed")
+	require.Regexp(t, `faults \S+×\d+`, r.stdout, "faults were injected")
+	m := regexp.MustCompile(`no secret or token in (\d+) log files`).FindStringSubmatch(r.stdout)
+	require.NotNil(t, m)
+	workerLogs, err := filepath.Glob(filepath.Join(logs, "*", "worker-*.log"))
+	require.NoError(t, err)
+	require.Len(t, workerLogs, 4, "two workers per scenario")
+	for _, f := range workerLogs {
+		st, err := os.Stat(f)
+		require.NoError(t, err)
+		require.Positive(t, st.Size(), "%s holds the worker's output", f)
+	}
+	require.Contains(t, r.stdout, "chaos: 2 of 2 scenarios passed")
+
+	r = w.run("bench", "chaos", "--scenario", "kill9,nope")
+	require.Equal(t, 1, r.code, r)
+	require.Contains(t, r.stderr, `no scenario "nope"`)
+}

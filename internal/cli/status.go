@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/spf13/cobra"
+
+	"github.com/wxacode/wxacode/internal/config"
+	"github.com/wxacode/wxacode/internal/system"
+
+	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/jobs/runs"
+	"github.com/wxacode/wxacode/ratelimit"
+)
+
+func init() { register(newStatusCmd) }
+
+var optFailures = withCheck(noEnv(config.Int("failures", 10, "how many recent final failures to show (per app, or of the run)")), config.AtLeast(0))
+
+func newStatusCmd(e *env) *cobra.Command {
+	var n int
+	cmd := &cobra.Command{
+		Use:   "status [RUN]",
+		Short: "Print outcome counts per app and the recent failures, or one run's progress",
+		Long: `status without an argument prints, per app, the ledger's counts (enqueued, stored,
+skipped, failed) and the asynq queue (pending, active, retry, scheduled, archived),
+then the newest final failures with errcode and rid. With a run id it prints that
+campaign run's progress, rate, time left at the app's rate and failures by errcode.`,
+		Example: `  wxacode status
+  wxacode status nightly-coupons-20261124T020000-1a2b3c --failures 20`,
+		Args: maxArgs(1, "at most one RUN"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if _, err := e.logger(); err != nil {
+				return err
+			}
+			rdb, err := e.redis.Open(ctx, 4)
+			if err != nil {
+				return err
+			}
+			defer rdb.Close()
+			if len(args) == 1 {
+				return printRun(ctx, e.stdout, runs.NewStore(rdb, ""), ratelimit.New(rdb, ratelimit.Config{}), args[0], n)
+			}
+			return system.PrintStatus(ctx, e.stdout, jobs.NewLedger(rdb, ""), asynq.NewInspectorFromRedisClient(rdb), int64(n))
+		},
+	}
+	optFailures.Bind(cmd.Flags(), &n)
+	return cmd
+}
+
+// printRun prints one campaign run: progress, rate, ETA at the app's cap,
+// failures by errcode and the latest failures.
+func printRun(ctx context.Context, w io.Writer, st *runs.Store, lim *ratelimit.Limiter, id string, n int) error {
+	r, c, err := st.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "run %s (campaign %s, app %s): %s\n", r.ID, r.Campaign, r.App, r.State)
+	end := time.Now()
+	if !r.Finished.IsZero() {
+		end = r.Finished
+	}
+	rate := float64(c.Finished()) / max(end.Sub(r.Created).Seconds(), 1)
+	fmt.Fprintf(w, "progress %d/%d (%.1f%%), %.1f rows/s\n", c.Finished(), r.Total, 100*float64(c.Finished())/float64(max(r.Total, 1)), rate)
+	fmt.Fprintf(w, "total %d  fed %d  stored %d  skipped %d  failed %d  in flight %d\n",
+		r.Total, c.Fed, c.Stored, c.Skipped, c.Failed, c.InFlight())
+	if lst, err := lim.State(ctx, r.App); err == nil && r.State != runs.StateDone {
+		left := r.Total - c.Finished()
+		eta := time.Duration(float64(left) / max(lst.EffectivePerMinute, 1) * float64(time.Minute))
+		fmt.Fprintf(w, "at the app's effective rate of %.0f/min: about %s left\n", lst.EffectivePerMinute, eta.Round(time.Second))
+	}
+	byCode, latest, err := st.FailureSummary(ctx, id, min(n, runs.RecentFailures))
+	if err != nil {
+		return err
+	}
+	if len(byCode) > 0 {
+		codes := slices.Sorted(maps.Keys(byCode))
+		fmt.Fprint(w, "failures by errcode:")
+		for _, code := range codes {
+			fmt.Fprintf(w, "  %d: %d", code, byCode[code])
+		}
+		fmt.Fprintln(w)
+	}
+	for _, f := range latest {
+		fmt.Fprintf(w, "  row %d scene=%q errcode=%d rid=%s %s\n", f.Row, f.Scene, f.Code, f.RID, f.Reason)
+	}
+	if r.Manifest != "" {
+		fmt.Fprintf(w, "manifest %s\nfailures %s\n", r.Manifest, r.Failures)
+	}
+	return nil
+}

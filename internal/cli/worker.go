@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wxacode/wxacode/internal/system"
+	"github.com/wxacode/wxacode/metrics"
+	"github.com/wxacode/wxacode/storage"
+	"github.com/wxacode/wxacode/worker"
+)
+
+func init() { register(newWorkerCmd) }
+
+type workerOpts struct {
+	sys           system.Settings
+	cfg           worker.Config
+	metricsListen string
+	checkQuota    bool
+	capFromQuota  float64
+}
+
+func newWorkerCmd(e *env) *cobra.Command {
+	var o workerOpts
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run jobs: limiter, token, interface B, storage, ledger",
+		Long: `worker is the asynq server. For each job it skips the code if its object already
+exists with the same parameters (no WeChat call; --force regenerates), waits on the
+fleet-wide limiter, gets the shared token, calls interface B, stores the image and
+records the outcome. It also feeds campaign runs. On SIGTERM it stops taking jobs,
+lets those in flight finish within --shutdown-timeout and puts the rest back.
+
+With no --storage-url the codes go to ./` + storage.DefaultLocalDir + ` under the working directory.`,
+		Example: `  WXACODE_APPID=wx0123456789abcdef WXACODE_SECRET_FILE=/run/secrets/wx wxacode worker
+  wxacode worker --apps-file apps.yaml --concurrency 200 --metrics-listen :9090`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.sys.Redis, o.sys.Log = e.redis, e.log
+			return runWorker(cmd.Context(), &o, e)
+		},
+	}
+	fs := cmd.Flags()
+	systemSettings(fs, &o.sys)
+	concurrency.Bind(fs, &o.cfg.Concurrency)
+	shutdownTimeout.Bind(fs, &o.cfg.ShutdownTimeout)
+	maxHold.Bind(fs, &o.cfg.MaxHold)
+	maxAttempts.Bind(fs, &o.cfg.MaxAttempts)
+	backoffBase.Bind(fs, &o.cfg.BackoffBase)
+	backoffMax.Bind(fs, &o.cfg.BackoffMax)
+	storageOutage.Bind(fs, &o.cfg.StorageOutageLimit)
+	force.Bind(fs, &o.cfg.Force)
+	checkQuota.Bind(fs, &o.checkQuota)
+	capFromQuota.Bind(fs, &o.capFromQuota)
+	metricsListen.Bind(fs, &o.metricsListen)
+	return cmd
+}
+
+func runWorker(ctx context.Context, o *workerOpts, e *env) error {
+	sys, err := system.Build(ctx, o.sys, o.cfg.Concurrency+16, e.stderr)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	if o.metricsListen != "" {
+		addr, err := serveOps(ctx, o.metricsListen, metrics.Handler(sys.Registry), sys.Redis, sys.Log)
+		if err != nil {
+			return err
+		}
+		sys.Log.Info("metrics served", "url", "http://"+addr+"/metrics")
+	}
+	if o.checkQuota || o.capFromQuota > 0 {
+		checkQuotas(ctx, sys, o.capFromQuota)
+	}
+	o.cfg.PNG = o.sys.Storage.PNG
+	return serveWorker(ctx, sys, o.cfg)
+}
+
+// serveWorker runs the asynq server until ctx ends (SIGINT/SIGTERM), then
+// stops taking jobs and lets those in flight finish within the shutdown
+// timeout; unfinished ones go back to the queue, nothing is lost.
+func serveWorker(ctx context.Context, sys *system.System, cfg worker.Config) error {
+	h, err := worker.NewHandler(sys.Deps, cfg)
+	if err != nil {
+		return err
+	}
+	srv := worker.NewServer(h)
+	if err := srv.Start(h.Mux()); err != nil {
+		return fmt.Errorf("starting the asynq server: %w", err)
+	}
+	apps := make([]string, 0, len(sys.Deps.Apps))
+	for _, a := range sys.Deps.Apps {
+		apps = append(apps, a.AppID)
+	}
+	sys.Log.Info("worker started", "apps", apps, "concurrency", cfg.Concurrency)
+	<-ctx.Done()
+	sys.Log.Info("worker stopping: finishing jobs in flight")
+	if sys.Deps.Feeder != nil {
+		sys.Deps.Feeder.Stop() // feeders hand their runs back at once
+	}
+	srv.Shutdown()
+	sys.Log.Info("worker stopped")
+	return nil
+}
+
+// checkQuotas logs each app's quota as WeChat reports it (and sets caps
+// from it when asked), in the background: a slow or failing lookup never
+// delays the worker.
+func checkQuotas(ctx context.Context, sys *system.System, fraction float64) {
+	for _, a := range sys.Deps.Apps {
+		go func() {
+			qctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			defer cancel()
+			r, err := worker.CheckQuota(qctx, sys.Deps.Client, sys.Limiter, a, fraction)
+			worker.LogQuota(sys.Log, r, err)
+		}()
+	}
+}

@@ -1,0 +1,187 @@
+package system
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wxacode/wxacode/dashboard"
+	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/jobs/runs"
+	"github.com/wxacode/wxacode/metrics"
+	"github.com/wxacode/wxacode/ratelimit"
+	"github.com/wxacode/wxacode/scenes"
+	"github.com/wxacode/wxacode/storage"
+	"github.com/wxacode/wxacode/wechat"
+	"github.com/wxacode/wxacode/worker"
+)
+
+// Settings are everything a worker (or gen, or a campaign run) is built
+// from.
+type Settings struct {
+	Redis   Redis
+	Log     Log
+	Apps    Apps
+	Storage Storage
+	Scenes  Scenes
+	// WeChatBaseURL is the WeChat API root. Default "": wechat's default.
+	WeChatBaseURL string
+}
+
+// System is what a worker (or gen, or a campaign run) needs, built from
+// settings. Close it when done.
+type System struct {
+	Redis   redis.UniversalClient
+	Deps    worker.Deps
+	Limiter *ratelimit.Limiter
+	Log     *slog.Logger
+	// Registry holds this process's series (the worker's, Go runtime,
+	// process).
+	Registry *prometheus.Registry
+}
+
+// Close closes the Redis connection.
+func (s *System) Close() error { return s.Redis.Close() }
+
+// Build connects Redis and storage, builds the WeChat client, the limiter
+// (with each app's cap written to Redis) and every app's token source,
+// logging to logw. poolSize sizes the Redis pool. Bad settings are a
+// *ConfigError.
+func Build(ctx context.Context, st Settings, poolSize int, logw io.Writer) (*System, error) {
+	log, err := st.Log.New(logw)
+	if err != nil {
+		return nil, err
+	}
+	apps, err := st.Apps.Configs()
+	if err != nil {
+		return nil, err
+	}
+	rdb, err := st.Redis.Open(ctx, poolSize)
+	if err != nil {
+		return nil, err
+	}
+	s := &System{Redis: rdb, Log: log, Registry: metrics.NewRegistry()}
+	if err := s.wire(ctx, st, apps); err != nil {
+		rdb.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *System) wire(ctx context.Context, st Settings, apps []worker.AppConfig) error {
+	store, keys, err := st.Storage.Open(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := metrics.NewWorker(s.Registry)
+	if err != nil {
+		return err
+	}
+	client := wechat.NewClient(wechat.Config{BaseURL: st.WeChatBaseURL, Logger: s.Log, OnTokenFetch: m.TokenFetch})
+	s.Limiter = ratelimit.New(s.Redis, ratelimit.Config{Logger: s.Log})
+	s.Deps = worker.Deps{Redis: s.Redis, Client: client, Limiter: s.Limiter, Store: store,
+		Ledger: jobs.NewLedger(s.Redis, ""), Keys: keys, Logger: s.Log, Runs: runs.NewStore(s.Redis, ""), Metrics: m}
+	sc, err := st.Scenes.Open(s.Redis)
+	if err != nil {
+		return err
+	}
+	s.Deps.Feeder = &runs.Feeder{Runs: s.Deps.Runs, Client: asynq.NewClientFromRedisClient(s.Redis),
+		Enqueuer: jobs.NewEnqueuer(nil, jobs.EnqueueConfig{}), Store: store, KeyOf: worker.KeyOf(keys, st.Storage.PNG),
+		Validate: worker.Validate, Log: s.Log, Scenes: Issuer(sc), OnStart: runs.RateShare(s.capOf, s.setCap)}
+	for _, a := range apps {
+		ts, err := a.TokenSource(client, s.Redis)
+		if err != nil {
+			return err
+		}
+		if err := s.Limiter.SetCap(ctx, a.AppID, a.Rate(), a.ForceRate); err != nil {
+			return err
+		}
+		s.Deps.Apps = append(s.Deps.Apps, worker.App{AppID: a.AppID, Tokens: ts, Weight: a.Weight})
+	}
+	return nil
+}
+
+func (s *System) capOf(ctx context.Context, app string) (int, error) {
+	st, err := s.Limiter.State(ctx, app)
+	return st.CapPerMinute, err
+}
+
+func (s *System) setCap(ctx context.Context, key string, perMinute int) error {
+	return s.Limiter.SetCap(ctx, key, perMinute, false)
+}
+
+// Storage are the settings of the store.
+type Storage struct {
+	// URL is s3://bucket/prefix, file:///dir or a directory path (relative
+	// to the working directory). Default "": storage.DefaultLocalDir.
+	URL string
+	// PathStyle selects path-style S3 addressing.
+	PathStyle bool
+	// KeyTemplate names objects. Default "": storage.DefaultKeyTemplate.
+	KeyTemplate string
+	// PNG stores every code as PNG.
+	PNG bool
+}
+
+// Open opens the store and parses the key template; a bad URL or template
+// is a *ConfigError.
+func (s Storage) Open(ctx context.Context) (storage.Store, *storage.KeyTemplate, error) {
+	store, err := storage.Open(ctx, cmpOr(s.URL, storage.DefaultLocalDir), storage.Options{S3PathStyle: s.PathStyle})
+	var ue *storage.URLError
+	if errors.As(err, &ue) {
+		return nil, nil, &ConfigError{Setting: "--storage-url (WXACODE_STORAGE_URL)", Err: err}
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("storage: %w", err)
+	}
+	keys, err := storage.ParseKeyTemplate(cmpOr(s.KeyTemplate, storage.DefaultKeyTemplate))
+	if err != nil {
+		return nil, nil, &ConfigError{Setting: "--key-template (WXACODE_KEY_TEMPLATE)", Err: err}
+	}
+	return store, keys, nil
+}
+
+// Scenes are the settings of issued short scenes.
+type Scenes struct {
+	// Prefix starts every issued scene. Default "".
+	Prefix string
+	// Length is the number of base62 characters after it. Default 0:
+	// scenes.DefaultLength.
+	Length int
+}
+
+// Open returns the scene store on rdb; bad settings are a *ConfigError.
+func (s Scenes) Open(rdb redis.UniversalClient) (*scenes.Store, error) {
+	st, err := scenes.New(rdb, scenes.Config{Prefix: s.Prefix, Length: s.Length})
+	if err != nil {
+		return nil, &ConfigError{Setting: "--scene-prefix, --scene-length", Err: err}
+	}
+	return st, nil
+}
+
+// Issuer adapts a scene store for the readers and the feeder.
+func Issuer(st *scenes.Store) jobs.SceneIssuer {
+	return jobs.SceneIssuer{
+		Check:     func(p []byte) error { _, err := scenes.Canonical(p); return err },
+		IssueMany: st.IssueMany,
+	}
+}
+
+// TokenState reads each app's shared stable token state (never the token)
+// for the dashboard.
+func TokenState(rdb redis.UniversalClient) func(context.Context, string) (dashboard.TokenStatus, error) {
+	return func(ctx context.Context, app string) (dashboard.TokenStatus, error) {
+		st, err := wechat.ReadSharedTokenState(ctx, rdb, "", app)
+		if err != nil || !st.Cached {
+			return dashboard.TokenStatus{}, err
+		}
+		return dashboard.TokenStatus{Cached: true, ExpiresIn: time.Until(st.ExpiresAt)}, nil
+	}
+}

@@ -1,0 +1,54 @@
+package runs
+
+import (
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/wxacode/wxacode/jobs/campaign"
+)
+
+// DefaultSyncInterval is how often a scheduler re-reads its campaigns file
+// when given no interval.
+const DefaultSyncInterval = 30 * time.Second
+
+// Schedule gives asynq's PeriodicTaskManager one fire task per scheduled
+// campaign of a campaigns file, read again at every sync so that edits
+// take effect without a restart. Several schedulers may run: the worker
+// that handles a fire task claims (campaign, scheduled time) once, so a
+// tick starts one run.
+type Schedule struct {
+	// Path is the campaigns file.
+	Path string
+	// Log receives a warning when the file has become invalid; the last
+	// good schedule is kept. Nil: none.
+	Log func(msg string, args ...any)
+
+	last []*asynq.PeriodicTaskConfig
+}
+
+// GetConfigs implements asynq.PeriodicTaskConfigProvider. An invalid file
+// keeps the previous schedule (and is logged); a campaign that cannot be
+// turned into a task is an error.
+func (s *Schedule) GetConfigs() ([]*asynq.PeriodicTaskConfig, error) {
+	f, err := campaign.Load(s.Path)
+	if err != nil {
+		if s.Log != nil {
+			s.Log("campaigns file invalid: keeping the previous schedule", "err", err)
+		}
+		return s.last, nil
+	}
+	var out []*asynq.PeriodicTaskConfig
+	for _, d := range f.Campaigns {
+		if d.CronSpec() == "" {
+			continue
+		}
+		task, err := FireTask(d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &asynq.PeriodicTaskConfig{Cronspec: d.CronSpec(), Task: task})
+	}
+	s.last = out
+	return out, nil
+}
