@@ -2,6 +2,8 @@ package wechat
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -95,6 +97,88 @@ func (e *ConfigError) Error() string {
 
 func (e *ConfigError) Unwrap() error { return e.Err }
 
+// TokenQuotaError is a 45009 from a token endpoint (cgi-bin/stable_token or
+// cgi-bin/token): that endpoint's daily quota is spent (spec §5.4). It is
+// not interface B's minute limit: no cooldown of B, no lower B rate. No
+// token can be had until WeChat's daily reset or a clear_quota call, so the
+// app's work stops and a human is alerted. It is neither retryable nor
+// permanent.
+type TokenQuotaError struct {
+	AppID string
+	Err   *APIError // the token endpoint's answer; Err.Endpoint names it
+}
+
+func (e *TokenQuotaError) Error() string {
+	return fmt.Sprintf("wechat: the token endpoint's daily quota is spent for app %q (restored at WeChat's daily reset or by clear_quota): %v",
+		e.AppID, e.Err)
+}
+
+func (e *TokenQuotaError) Unwrap() error { return e.Err }
+
+// IsTokenQuota reports whether err is a *TokenQuotaError: hold the app and
+// alert; never treat it as interface B's rate limit.
+func IsTokenQuota(err error) bool {
+	var tq *TokenQuotaError
+	return errors.As(err, &tq)
+}
+
+// TokenRejectedError says a token error (40001, 40014, 42001) repeated: WeChat
+// rejected the token the source handed out after the rejected one was
+// invalidated, or the source offered the rejected token again (Reused; then no
+// second call was sent). Retrying cannot help until the token source changes:
+// the secret, the token owner or an external source needs a human (spec
+// §9.4). It is neither retryable nor a plain token error.
+type TokenRejectedError struct {
+	Err *APIError // the last rejection
+	// Reused is true when the source offered the very token WeChat had just
+	// rejected (an external source that has not replaced it, or a stable
+	// token WeChat keeps issuing).
+	Reused bool
+	// Fingerprint names the rejected token without revealing it
+	// (TokenFingerprint).
+	Fingerprint string
+	token       string // the rejected token; never printed
+}
+
+func (e *TokenRejectedError) Error() string {
+	what := "a freshly fetched token was rejected too"
+	if e.Reused {
+		what = "the token source offers the rejected token again"
+	}
+	return fmt.Sprintf("wechat: token rejected again (%s; token %s): %v", what, e.Fingerprint, e.Err)
+}
+
+func (e *TokenRejectedError) Unwrap() error { return e.Err }
+
+// IsTokenRejected reports whether err is a *TokenRejectedError: hold the
+// app and alert instead of retrying.
+func IsTokenRejected(err error) bool {
+	var tr *TokenRejectedError
+	return errors.As(err, &tr)
+}
+
+// TokenReplaced reports whether ts now offers a token other than the one
+// rejected in e: it invalidates the rejected token (compare-and-delete, so
+// a replacement another process stored survives) and asks ts for one. Use it
+// to release an app held after a Reused rejection.
+func TokenReplaced(ctx context.Context, ts TokenSource, e *TokenRejectedError) (bool, error) {
+	if err := ts.Invalidate(ctx, e.token); err != nil {
+		return false, err
+	}
+	tok, err := ts.Token(ctx)
+	if err != nil {
+		return false, err
+	}
+	return tok != e.token, nil
+}
+
+// TokenFingerprint names a token in logs without revealing it: the first 12
+// hex digits of its SHA-256.
+func TokenFingerprint(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:6])
+}
+
 // BudgetError is returned, without any request, when an interface A or C call
 // would exceed the client's configured A+C budget (Config.ACBudget).
 type BudgetError struct {
@@ -131,18 +215,26 @@ func apiCode(err error) (int, bool) {
 	return 0, false
 }
 
-// IsRateLimited reports whether err is WeChat's per-minute limit (45009,
-// 45011): pause the app and retry later; it is not an item failure.
+// IsRateLimited reports whether err is a code interface's per-minute limit
+// (45009, 45011): pause the app and retry later; it is not an item failure.
+// The same errcodes from a token endpoint are not: a 45009 there is that
+// endpoint's daily quota (*TokenQuotaError).
 func IsRateLimited(err error) bool {
-	c, ok := apiCode(err)
-	return ok && rateLimitedCodes[c] && !IsConfigError(err)
+	var ae *APIError
+	if !errors.As(err, &ae) || !rateLimitedCodes[ae.Code] || isTokenEndpoint(ae.Endpoint) {
+		return false
+	}
+	return !IsConfigError(err) && !IsTokenQuota(err)
 }
+
+func isTokenEndpoint(ep string) bool { return ep == EndpointStableToken || ep == EndpointToken }
 
 // IsTokenInvalid reports whether err says the access token was rejected
 // (40001, 40014, 42001): invalidate that token, fetch again and retry once.
+// A repeated rejection (*TokenRejectedError) is not: it holds the app.
 func IsTokenInvalid(err error) bool {
 	c, ok := apiCode(err)
-	return ok && tokenInvalidCodes[c] && !IsConfigError(err)
+	return ok && tokenInvalidCodes[c] && !IsConfigError(err) && !IsTokenRejected(err)
 }
 
 // IsConfigError reports whether err is a token-fetch configuration problem
@@ -171,7 +263,7 @@ func IsPermanent(err error) bool {
 // timeouts and network errors, unknown or truncated bodies. A cancelled
 // context is not retryable (the caller gave up).
 func IsRetryable(err error) bool {
-	if err == nil || IsConfigError(err) || errors.Is(err, context.Canceled) {
+	if err == nil || IsConfigError(err) || IsTokenQuota(err) || errors.Is(err, context.Canceled) {
 		return false
 	}
 	if c, ok := apiCode(err); ok {

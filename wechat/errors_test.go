@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/wxacode/wxacode/code"
+	"github.com/wxacode/wxacode/wechat/wechattest"
 )
 
 func TestPredicates(t *testing.T) {
@@ -44,7 +47,14 @@ func TestPredicates(t *testing.T) {
 		{"budget", &BudgetError{}, want{perm: true}},
 		{"config 40125", &ConfigError{AppID: "a", Err: &APIError{Code: 40125}}, want{perm: true, config: true}},
 		{"config 40001 at fetch", &ConfigError{AppID: "a", Err: &APIError{Code: 40001}}, want{perm: true, config: true}},
-		{"config 45009 is no rate limit", &ConfigError{Err: &APIError{Code: 45009}}, want{perm: true, config: true}},
+		// A token endpoint's 45009 is its daily quota, its 45011 its own
+		// minute limit: neither is interface B's limit (no B cooldown).
+		{"token endpoint 45009", &TokenQuotaError{AppID: "a", Err: &APIError{Code: 45009, Endpoint: EndpointStableToken}}, want{}},
+		{"bare stable_token 45009", &APIError{Code: 45009, Endpoint: EndpointStableToken}, want{}},
+		{"cgi-bin/token 45011", &APIError{Code: 45011, Endpoint: EndpointToken}, want{}},
+		{"B 45009", &APIError{Code: 45009, Endpoint: EndpointUnlimited}, want{rate: true}},
+		{"token rejected twice", &TokenRejectedError{Err: &APIError{Code: 40001}}, want{}},
+		{"token reused", &TokenRejectedError{Err: &APIError{Code: 42001}, Reused: true}, want{}},
 		{"nil", nil, want{}},
 	}
 	for _, tc := range cases {
@@ -66,5 +76,39 @@ func TestRedactURL(t *testing.T) {
 	}
 	for in, want := range cases {
 		require.Equal(t, want, RedactURL(in), in)
+	}
+}
+
+// A 45009 from either token endpoint, as the client really parses it, is a
+// *TokenQuotaError: not B's rate limit, not retryable, and remembered for a
+// minute (no refetch storm), and no B call is sent for it.
+func TestTokenEndpoint45009IsTheDailyQuota(t *testing.T) {
+	for _, ep := range []string{EndpointStableToken, EndpointToken} {
+		t.Run(ep, func(t *testing.T) {
+			e := newEnv(t, func(o *wechattest.Options) { o.TokenErrors = map[string]int{appA: 45009} })
+			cfg := StableTokenConfig{AppID: appA, Secret: secretA, Client: e.client, Clock: e.clock.Now}
+			var ts TokenSource
+			var err error
+			if ep == EndpointToken {
+				ts, err = NewClientCredentialTokenSource(cfg)
+			} else {
+				ts, err = NewStableTokenSource(cfg)
+			}
+			require.NoError(t, err)
+			for range 3 {
+				_, err := e.client.CodeUnlimited(context.Background(), ts, code.Params{Scene: "q"})
+				require.True(t, IsTokenQuota(err), "%v", err)
+				require.False(t, IsRateLimited(err), "not interface B's minute limit")
+				require.False(t, IsRetryable(err))
+				require.False(t, IsConfigError(err))
+				var tq *TokenQuotaError
+				require.ErrorAs(t, err, &tq)
+				require.Equal(t, ep, tq.Err.Endpoint)
+				require.Contains(t, err.Error(), "daily quota")
+			}
+			st := e.fake.Stats()
+			require.EqualValues(t, 1, st.TokenFetches[ep], "remembered: one fetch")
+			require.Zero(t, st.Endpoints[EndpointUnlimited], "no B call without a token")
+		})
 	}
 }

@@ -26,7 +26,7 @@ var codeInfos = map[int]CodeInfo{
 	40169: {40169, "scene empty or longer than 32 characters, or the body is not JSON", "permanent", "Shorten the scene to 32 characters (wxacode enqueue --params issues short scenes)."},
 	41030: {41030, "invalid page: leading '/', a query, not in the published version (check_path true) or not in app.json", "permanent", "Publish the page, fix its path (no leading '/', no query), or use check_path=false with env_version trial/develop."},
 	85096: {85096, "scancode_time used in the page", "permanent", "Remove scancode_time from the page."},
-	45009: {45009, "rate limit reached (for interface B: the 5000/minute limit; the errmsg says 'daily quota')", "wait", "Nothing for one-off 45009s (fleet-wide cooldown). If sustained, another system shares the appid's quota: lower the cap (wxacode ratelimit set) or check wxacode quota."},
+	45009: {45009, "rate limit reached (for interface B: the 5000/minute limit; the errmsg says 'daily quota'); from stable_token or cgi-bin/token: that endpoint's daily quota", "wait", "Nothing for one-off 45009s from interface B (fleet-wide cooldown). If sustained, another system shares the appid's quota: lower the cap (wxacode ratelimit set) or check wxacode quota. From a token endpoint the app is held and an ALERT logged: call clear_quota or wait for WeChat's daily reset, and find what fetches tokens so often."},
 	45011: {45011, "minute-level throttle", "wait", "Nothing: cooled down to the next minute. If sustained, lower the cap."},
 	47001: {47001, "data format error (body not JSON or a field of the wrong type)", "permanent", "A bug in the request: report it with the rid."},
 	44002: {44002, "empty post data", "permanent", "A bug in the request: report it with the rid."},

@@ -139,7 +139,7 @@ func (m *memo) run(f *flight) {
 // failBackoff is how long a failed load is remembered: long for a
 // configuration problem (no retry storm), short otherwise.
 func failBackoff(err error) time.Duration {
-	if IsConfigError(err) {
+	if IsConfigError(err) || IsTokenQuota(err) {
 		return time.Minute
 	}
 	return time.Second

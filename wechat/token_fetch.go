@@ -85,6 +85,9 @@ func parseTokenResponse(appid, endpoint string, resp *response, err error) (toke
 		if reason, ok := configReasons[ae.Code]; ok {
 			return tr, &ConfigError{AppID: appid, Reason: reason, Err: ae}
 		}
+		if ae.Code == 45009 {
+			return tr, &TokenQuotaError{AppID: appid, Err: ae}
+		}
 		return tr, ae
 	}
 	var ue *UnknownResponseError

@@ -35,6 +35,9 @@
 //   - configuration (bad secret, IP not whitelisted, ...): the app is held in
 //     this process for ConfigHold and its jobs are handed back as
 //     non-failures: no retry storm against the token endpoint.
+//   - token endpoint's daily quota (45009 from stable_token or cgi-bin/token,
+//     wechat.TokenQuotaError): not interface B's limit, so no cooldown and no
+//     lower rate; the app is held for ConfigHold with an ALERT log line.
 //
 // An image fetched but not stored is kept in Redis for a day, so the retry
 // stores it without calling WeChat again.

@@ -26,8 +26,8 @@ type Handler struct {
 	apps map[string]App
 
 	mu       sync.Mutex
-	held     map[string]time.Time // apps held after a configuration error
-	runState map[string]runState  // cached state of campaign runs
+	held     map[string]appHold  // apps held after an error no retry cures
+	runState map[string]runState // cached state of campaign runs
 
 	outage     outage     // storage unavailable since when, for the whole process
 	outageWait outageWait // how long jobs wait for unavailable storage
@@ -41,7 +41,7 @@ func NewHandler(d Deps, cfg Config) (*Handler, error) {
 	if len(d.Apps) == 0 {
 		return nil, errors.New("worker: no apps configured")
 	}
-	h := &Handler{deps: d, cfg: cfg.withDefaults(), log: d.Logger, apps: map[string]App{}, held: map[string]time.Time{}, runState: map[string]runState{},
+	h := &Handler{deps: d, cfg: cfg.withDefaults(), log: d.Logger, apps: map[string]App{}, held: map[string]appHold{}, runState: map[string]runState{},
 		outageWait: defaultOutageWait}
 	if h.log == nil {
 		h.log = slog.Default()

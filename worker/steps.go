@@ -90,8 +90,8 @@ func (h *Handler) generate(ctx context.Context, j *job) (*wechat.Image, error) {
 // a non-failure there would still be archived (asynq checks exhaustion
 // before IsFailure).
 func (h *Handler) waitTurn(ctx context.Context, j *job) error {
-	if until, held := h.heldUntil(j.App); held {
-		return h.yield(ctx, j, &YieldError{After: time.Until(until) + jitter(10*time.Second), Reason: "app held after a configuration error"})
+	if hd, held := h.heldUntil(j.App); held {
+		return h.yield(ctx, j, &YieldError{After: time.Until(hd.until) + jitter(10*time.Second), Reason: "app held: " + hd.reason})
 	}
 	if j.Budget != "" {
 		if err := h.take(ctx, j, j.Budget); err != nil {
@@ -138,23 +138,6 @@ func (h *Handler) yield(ctx context.Context, j *job, y *YieldError) error {
 	}
 	h.deps.Metrics.Job(j.App, metrics.OutcomeHandedBack)
 	return y
-}
-
-func (h *Handler) heldUntil(app string) (time.Time, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	until, ok := h.held[app]
-	if ok && time.Now().After(until) {
-		delete(h.held, app)
-		return time.Time{}, false
-	}
-	return until, ok
-}
-
-func (h *Handler) hold(app string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.held[app] = time.Now().Add(h.cfg.ConfigHold)
 }
 
 // store converts the image to the key's format if needed, puts it (a few
@@ -338,10 +321,11 @@ func (h *Handler) classify(ctx context.Context, j *job, log *slog.Logger, err er
 	switch {
 	case ctx.Err() != nil:
 		return err
-	case wechat.IsConfigError(err): // before IsPermanent, which also matches it
-		h.hold(j.App)
-		log.Error("app configuration error: app held", "err", err, "hold", h.cfg.ConfigHold)
-		return h.yield(ctx, j, &YieldError{After: h.cfg.ConfigHold + jitter(time.Minute), Reason: "app configuration error: " + err.Error()})
+	}
+	if herr, held := h.holdErr(ctx, j, log, err); held { // before IsPermanent, which matches config errors
+		return herr
+	}
+	switch {
 	case wechat.IsPermanent(err):
 		return h.recordFailed(ctx, j, "permanent: "+err.Error(), ae)
 	}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -33,6 +34,12 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 		o.Pages = strings.Split(v, ",")
 		return nil
 	})
+	fs.Func("token-error", "appid:errcode every token fetch of the app gets, e.g. wx1:45009 (daily quota), wx1:-1, wx1:40164 (repeatable)", func(v string) error {
+		return setCode(&o.TokenErrors, v)
+	})
+	fs.Func("code-error", "appid:errcode every code call of the app gets, e.g. wx1:48001 (repeatable)", func(v string) error {
+		return setCode(&o.CodeErrors, v)
+	})
 	fs.DurationVar(&o.TokenTTL, "token-ttl", o.TokenTTL, "token lifetime (0: 7200s)")
 	fs.IntVar(&o.RateLimit, "rate-limit", o.RateLimit, "interface B calls per appid per window (0: 5000, negative: unlimited)")
 	fs.DurationVar(&o.RateWindow, "rate-window", o.RateWindow, "rate limit window (0: 60s)")
@@ -46,4 +53,18 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.PTruncate, "p-truncate", o.PTruncate, "probability of a truncated image")
 	fs.Float64Var(&o.PReset, "p-reset", o.PReset, "probability of a reset connection")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "random seed of latency, faults and rids (0: 1)")
+}
+
+// setCode reads appid:errcode into m.
+func setCode(m *map[string]int, v string) error {
+	id, c, ok := strings.Cut(v, ":")
+	n, err := strconv.Atoi(c)
+	if !ok || id == "" || err != nil || n == 0 {
+		return fmt.Errorf("want appid:errcode, e.g. wx1:45009")
+	}
+	if *m == nil {
+		*m = map[string]int{}
+	}
+	(*m)[id] = n
+	return nil
 }

@@ -18,7 +18,10 @@ func TestRegisterFlags(t *testing.T) {
 	fs := flag.NewFlagSet("fake-wechat", flag.ContinueOnError)
 	o.RegisterFlags(fs)
 	require.NoError(t, fs.Parse([]string{"-config", cfg, "-app", "wx1:sec1", "-pages", "pages/a,pages/b",
-		"-rate-limit", "4500", "-fixed-window", "-latency-median", "20ms", "-p-reset", "0.01", "-seed", "5"}))
+		"-rate-limit", "4500", "-fixed-window", "-latency-median", "20ms", "-p-reset", "0.01", "-seed", "5",
+		"-token-error", "wx1:45009", "-token-error", "wx2:-1", "-code-error", "wx1:48001"}))
+	require.Equal(t, map[string]int{"wx1": 45009, "wx2": -1}, o.TokenErrors)
+	require.Equal(t, map[string]int{"wx1": 48001}, o.CodeErrors)
 	require.Equal(t, map[string]string{"wxfile": "s1", "wx1": "sec1"}, o.Apps)
 	require.Equal(t, []string{"pages/a", "pages/b"}, o.Pages)
 	require.Equal(t, 4500, o.RateLimit, "flags after -config win")
@@ -32,4 +35,5 @@ func TestRegisterFlags(t *testing.T) {
 	bad.SetOutput(io.Discard)
 	o.RegisterFlags(bad)
 	require.Error(t, bad.Parse([]string{"-app", "no-secret"}))
+	require.Error(t, bad.Parse([]string{"-token-error", "wx1:x"}))
 }
