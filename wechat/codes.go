@@ -32,8 +32,18 @@ func (c *Client) GetUnlimited(ctx context.Context, token string, p code.Params) 
 // token-invalid error (40001, 40014, 42001) it invalidates exactly that token,
 // fetches a new one and calls once more; a second token error is returned
 // as it is (the app's credentials are then suspect). Token-source errors
-// are returned unchanged (e.g. *ConfigError).
+// are returned unchanged (e.g. *ConfigError). The second call is not
+// paced: callers under a rate limit use CodeUnlimitedPaced.
 func (c *Client) CodeUnlimited(ctx context.Context, ts TokenSource, p code.Params) (*Image, error) {
+	return c.CodeUnlimitedPaced(ctx, ts, p, nil)
+}
+
+// CodeUnlimitedPaced is CodeUnlimited for callers that count interface B
+// calls against a rate budget: pace, if not nil, is called before the
+// retry with a fresh token, so that it takes a slot of the budget like the
+// first call did; its error is returned without a second call (e.g. a
+// worker handing the job back).
+func (c *Client) CodeUnlimitedPaced(ctx context.Context, ts TokenSource, p code.Params, pace func(context.Context) error) (*Image, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -51,6 +61,11 @@ func (c *Client) CodeUnlimited(ctx context.Context, ts TokenSource, p code.Param
 	}
 	if tok, err = ts.Token(ctx); err != nil {
 		return nil, err
+	}
+	if pace != nil {
+		if err := pace(ctx); err != nil {
+			return nil, err
+		}
 	}
 	return c.code(ctx, EndpointUnlimited, tok, body)
 }

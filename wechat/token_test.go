@@ -322,3 +322,30 @@ func TestMemoFailureAndContext(t *testing.T) {
 	close(block)
 	require.Eventually(t, func() bool { tok, _ := slow.token(context.Background()); return tok == "t" }, time.Second, time.Millisecond)
 }
+
+// The retry after a token error is paced: pace runs once, before the second
+// B call, and its error sends no second call.
+func TestCodeUnlimitedPacedPacesTheRetry(t *testing.T) {
+	e := newEnv(t, nil)
+	ts := e.stable(t, StableTokenConfig{})
+	ctx := context.Background()
+	_, err := ts.Token(ctx)
+	require.NoError(t, err)
+	paced := 0
+	pace := func(context.Context) error { paced++; return nil }
+	_, err = e.client.CodeUnlimitedPaced(ctx, ts, code.Params{Scene: "p1"}, pace)
+	require.NoError(t, err)
+	require.Zero(t, paced, "no token error, no retry to pace")
+
+	e.fake.RevokeTokens(appA)
+	_, err = e.client.CodeUnlimitedPaced(ctx, ts, code.Params{Scene: "p2"}, pace)
+	require.NoError(t, err)
+	require.Equal(t, 1, paced)
+	require.EqualValues(t, 3, e.fake.Stats().Endpoints[EndpointUnlimited])
+
+	e.fake.RevokeTokens(appA)
+	stop := errors.New("budget spent")
+	_, err = e.client.CodeUnlimitedPaced(ctx, ts, code.Params{Scene: "p3"}, func(context.Context) error { return stop })
+	require.ErrorIs(t, err, stop)
+	require.EqualValues(t, 4, e.fake.Stats().Endpoints[EndpointUnlimited], "no second call without a slot")
+}

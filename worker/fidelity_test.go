@@ -2,15 +2,22 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/wxacode/wxacode/code"
+	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/internal/syncbuf"
 	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/ratelimit"
+	"github.com/wxacode/wxacode/wechat"
 	"github.com/wxacode/wxacode/wechat/wechattest"
 )
 
@@ -51,4 +58,58 @@ func TestTokenEndpoint45009HoldsAppWithoutBCooldown(t *testing.T) {
 	require.Zero(t, tot["failed"])
 	require.Contains(t, logs.String(), "level=ERROR msg=\"ALERT: the token endpoint's daily quota is spent")
 	require.Contains(t, logs.String(), "app held")
+}
+
+// Every interface B call takes a limiter slot, the retry after a token
+// error included: all tokens are revoked while 25 calls are in flight (the
+// fake checks a token on arrival: every call sent after the revocation and
+// before the first 40001 comes back is rejected), with the fleet's cap 10
+// calls under WeChat's limit (50 per 3 s window, the limiter's burst of 5 on
+// top, against the fake's 60), and no call gets 45009. Before, the 25
+// retries went out at once outside the limiter.
+func TestTokenRetryTakesALimiterSlot(t *testing.T) {
+	// More callers than the cap lets run: the limiter, not the callers, sets
+	// the pace, and 1000/min × 1.5 s keeps 25 calls in flight.
+	const window, latency, limit, inFlight, callers = 3 * time.Second, 1500 * time.Millisecond, 60, 25, 100
+	rdb := redistest.Start(t).Client(t)
+	fake := wechattest.New(wechattest.Options{Apps: map[string]string{testApp: testSecret},
+		RateLimit: limit, RateWindow: window, LatencyMedian: latency})
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	client := wechat.NewClient(wechat.Config{BaseURL: srv.URL})
+	ts, err := wechat.NewStableTokenSource(wechat.StableTokenConfig{AppID: testApp, Secret: testSecret, Client: client, Redis: rdb})
+	require.NoError(t, err)
+	lim := ratelimit.New(rdb, ratelimit.Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	capPerMin := int((limit - 10) * time.Minute / window) // 1000/min: 50 per window
+	require.NoError(t, lim.SetCap(ctx, testApp, capPerMin, false))
+	turn := Turn{Client: client, Limiter: lim}
+	wait := func(ctx context.Context) error { _, err := lim.Wait(ctx, testApp); return err }
+
+	var wg sync.WaitGroup
+	var stored atomic.Int64
+	for g := range callers {
+		wg.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				img, err := turn.Call(ctx, wait, testApp, ts, code.Params{Scene: fmt.Sprintf("g%dc%d", g, i)})
+				if err == nil && img != nil {
+					stored.Add(1)
+				}
+			}
+		})
+	}
+	time.Sleep(latency + time.Second) // past the first calls: 25 in flight
+	fake.RevokeTokens(testApp)
+	// The rejections come back after one latency; their retries and the
+	// calls after them then share one window.
+	time.Sleep(latency + window + time.Second)
+	cancel()
+	wg.Wait()
+	st := fake.Stats()
+	t.Logf("B calls %d, 40001 %d, 45009 %d, most in 60 s %d, images %d",
+		st.Endpoints["/wxa/getwxacodeunlimit"], st.Errcodes[40001], st.Errcodes[45009], st.MaxWindowCalls[testApp], stored.Load())
+	require.GreaterOrEqual(t, st.Errcodes[40001], int64(inFlight-5), "the revocation hit the calls in flight")
+	require.Zero(t, st.Errcodes[45009], "no call over WeChat's limit")
+	require.Positive(t, stored.Load())
 }

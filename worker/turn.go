@@ -27,7 +27,8 @@ type Turn struct {
 }
 
 // Call waits with wait (nil: no wait), then calls interface B for app with
-// the app's tokens and the code p. It returns the image, or the error of the wait, of the
+// the app's tokens and the code p. A retry with a fresh token after a
+// token error waits with wait again: every B call takes a slot. It returns the image, or the error of the wait, of the
 // call, or of reporting a rate limit. A rate-limited call whose report
 // succeeded returns the *wechat.APIError (wechat.IsRateLimited): the
 // caller decides whether to wait again. logArgs are added to the log line
@@ -39,7 +40,7 @@ func (t Turn) Call(ctx context.Context, wait func(context.Context) error, app st
 		}
 	}
 	start := time.Now()
-	img, err := t.Client.CodeUnlimited(ctx, ts, p)
+	img, err := t.Client.CodeUnlimitedPaced(ctx, ts, p, wait)
 	t.Metrics.Call(app, callCode(err), time.Since(start))
 	if !wechat.IsRateLimited(err) {
 		return img, err
