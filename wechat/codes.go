@@ -30,8 +30,10 @@ func (c *Client) GetUnlimited(ctx context.Context, token string, p code.Params) 
 
 // CodeUnlimited gets a token from ts and calls interface B. On a
 // token-invalid error (40001, 40014, 42001) it invalidates exactly that token,
-// fetches a new one and calls once more; a second token error is returned
-// as it is (the app's credentials are then suspect). Token-source errors
+// gets a new one and calls once more. If the source offers the rejected
+// token again, or WeChat rejects the new one too, it returns a
+// *TokenRejectedError (no retry can help; spec §9.4: hold the app, alert);
+// in the first case no second call is sent. Token-source errors
 // are returned unchanged (e.g. *ConfigError). The second call is not
 // paced: callers under a rate limit use CodeUnlimitedPaced.
 func (c *Client) CodeUnlimited(ctx context.Context, ts TokenSource, p code.Params) (*Image, error) {
@@ -59,15 +61,23 @@ func (c *Client) CodeUnlimitedPaced(ctx context.Context, ts TokenSource, p code.
 	if ierr := ts.Invalidate(ctx, tok); ierr != nil {
 		c.log.WarnContext(ctx, "wechat: invalidating a rejected token failed", "err", ierr)
 	}
+	rejected, first := tok, err
 	if tok, err = ts.Token(ctx); err != nil {
 		return nil, err
+	}
+	if tok == rejected {
+		return nil, newTokenRejected(first, rejected, true)
 	}
 	if pace != nil {
 		if err := pace(ctx); err != nil {
 			return nil, err
 		}
 	}
-	return c.code(ctx, EndpointUnlimited, tok, body)
+	img, err = c.code(ctx, EndpointUnlimited, tok, body)
+	if IsTokenInvalid(err) {
+		return nil, newTokenRejected(err, tok, false)
+	}
+	return img, err
 }
 
 // GetQRCodeA calls interface A. It spends one unit of the client's A+C

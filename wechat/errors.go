@@ -150,6 +150,14 @@ func (e *TokenRejectedError) Error() string {
 
 func (e *TokenRejectedError) Unwrap() error { return e.Err }
 
+// newTokenRejected wraps the token error err (an *APIError inside) for the
+// rejected token tok.
+func newTokenRejected(err error, tok string, reused bool) *TokenRejectedError {
+	var ae *APIError
+	errors.As(err, &ae)
+	return &TokenRejectedError{Err: ae, Reused: reused, Fingerprint: TokenFingerprint(tok), token: tok}
+}
+
 // IsTokenRejected reports whether err is a *TokenRejectedError: hold the
 // app and alert instead of retrying.
 func IsTokenRejected(err error) bool {

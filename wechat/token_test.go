@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -212,16 +213,68 @@ func TestConfigErrors(t *testing.T) {
 	require.Error(t, err, "missing client")
 }
 
+// A source that offers the rejected token again (here a static one) gets no
+// second call: a *TokenRejectedError, Reused.
 func TestCodeUnlimitedGivesUpAfterOneRetry(t *testing.T) {
 	e := newEnv(t, nil)
 	tok := e.token(t)
 	e.fake.RevokeTokens(appA)
 	_, err := e.client.CodeUnlimited(context.Background(), StaticToken(tok), code.Params{Scene: "a"})
-	require.True(t, IsTokenInvalid(err))
-	require.EqualValues(t, 2, e.fake.Stats().Errcodes[40001], "one call, one retry")
+	var tr *TokenRejectedError
+	require.ErrorAs(t, err, &tr)
+	require.True(t, tr.Reused)
+	require.Equal(t, 40001, tr.Err.Code)
+	require.False(t, IsTokenInvalid(err), "not the transient token path")
+	require.False(t, IsRetryable(err))
+	require.NotContains(t, err.Error(), tok)
+	require.Contains(t, err.Error(), TokenFingerprint(tok))
+	require.EqualValues(t, 1, e.fake.Stats().Errcodes[40001], "the same token is not sent twice")
 	_, err = e.client.CodeUnlimited(context.Background(), StaticToken(tok), code.Params{Scene: "%"})
 	require.True(t, IsPermanent(err), "validated before any token or call")
-	require.EqualValues(t, 2, e.fake.Stats().Errcodes[40001])
+	require.EqualValues(t, 1, e.fake.Stats().Errcodes[40001])
+}
+
+// freshTokens hands out a new well-formed token on every call, none of
+// which the fake knows: a fresh token is rejected too.
+type freshTokens struct{ n atomic.Int32 }
+
+func (f *freshTokens) Token(context.Context) (string, error) {
+	return fmt.Sprintf("%s%048d", wechattest.TokenPrefix, f.n.Add(1)), nil
+}
+func (f *freshTokens) Invalidate(context.Context, string) error { return nil }
+
+// Repeated token errors escalate (spec §9.4): a rejection of the token
+// fetched after a rejection is a *TokenRejectedError after exactly two calls;
+// a stable token WeChat keeps issuing although it rejects it is a Reused one
+// after one call, and TokenReplaced says so until WeChat issues another.
+func TestRepeatedTokenErrorsEscalate(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	_, err := e.client.CodeUnlimited(ctx, &freshTokens{}, code.Params{Scene: "a"})
+	var tr *TokenRejectedError
+	require.ErrorAs(t, err, &tr)
+	require.False(t, tr.Reused)
+	require.False(t, IsTokenInvalid(err))
+	require.EqualValues(t, 2, e.fake.Stats().Endpoints[EndpointUnlimited], "one call, one retry, no more")
+
+	rdb := redistest.Start(t).Client(t)
+	ts := e.stable(t, StableTokenConfig{Redis: rdb})
+	_, err = e.client.CodeUnlimited(ctx, ts, code.Params{Scene: "b"})
+	require.NoError(t, err)
+	e.fake.RevokeTokensKeepStable(appA)
+	_, err = e.client.CodeUnlimited(ctx, ts, code.Params{Scene: "c"})
+	require.ErrorAs(t, err, &tr)
+	require.True(t, tr.Reused, "WeChat issued the rejected token again: %v", err)
+	require.EqualValues(t, 4, e.fake.Stats().Endpoints[EndpointUnlimited], "no second call with the same token")
+	replaced, err := TokenReplaced(ctx, ts, tr)
+	require.NoError(t, err)
+	require.False(t, replaced)
+	e.fake.RevokeTokens(appA) // now stable_token issues a new one
+	replaced, err = TokenReplaced(ctx, ts, tr)
+	require.NoError(t, err)
+	require.True(t, replaced)
+	_, err = e.client.CodeUnlimited(ctx, ts, code.Params{Scene: "d"})
+	require.NoError(t, err)
 }
 
 func TestStableTokenWithoutRedisServer(t *testing.T) {

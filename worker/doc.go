@@ -16,9 +16,12 @@
 //
 //   - rate limited (45009/45011): fleet-wide cooldown, then the job waits or
 //     is handed back to asynq as a non-failure; it is never archived for it.
-//   - token invalid (40001/40014/42001): the client refreshes the token and
-//     calls once more; if that fails too, the job backs off like a transient
-//     error.
+//   - token invalid (40001/40014/42001): the client invalidates the token,
+//     gets another and calls once more, after taking another limiter slot.
+//     If WeChat rejects the fresh token too, the app is held for ConfigHold
+//     with an ALERT log line; if the source offers the rejected token again
+//     (an external source not yet updated), nothing is sent and the app is
+//     held until the source offers another token (checked every 30 s).
 //   - transient (-1, 5xx, timeouts, unknown bodies, Redis down, storage
 //     errors other than the next case): exponential backoff with jitter,
 //     MaxAttempts times, then a recorded final failure.

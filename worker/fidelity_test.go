@@ -113,3 +113,84 @@ func TestTokenRetryTakesALimiterSlot(t *testing.T) {
 	require.Zero(t, st.Errcodes[45009], "no call over WeChat's limit")
 	require.Positive(t, stored.Load())
 }
+
+// freshTokens hands out a new well-formed token on every call, none of
+// which the fake knows.
+type freshTokens struct{ n atomic.Int32 }
+
+func (f *freshTokens) Token(context.Context) (string, error) {
+	return fmt.Sprintf("%s%048d", wechattest.TokenPrefix, f.n.Add(1)), nil
+}
+func (f *freshTokens) Invalidate(context.Context, string) error { return nil }
+
+// A 40001 for the token fetched right after a 40001 holds the app with an
+// alert: no transient retries (each two B calls and an invalidation), no
+// failed job, and the next job calls nothing.
+func TestFreshTokenRejectedHoldsApp(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	logs := b.captureLog()
+	b.h.apps[testApp] = App{AppID: testApp, Tokens: &freshTokens{}}
+	var y *YieldError
+	err := b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: "t1"}}))
+	require.ErrorAs(t, err, &y, "held, not retried: %v", err)
+	require.GreaterOrEqual(t, y.After, b.h.cfg.ConfigHold-time.Second)
+	require.EqualValues(t, 2, b.fake.Stats().Endpoints["/wxa/getwxacodeunlimit"], "one call and one retry")
+	err = b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: "t2"}}))
+	require.ErrorAs(t, err, &y)
+	require.EqualValues(t, 2, b.fake.Stats().Endpoints["/wxa/getwxacodeunlimit"], "held: no call")
+	tot, err := b.ledger.Totals(ctx, testApp)
+	require.NoError(t, err)
+	require.Zero(t, tot["failed"])
+	require.Contains(t, logs.String(), `level=ERROR msg="ALERT: WeChat rejected a freshly fetched token too`)
+	require.NotContains(t, logs.String(), wechattest.TokenPrefix, "no token in the log")
+}
+
+// An external token (a Redis key another system maintains) that WeChat
+// rejects is not sent again: the app is held until the key holds another
+// token, then released.
+func TestRejectedExternalTokenHoldsUntilReplaced(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	logs := b.captureLog()
+	rdb := b.h.deps.Redis
+	const key = "platform:token:" + testApp
+	b.h.apps[testApp] = App{AppID: testApp, Tokens: wechat.NewRedisKeyTokenSource(rdb, key)}
+	fetch := func() string {
+		ts, err := wechat.NewStableTokenSource(wechat.StableTokenConfig{AppID: testApp, Secret: testSecret, Client: b.h.deps.Client})
+		require.NoError(t, err)
+		tok, err := ts.Token(ctx)
+		require.NoError(t, err)
+		return tok
+	}
+	require.NoError(t, rdb.Set(ctx, key, fetch(), 0).Err())
+	b.fake.RevokeTokens(testApp)
+	calls := func() int64 { return b.fake.Stats().Endpoints["/wxa/getwxacodeunlimit"] }
+
+	var y *YieldError
+	require.ErrorAs(t, b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: "x1"}})), &y)
+	require.EqualValues(t, 1, calls(), "the rejected token is not sent twice")
+	require.Contains(t, logs.String(), `level=ERROR msg="ALERT: the token source offers the token WeChat rejected`)
+	require.ErrorAs(t, b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: "x2"}})), &y)
+	require.EqualValues(t, 1, calls(), "held")
+
+	b.expireHold(t)
+	require.ErrorAs(t, b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: "x3"}})), &y)
+	require.EqualValues(t, 1, calls(), "still the rejected token: still held")
+
+	require.NoError(t, rdb.Set(ctx, key, fetch(), 0).Err()) // the platform replaces it
+	b.expireHold(t)
+	require.NoError(t, b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: "x4"}})))
+	require.Equal(t, jobs.StatusStored, b.outcome(t, "x4").Status)
+	require.Contains(t, logs.String(), "app released")
+}
+
+// expireHold makes the app's hold due for its next check now.
+func (b bundle) expireHold(t *testing.T) {
+	b.h.mu.Lock()
+	defer b.h.mu.Unlock()
+	hd, ok := b.h.held[testApp]
+	require.True(t, ok, "the app is held")
+	hd.until = time.Now().Add(-time.Second)
+	b.h.held[testApp] = hd
+}

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -13,25 +14,54 @@ import (
 type appHold struct {
 	until  time.Time
 	reason string
+	// rejected, if set, holds the app until its token source offers a token
+	// other than the rejected one; until is then the next check.
+	rejected *wechat.TokenRejectedError
 }
 
-// heldUntil returns the app's hold, dropping it once it has passed.
-func (h *Handler) heldUntil(app string) (appHold, bool) {
+// tokenRecheck is how often a held app's token source is asked whether it
+// offers a new token.
+const tokenRecheck = 30 * time.Second
+
+// heldUntil returns the app's hold, dropping it once it has passed. A hold
+// on a rejected token is checked against the app's token source once its
+// until has passed (by one job at a time) and dropped only if the source
+// offers another token.
+func (h *Handler) heldUntil(ctx context.Context, a App) (appHold, bool) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	hd, ok := h.held[app]
-	if ok && time.Now().After(hd.until) {
-		delete(h.held, app)
+	hd, ok := h.held[a.AppID]
+	switch {
+	case !ok || time.Now().Before(hd.until):
+		h.mu.Unlock()
+		return hd, ok
+	case hd.rejected == nil:
+		delete(h.held, a.AppID)
+		h.mu.Unlock()
 		return appHold{}, false
 	}
-	return hd, ok
+	hd.until = time.Now().Add(tokenRecheck)
+	h.held[a.AppID] = hd
+	h.mu.Unlock()
+	replaced, err := wechat.TokenReplaced(ctx, a.Tokens, hd.rejected)
+	if err != nil || !replaced {
+		h.log.Debug("held app's token source offers no new token yet", "app", a.AppID, "err", err)
+		return hd, true
+	}
+	h.mu.Lock()
+	if cur, ok := h.held[a.AppID]; ok && cur.rejected == hd.rejected {
+		delete(h.held, a.AppID)
+	}
+	h.mu.Unlock()
+	h.log.Info("the token source offers a new token: app released", "app", a.AppID)
+	return appHold{}, false
 }
 
-// hold holds the app for d.
-func (h *Handler) hold(app string, d time.Duration, reason string) appHold {
+// hold holds the app for d (or with rejected, until its source offers
+// another token, checked every d).
+func (h *Handler) hold(app string, d time.Duration, reason string, rejected *wechat.TokenRejectedError) appHold {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	hd := appHold{until: time.Now().Add(d), reason: reason}
+	hd := appHold{until: time.Now().Add(d), reason: reason, rejected: rejected}
 	h.held[app] = hd
 	return hd
 }
@@ -42,15 +72,21 @@ func (h *Handler) hold(app string, d time.Duration, reason string) appHold {
 func (h *Handler) holdErr(ctx context.Context, j *job, log *slog.Logger, err error) (error, bool) {
 	var d time.Duration
 	var what string
+	var reused *wechat.TokenRejectedError
 	switch {
 	case wechat.IsConfigError(err):
 		d, what = h.cfg.ConfigHold, "app configuration error"
 	case wechat.IsTokenQuota(err):
 		d, what = h.cfg.ConfigHold, "the token endpoint's daily quota is spent (WeChat restores it at its daily reset, or call clear_quota)"
+	case errors.As(err, &reused) && reused.Reused:
+		d, what = tokenRecheck, "the token source offers the token WeChat rejected (held until it offers another)"
+	case wechat.IsTokenRejected(err):
+		reused = nil
+		d, what = h.cfg.ConfigHold, "WeChat rejected a freshly fetched token too (check the app secret, and that nothing else calls cgi-bin/token for this appid)"
 	default:
 		return nil, false
 	}
-	hd := h.hold(j.App, d, what)
+	hd := h.hold(j.App, d, what, reused)
 	log.Error("ALERT: "+what+": app held", "err", err, "hold", d)
 	return h.yield(ctx, j, &YieldError{After: time.Until(hd.until) + jitter(time.Minute), Reason: what + ": " + err.Error()}), true
 }

@@ -90,7 +90,7 @@ func (h *Handler) generate(ctx context.Context, j *job) (*wechat.Image, error) {
 // a non-failure there would still be archived (asynq checks exhaustion
 // before IsFailure).
 func (h *Handler) waitTurn(ctx context.Context, j *job) error {
-	if hd, held := h.heldUntil(j.App); held {
+	if hd, held := h.heldUntil(ctx, j.app); held {
 		return h.yield(ctx, j, &YieldError{After: time.Until(hd.until) + jitter(10*time.Second), Reason: "app held: " + hd.reason})
 	}
 	if j.Budget != "" {

@@ -42,7 +42,11 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "appid required", http.StatusBadRequest)
 		return
 	}
-	s.RevokeTokens(appid)
+	if r.URL.Query().Get("keep") == "1" {
+		s.RevokeTokensKeepStable(appid)
+	} else {
+		s.RevokeTokens(appid)
+	}
 	writeOK(w)
 }
 

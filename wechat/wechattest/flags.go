@@ -40,6 +40,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.Func("code-error", "appid:errcode every code call of the app gets, e.g. wx1:48001 (repeatable)", func(v string) error {
 		return setCode(&o.CodeErrors, v)
 	})
+	fs.BoolVar(&o.RevokeKeepsStable, "revoke-keeps-token", o.RevokeKeepsStable, "/_fake/revoke leaves stable_token returning the revoked token (a refetch does not heal the 40001)")
 	fs.DurationVar(&o.TokenTTL, "token-ttl", o.TokenTTL, "token lifetime (0: 7200s)")
 	fs.IntVar(&o.RateLimit, "rate-limit", o.RateLimit, "interface B calls per appid per window (0: 5000, negative: unlimited)")
 	fs.DurationVar(&o.RateWindow, "rate-window", o.RateWindow, "rate limit window (0: 60s)")

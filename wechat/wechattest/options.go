@@ -25,6 +25,10 @@ type Options struct {
 	// TokenErrors makes every token fetch of an appid fail with the given
 	// errcode (e.g. 40164 IP not whitelisted, 40243 secret frozen). 0 = none.
 	TokenErrors map[string]int `json:"token_errors,omitempty"`
+	// RevokeKeepsStable makes RevokeTokens (and /_fake/revoke) keep the
+	// revoked token as the app's stable token: stable_token keeps returning
+	// the token that calls get 40001 for, until it would rotate it.
+	RevokeKeepsStable bool `json:"revoke_keeps_stable,omitempty"`
 	// CodeErrors makes every code call (B, A, C) of an appid fail with the
 	// given errcode after the token and rate checks, e.g. 48001 (api
 	// unauthorized), 61007, 50002. 0 = none.

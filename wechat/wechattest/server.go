@@ -91,10 +91,15 @@ func (s *Server) Options() Options {
 }
 
 // RevokeTokens makes every current token of appid invalid: calls with them
-// get 40001, and the next stable_token fetch returns a new token.
+// get 40001, and the next stable_token fetch returns a new token (with
+// Options.RevokeKeepsStable: the revoked one, as RevokeTokensKeepStable).
 func (s *Server) RevokeTokens(appid string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.opts.RevokeKeepsStable {
+		s.revokeKeepStable(appid)
+		return
+	}
 	for tok, ti := range s.tokens {
 		if ti.appid == appid {
 			delete(s.tokens, tok)
@@ -102,6 +107,24 @@ func (s *Server) RevokeTokens(appid string) {
 	}
 	delete(s.stable, appid)
 	delete(s.lastCC, appid)
+}
+
+// RevokeTokensKeepStable makes every current token of appid invalid (40001)
+// but lets stable_token keep returning the revoked token until it would
+// rotate it: a refetch does not heal the 40001.
+func (s *Server) RevokeTokensKeepStable(appid string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.revokeKeepStable(appid)
+}
+
+// revokeKeepStable marks the tokens revoked, keeping them. s.mu must be held.
+func (s *Server) revokeKeepStable(appid string) {
+	for _, ti := range s.tokens {
+		if ti.appid == appid {
+			ti.revoked = true
+		}
+	}
 }
 
 // BurstRateLimit makes the next n interface B calls of appid get 45009,

@@ -354,3 +354,24 @@ func TestResetConnection(t *testing.T) {
 	require.Error(t, err)
 	require.EqualValues(t, 1, h.fake.Stats().Faults["reset"])
 }
+
+// A revocation that keeps the stable token: calls get 40001 and
+// stable_token keeps answering with the same rejected token; a plain
+// revocation afterwards heals it (a new token).
+func TestRevokeKeepStable(t *testing.T) {
+	h := start(t, nil)
+	tok := h.stable(false).AccessToken
+	require.Equal(t, 200, h.do("POST", "/_fake/revoke?appid="+app+"&keep=1", "").status)
+	require.Equal(t, 40001, h.b(tok, `{"scene":"a"}`).errcode())
+	require.Equal(t, tok, h.stable(false).AccessToken, "stable_token returns the rejected token")
+	require.Equal(t, 40001, h.b(tok, `{"scene":"a"}`).errcode())
+	h.fake.RevokeTokens(app)
+	fresh := h.stable(false).AccessToken
+	require.NotEqual(t, tok, fresh)
+	require.Zero(t, h.b(fresh, `{"scene":"a"}`).errcode())
+
+	h.fake.Update(func(o *Options) { o.RevokeKeepsStable = true })
+	h.fake.RevokeTokens(app)
+	require.Equal(t, 40001, h.b(fresh, `{"scene":"a"}`).errcode())
+	require.Equal(t, fresh, h.stable(false).AccessToken, "the option makes every revocation keep it")
+}

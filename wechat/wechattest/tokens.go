@@ -19,6 +19,7 @@ const tokenRandLen = 48 // base64url characters after the prefix
 type tokenInfo struct {
 	appid     string
 	expiresAt time.Time
+	revoked   bool // rejected with 40001 but kept (RevokeTokensKeepStable)
 }
 
 // stableState is one appid's stable_token: one current token, rotated in
@@ -54,7 +55,7 @@ func (s *Server) checkToken(tok string, now time.Time) (string, int) {
 		return "", 41001
 	case !wellFormed(tok):
 		return "", 40014
-	case ti == nil:
+	case ti == nil, ti.revoked:
 		return "", 40001
 	case !now.Before(ti.expiresAt):
 		return ti.appid, 42001
