@@ -14,12 +14,14 @@ type QRCodeRequest struct {
 	code.Rendering
 }
 
-// lineColor is WeChat's wire form of a line colour: {"r":0,"g":0,"b":0}.
-// It is the one place that form is written.
+// lineColor is WeChat's wire form of a line colour, decimal strings as in
+// the documented example and the seed document's default
+// {"r":"0","g":"0","b":"0"} (what silenceper/wechat, WxJava and
+// royalrick/weapp send). It is the one place that form is written.
 type lineColor struct {
-	R int `json:"r"`
-	G int `json:"g"`
-	B int `json:"b"`
+	R int `json:"r,string"`
+	G int `json:"g,string"`
+	B int `json:"b,string"`
 }
 
 func wireColor(c *code.Color) *lineColor {

@@ -91,9 +91,9 @@ func TestRequestBody(t *testing.T) {
 		{"no HTML escaping", code.Params{Scene: "a=1&b<2>"}, `{"scene":"a=1&b<2>"}`},
 		{"real booleans and numbers", code.Params{Scene: "s", Page: "pages/i", CheckPath: ptr(false), Rendering: code.Rendering{EnvVersion: "develop",
 			Width: 300, AutoColor: true, LineColor: &code.Color{R: 1, G: 2, B: 3}, IsHyaline: true}},
-			`{"scene":"s","page":"pages/i","check_path":false,"width":300,"env_version":"develop","auto_color":true,"is_hyaline":true,"line_color":{"r":1,"g":2,"b":3}}`},
+			`{"scene":"s","page":"pages/i","check_path":false,"width":300,"env_version":"develop","auto_color":true,"is_hyaline":true,"line_color":{"r":"1","g":"2","b":"3"}}`},
 		{"check_path true kept", code.Params{Scene: "s", CheckPath: ptr(true)}, `{"scene":"s","check_path":true}`},
-		{"black line colour kept", code.Params{Scene: "s", Rendering: code.Rendering{LineColor: &code.Color{}}}, `{"scene":"s","line_color":{"r":0,"g":0,"b":0}}`},
+		{"black line colour kept", code.Params{Scene: "s", Rendering: code.Rendering{LineColor: &code.Color{}}}, `{"scene":"s","line_color":{"r":"0","g":"0","b":"0"}}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -101,6 +101,6 @@ func TestRequestBody(t *testing.T) {
 		})
 	}
 	require.Equal(t, `{"path":"p?a=1&b=2"}`, string(QRCodeRequest{Path: "p?a=1&b=2"}.body()))
-	require.Equal(t, `{"path":"p","width":300,"line_color":{"r":0,"g":0,"b":9}}`,
+	require.Equal(t, `{"path":"p","width":300,"line_color":{"r":"0","g":"0","b":"9"}}`,
 		string(QRCodeRequest{Path: "p", Rendering: code.Rendering{Width: 300, LineColor: &code.Color{B: 9}}}.body()))
 }
