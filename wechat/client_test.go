@@ -3,6 +3,7 @@ package wechat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -218,6 +219,28 @@ func TestFaults(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An image with bytes after its end marker (JPEG EOI, PNG IEND) decodes: it
+// is accepted, and holds its code.
+func TestTrailingBytesAccepted(t *testing.T) {
+	e := newEnv(t, func(o *wechattest.Options) { o.PTrailing = 1 })
+	tok := e.token(t)
+	for _, hy := range []bool{false, true} {
+		scene := fmt.Sprintf("trail%v", hy)
+		img, err := e.client.GetUnlimited(context.Background(), tok, code.Params{Scene: scene, Rendering: code.Rendering{IsHyaline: hy}})
+		require.NoError(t, err)
+		want := code.JPEG
+		if hy {
+			want = code.PNG
+		}
+		require.Equal(t, want, img.Format)
+		require.False(t, img.Format.Complete(img.Data), "the body does not end at its end marker")
+		c, err := wechattest.DecodeImage(img.Data)
+		require.NoError(t, err)
+		require.Equal(t, scene, c.Scene)
+	}
+	require.EqualValues(t, 2, e.fake.Stats().Faults["trailing"])
 }
 
 func TestLatencyAndTimeout(t *testing.T) {

@@ -3,6 +3,8 @@ package wechat
 import (
 	"bytes"
 	"encoding/json"
+	"image/jpeg"
+	"image/png"
 	"strings"
 
 	"github.com/wxacode/wxacode/code"
@@ -15,14 +17,16 @@ type Image struct {
 }
 
 // Sniff classifies a response body by its bytes. It returns code.JPEG or code.PNG for
-// a complete image (whatever the Content-Type says), an *APIError for a JSON
+// a complete image (whatever the Content-Type says): one that ends with its
+// end marker, or else one that decodes in full (bytes after a JPEG's EOI or
+// a PNG's IEND are accepted; a body cut off is not), an *APIError for a JSON
 // error body (also when labelled "application/json; encoding=utf-8" or
 // image/jpeg), and an *UnknownResponseError for anything else: empty,
 // truncated image, HTML, JSON without errcode. contentType is used only to
 // describe the failure and to recognise JSON that does not start with '{'.
 func Sniff(body []byte, contentType string) (code.Format, error) {
 	if f, ok := code.FormatOf(body); ok {
-		if !f.Complete(body) {
+		if !f.Complete(body) && !decodes(f, body) {
 			return "", newUnknown("truncated "+strings.ToUpper(string(f)), body, contentType)
 		}
 		return f, nil
@@ -51,4 +55,27 @@ func parseErrorBody(body []byte, contentType string) error {
 		return newUnknown("errcode 0 but no image", body, contentType)
 	}
 	return &APIError{Code: *e.Code, Msg: e.Msg, RID: parseRID(e.Msg)}
+}
+
+// decodes reports whether data, which does not end with f's end marker,
+// decodes as a whole image of format f: Go's decoders stop at the end
+// marker and ignore what follows, but fail on a body cut off before it.
+// Images larger than maxDecodePixels are not decoded (WeChat's codes are at
+// most 1280 pixels wide; a garbled header must not allocate gigabytes).
+func decodes(f code.Format, data []byte) bool {
+	const maxDecodePixels = 4096 * 4096
+	dec, conf := jpeg.Decode, jpeg.DecodeConfig
+	switch f {
+	case code.JPEG:
+	case code.PNG:
+		dec, conf = png.Decode, png.DecodeConfig
+	default:
+		return false
+	}
+	c, err := conf(bytes.NewReader(data))
+	if err != nil || c.Width*c.Height > maxDecodePixels {
+		return false
+	}
+	_, err = dec(bytes.NewReader(data))
+	return err == nil
 }

@@ -34,6 +34,7 @@ func FuzzSniff(f *testing.F) {
 	f.Add(jpg, "image/jpeg")
 	f.Add(png, "image/jpeg")
 	f.Add(jpg[:len(jpg)/2], "image/jpeg")
+	f.Add(append(bytes.Clone(jpg), "junk"...), "image/jpeg")
 	f.Add([]byte(`{"errcode":40129,"errmsg":"invalid scene rid: a-b-c"}`), "application/json; encoding=utf-8")
 	f.Add([]byte(`<html>502 Bad Gateway</html>`), "text/html")
 	f.Add([]byte{}, "")
@@ -44,8 +45,8 @@ func FuzzSniff(f *testing.F) {
 		var ue *UnknownResponseError
 		switch {
 		case err == nil:
-			ok := format == code.JPEG && bytes.HasPrefix(body, []byte{0xFF, 0xD8, 0xFF}) && bytes.HasSuffix(body, []byte{0xFF, 0xD9}) ||
-				format == code.PNG && bytes.HasPrefix(body, []byte("\x89PNG\r\n\x1a\n")) && bytes.HasSuffix(body, []byte("IEND\xaeB`\x82"))
+			ok := format == code.JPEG && bytes.HasPrefix(body, []byte{0xFF, 0xD8, 0xFF}) && (bytes.HasSuffix(body, []byte{0xFF, 0xD9}) || decodes(format, body)) ||
+				format == code.PNG && bytes.HasPrefix(body, []byte("\x89PNG\r\n\x1a\n")) && (bytes.HasSuffix(body, []byte("IEND\xaeB`\x82")) || decodes(format, body))
 			if !ok {
 				t.Fatalf("accepted %q as %q", body, format)
 			}

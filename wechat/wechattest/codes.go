@@ -64,7 +64,7 @@ func (s *Server) serveCode(w http.ResponseWriter, r *http.Request, ep endpoint) 
 		s.writeError(w, code)
 		return
 	}
-	s.writeImage(w, p, numUsed, f == faultTruncate, ep)
+	s.writeImage(w, p, numUsed, f, ep)
 }
 
 // injectEarly applies the faults that replace the whole response.
@@ -266,17 +266,25 @@ func parseC(f fields) (codeParams, int) {
 	return codeParams{content: Content{Page: path}, width: min(max(w, 280), 1280)}, 0
 }
 
+// trailer is what faultTrailing appends after an image's end marker.
+const trailer = "\x00\x00\x00\x00trailing bytes after the end marker"
+
 // writeImage renders the code and sends it labelled image/jpeg whatever
-// its format; truncate sends only the first half with matching framing.
-func (s *Server) writeImage(w http.ResponseWriter, p codeParams, numUsed int, truncate bool, ep endpoint) {
+// its format; faultTruncate sends only the first half with matching
+// framing, faultTrailing the whole image followed by a few bytes.
+func (s *Server) writeImage(w http.ResponseWriter, p codeParams, numUsed int, f fault, ep endpoint) {
 	data, err := Render(p.content, p.width, p.rgb, p.hyaline)
 	if err != nil {
 		s.writeError(w, -1)
 		return
 	}
-	if truncate {
-		s.countFault(faultTruncate)
+	switch f {
+	case faultTruncate:
+		s.countFault(f)
 		data = data[:len(data)/2]
+	case faultTrailing:
+		s.countFault(f)
+		data = append(data, trailer...)
 	}
 	s.mu.Lock()
 	s.stats.Images++

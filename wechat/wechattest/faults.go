@@ -16,10 +16,11 @@ const (
 	faultBadGateway
 	faultTruncate
 	faultReset
+	faultTrailing
 )
 
 var faultNames = map[fault]string{faultSystemError: "system_error", faultBadGateway: "bad_gateway",
-	faultTruncate: "truncate", faultReset: "reset"}
+	faultTruncate: "truncate", faultReset: "reset", faultTrailing: "trailing"}
 
 // pickFault draws at most one fault for a code call. s.mu must be held.
 func (s *Server) pickFault() fault {
@@ -28,7 +29,7 @@ func (s *Server) pickFault() fault {
 		p float64
 		f fault
 	}{{s.opts.PReset, faultReset}, {s.opts.PBadGateway, faultBadGateway},
-		{s.opts.PSystemError, faultSystemError}, {s.opts.PTruncate, faultTruncate}} {
+		{s.opts.PSystemError, faultSystemError}, {s.opts.PTruncate, faultTruncate}, {s.opts.PTrailing, faultTrailing}} {
 		if x < f.p {
 			return f.f
 		}

@@ -53,6 +53,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.Float64Var(&o.PBadGateway, "p-bad-gateway", o.PBadGateway, "probability of HTTP 502 with an HTML body")
 	fs.Float64Var(&o.PTruncate, "p-truncate", o.PTruncate, "probability of a truncated image")
 	fs.Float64Var(&o.PReset, "p-reset", o.PReset, "probability of a reset connection")
+	fs.Float64Var(&o.PTrailing, "p-trailing", o.PTrailing, "probability of an image followed by bytes after its end marker")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "random seed of latency, faults and rids (0: 1)")
 }
 

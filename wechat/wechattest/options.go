@@ -59,11 +59,13 @@ type Options struct {
 	LatencyMedian time.Duration `json:"latency_median,omitempty"`
 	LatencyP99    time.Duration `json:"latency_p99,omitempty"`
 	// Fault probabilities per code call: errcode -1, HTTP 502 with an HTML
-	// body, an image cut short (framing intact), a reset connection.
+	// body, an image cut short (framing intact), a reset connection, a
+	// whole image with bytes after its end marker (JPEG EOI, PNG IEND).
 	PSystemError float64 `json:"p_system_error,omitempty"`
 	PBadGateway  float64 `json:"p_bad_gateway,omitempty"`
 	PTruncate    float64 `json:"p_truncate,omitempty"`
 	PReset       float64 `json:"p_reset,omitempty"`
+	PTrailing    float64 `json:"p_trailing,omitempty"`
 	// Seed seeds latency, faults and rids. Zero: 1.
 	Seed int64 `json:"seed,omitempty"`
 	// Now is the fake's clock (token expiry, windows). Default time.Now.

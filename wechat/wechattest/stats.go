@@ -22,7 +22,8 @@ type Stats struct {
 	MaxWindowCalls map[string]int `json:"max_window_calls"`
 	// Images counts images served (truncated ones included).
 	Images int64 `json:"images"`
-	// Faults counts injected faults: system_error, bad_gateway, truncate, reset.
+	// Faults counts injected faults: system_error, bad_gateway, truncate,
+	// reset, trailing.
 	Faults map[string]int64 `json:"faults"`
 }
 
