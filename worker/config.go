@@ -75,8 +75,15 @@ type Config struct {
 	// ends in recorded failures. Default 1h; negative: they never count.
 	StorageOutageLimit time.Duration
 	// ConfigHold is how long an app with a configuration error (bad secret,
-	// IP whitelist) is held. Default 5m.
+	// IP whitelist), a spent token-endpoint quota or a freshly fetched token
+	// WeChat rejects too is held. Default 5m.
 	ConfigHold time.Duration
+	// IPRejectedDayHold is how long an app is held after the token endpoint
+	// answered 89506 (an administrator rejected this IP; WeChat says retry
+	// after 24 h). Default 24h.
+	IPRejectedDayHold time.Duration
+	// IPRejectedHourHold is the same for 89507 (retry after 1 h). Default 1h.
+	IPRejectedHourHold time.Duration
 	// Force regenerates codes whose objects already exist. Default false.
 	Force bool
 	// PNG stores every code as PNG (WeChat returns JPEG unless hyaline).
@@ -97,6 +104,8 @@ func (c Config) withDefaults() Config {
 	c.StoreAttempts = cmp.Or(c.StoreAttempts, 3)
 	c.StorageOutageLimit = cmp.Or(c.StorageOutageLimit, time.Hour)
 	c.ConfigHold = cmp.Or(c.ConfigHold, 5*time.Minute)
+	c.IPRejectedDayHold = cmp.Or(c.IPRejectedDayHold, 24*time.Hour)
+	c.IPRejectedHourHold = cmp.Or(c.IPRejectedHourHold, time.Hour)
 	c.ParkTTL = cmp.Or(c.ParkTTL, 24*time.Hour)
 	c.KeyPrefix = cmp.Or(c.KeyPrefix, "wxacode:")
 	return c

@@ -36,8 +36,9 @@
 //     payloads, invalid parameters or keys, a key holding another code):
 //     recorded with errcode, errmsg and rid; no retry.
 //   - configuration (bad secret, IP not whitelisted, ...): the app is held in
-//     this process for ConfigHold and its jobs are handed back as
-//     non-failures: no retry storm against the token endpoint.
+//     this process for ConfigHold (89506: IPRejectedDayHold, 24 h; 89507:
+//     IPRejectedHourHold, 1 h, as WeChat states) and its jobs are handed
+//     back as non-failures: no retry storm against the token endpoint.
 //   - token endpoint's daily quota (45009 from stable_token or cgi-bin/token,
 //     wechat.TokenQuotaError): not interface B's limit, so no cooldown and no
 //     lower rate; the app is held for ConfigHold with an ALERT log line.

@@ -194,3 +194,35 @@ func (b bundle) expireHold(t *testing.T) {
 	hd.until = time.Now().Add(-time.Second)
 	b.h.held[testApp] = hd
 }
+
+// 89506 and 89507 hold the app as long as WeChat says (24 h, 1 h by
+// default, configurable), other configuration errors for ConfigHold.
+func TestIPRejectedHoldsAsLongAsWeChatSays(t *testing.T) {
+	cases := []struct {
+		errcode int
+		cfg     func(*Config)
+		want    time.Duration
+	}{
+		{89506, nil, 24 * time.Hour},
+		{89507, nil, time.Hour},
+		{40164, nil, 5 * time.Minute},
+		{89507, func(c *Config) { c.IPRejectedHourHold = 2 * time.Hour }, 2 * time.Hour},
+		{89506, func(c *Config) { c.IPRejectedDayHold = 25 * time.Hour }, 25 * time.Hour},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprint(tc.errcode, " ", tc.want), func(t *testing.T) {
+			b := setup(t)
+			if tc.cfg != nil {
+				tc.cfg(&b.h.cfg)
+			}
+			b.fake.Update(func(o *wechattest.Options) { o.TokenErrors = map[string]int{testApp: tc.errcode} })
+			var y *YieldError
+			require.ErrorAs(t, b.h.ProcessTask(context.Background(), task(t, jobs.Job{Params: code.Params{Scene: "ip"}})), &y)
+			require.GreaterOrEqual(t, y.After, tc.want-time.Second)
+			require.Less(t, y.After, tc.want+2*time.Minute)
+			hd, held := b.h.heldUntil(context.Background(), b.h.apps[testApp])
+			require.True(t, held)
+			require.WithinDuration(t, time.Now().Add(tc.want), hd.until, time.Minute)
+		})
+	}
+}

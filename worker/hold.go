@@ -75,7 +75,7 @@ func (h *Handler) holdErr(ctx context.Context, j *job, log *slog.Logger, err err
 	var reused *wechat.TokenRejectedError
 	switch {
 	case wechat.IsConfigError(err):
-		d, what = h.cfg.ConfigHold, "app configuration error"
+		d, what = h.configHold(err), "app configuration error"
 	case wechat.IsTokenQuota(err):
 		d, what = h.cfg.ConfigHold, "the token endpoint's daily quota is spent (WeChat restores it at its daily reset, or call clear_quota)"
 	case errors.As(err, &reused) && reused.Reused:
@@ -89,4 +89,19 @@ func (h *Handler) holdErr(ctx context.Context, j *job, log *slog.Logger, err err
 	hd := h.hold(j.App, d, what, reused)
 	log.Error("ALERT: "+what+": app held", "err", err, "hold", d)
 	return h.yield(ctx, j, &YieldError{After: time.Until(hd.until) + jitter(time.Minute), Reason: what + ": " + err.Error()}), true
+}
+
+// configHold is how long a configuration error holds the app: as long as
+// WeChat says for 89506 (24 h) and 89507 (1 h), else ConfigHold.
+func (h *Handler) configHold(err error) time.Duration {
+	var ae *wechat.APIError
+	errors.As(err, &ae)
+	switch {
+	case ae == nil:
+	case ae.Code == 89506:
+		return h.cfg.IPRejectedDayHold
+	case ae.Code == 89507:
+		return h.cfg.IPRejectedHourHold
+	}
+	return h.cfg.ConfigHold
 }
