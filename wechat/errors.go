@@ -203,8 +203,6 @@ var (
 	permanentCodes    = codeSet(40097, 40129, 40169, 41030, 47001, 44002, 85096, 48001, 48004,
 		61007, 50002, 45029, 40159, 40189, 45063, 41001,
 		ErrcodeRIDNotFound, ErrcodeRIDInvalid, ErrcodeNoPermission, ErrcodeCGIPathNotFound, ErrcodeCGIPathNoPermission)
-	configCodes = codeSet(40013, 40125, 40164, 40243, 89503, 89506, 89507,
-		41002, 41004, 50004, 50007, 40002)
 )
 
 func codeSet(codes ...int) map[int]bool {
@@ -246,8 +244,9 @@ func IsTokenInvalid(err error) bool {
 }
 
 // IsConfigError reports whether err is a token-fetch configuration problem
-// (40013 40125 40164 40243 89503 89506 89507 41002 41004 50004 50007 40002, or
-// a missing appid/secret): stop the app's work, do not retry.
+// (the token endpoints' 40001 40002 40013 40125 40164 40243 41002 41004
+// 50004 50007 89503 89506 89507, see configReasons, or a missing
+// appid/secret): stop the app's work, do not retry.
 func IsConfigError(err error) bool {
 	var ce *ConfigError
 	return errors.As(err, &ce)

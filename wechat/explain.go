@@ -34,7 +34,10 @@ var codeInfos = map[int]CodeInfo{
 	48004: {48004, "API banned for this account", "permanent", "See the account's notices in the WeChat admin console."},
 	61007: {61007, "the authorizer did not grant the third party the needed permission set", "permanent", "Ask the authorizer to grant permission set 17."},
 	50002: {50002, "account frozen or cancelled", "permanent", "See the WeChat admin console."},
+	40002: {40002, "invalid grant_type (token endpoint)", "config", "A bug in the token request: report it."},
 	40013: {40013, "invalid appid", "config", "Fix the appid in the app configuration."},
+	41002: {41002, "appid missing (token endpoint)", "config", "Set the app's appid."},
+	41004: {41004, "app secret missing (token endpoint)", "config", "Set the app's secret (WXACODE_SECRET_FILE or the apps file)."},
 	40125: {40125, "invalid app secret", "config", "Fix the secret (WXACODE_SECRET_FILE or the apps file); reset it in the admin console if needed."},
 	40164: {40164, "caller IP not in the app's IP whitelist", "config", "Add the workers' egress IPs to the whitelist in the admin console."},
 	40243: {40243, "app secret frozen", "config", "Unfreeze or reset the secret in the admin console."},
@@ -55,8 +58,8 @@ func ExplainCode(code int) (info CodeInfo, ok bool) {
 	err := &APIError{Code: code}
 	class := "retry"
 	switch {
-	case IsConfigError(err):
-		class = "config"
+	case configReasons[code] != "":
+		class = "config" // a token endpoint's answer: the client makes it a *ConfigError
 	case IsPermanent(err):
 		class = "permanent"
 	}
