@@ -3,6 +3,7 @@ package wechattest
 import (
 	"encoding/json"
 	"io"
+	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -59,12 +60,20 @@ func (s *Server) serveCode(w http.ResponseWriter, r *http.Request, ep endpoint) 
 		return
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	p, numUsed, code := s.parse(ep, appid, body, opts)
+	p, numUsed, code := s.parse(ep, appid, body, r.Header.Get("Content-Type"), opts)
 	if code != 0 {
 		s.writeError(w, code)
 		return
 	}
 	s.writeImage(w, p, numUsed, f, ep)
+}
+
+// isJSON reports whether a request's Content-Type is application/json (any
+// parameters): WeChat takes no form posts, and a body sent without the JSON
+// type has been answered with 47001 (spec §1.1).
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
 }
 
 // injectEarly applies the faults that replace the whole response.
@@ -86,9 +95,12 @@ func (s *Server) injectEarly(w http.ResponseWriter, f fault) bool {
 }
 
 // parse validates a body for ep and, for A and C, spends the budget.
-func (s *Server) parse(ep endpoint, appid string, body []byte, opts Options) (codeParams, int, int) {
+func (s *Server) parse(ep endpoint, appid string, body []byte, contentType string, opts Options) (codeParams, int, int) {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return codeParams{}, 0, 44002
+	}
+	if !isJSON(contentType) {
+		return codeParams{}, 0, 47001 // form posts are not supported (spec §1.1)
 	}
 	var f fields
 	if json.Unmarshal(body, &f) != nil || f == nil {

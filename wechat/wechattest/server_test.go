@@ -70,10 +70,23 @@ func (r reply) errcode() int {
 	return e.Code
 }
 
+// do sends body as JSON (the Content-Type the client sends), if any.
 func (h *harness) do(method, path, body string) reply {
+	h.t.Helper()
+	ct := ""
+	if body != "" {
+		ct = "application/json; charset=utf-8"
+	}
+	return h.doCT(method, path, ct, body)
+}
+
+func (h *harness) doCT(method, path, contentType, body string) reply {
 	h.t.Helper()
 	req, err := http.NewRequest(method, h.srv.URL+path, strings.NewReader(body))
 	require.NoError(h.t, err)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	resp, err := h.srv.Client().Do(req)
 	require.NoError(h.t, err)
 	defer resp.Body.Close()
@@ -374,4 +387,23 @@ func TestRevokeKeepStable(t *testing.T) {
 	h.fake.RevokeTokens(app)
 	require.Equal(t, 40001, h.b(fresh, `{"scene":"a"}`).errcode())
 	require.Equal(t, fresh, h.stable(false).AccessToken, "the option makes every revocation keep it")
+}
+
+// WeChat takes JSON only: a code or stable_token body sent as a form, as
+// text or without a Content-Type gets 47001; any parameters of
+// application/json are fine.
+func TestContentTypeChecked(t *testing.T) {
+	h := start(t, nil)
+	tok := h.stable(false).AccessToken
+	stableBody := `{"grant_type":"client_credential","appid":"` + app + `","secret":"` + secret + `"}`
+	for _, ct := range []string{"", "application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x", "application/jsonx"} {
+		require.Equal(t, 47001, h.doCT("POST", "/wxa/getwxacodeunlimit?access_token="+tok, ct, `{"scene":"a"}`).errcode(), "B with %q", ct)
+		require.Equal(t, 47001, h.doCT("POST", "/wxa/getwxacode?access_token="+tok, ct, `{"path":"a"}`).errcode(), "A with %q", ct)
+		require.Equal(t, 47001, h.doCT("POST", "/cgi-bin/stable_token", ct, stableBody).errcode(), "stable_token with %q", ct)
+	}
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8"} {
+		require.Zero(t, h.doCT("POST", "/wxa/getwxacodeunlimit?access_token="+tok, ct, `{"scene":"a"}`).errcode(), "B with %q", ct)
+		require.Zero(t, h.doCT("POST", "/cgi-bin/stable_token", ct, stableBody).errcode(), "stable_token with %q", ct)
+	}
+	require.Equal(t, 44002, h.doCT("POST", "/wxa/getwxacodeunlimit?access_token="+tok, "", "").errcode(), "an empty body is 44002 first")
 }

@@ -142,7 +142,8 @@ type stableRequest struct {
 	ForceRefresh bool   `json:"force_refresh"`
 }
 
-// handleStableToken is cgi-bin/stable_token: POST JSON only; normal mode
+// handleStableToken is cgi-bin/stable_token: POST JSON only (another
+// Content-Type gets 47001); normal mode
 // returns the same token while it has more than TokenOverlap left.
 func (s *Server) handleStableToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
@@ -158,7 +159,7 @@ func (s *Server) handleStableToken(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, 44002)
 		return
 	}
-	if json.Unmarshal(body, &req) != nil {
+	if !isJSON(r.Header.Get("Content-Type")) || json.Unmarshal(body, &req) != nil {
 		s.writeError(w, 47001)
 		return
 	}
