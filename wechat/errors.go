@@ -205,6 +205,20 @@ var (
 		ErrcodeRIDNotFound, ErrcodeRIDInvalid, ErrcodeNoPermission, ErrcodeCGIPathNotFound, ErrcodeCGIPathNoPermission)
 )
 
+// accountCodes are answers of a code interface about the whole account, not
+// the request: every call of the app would get the same.
+var accountCodes = codeSet(48001, 48004, 50002, 61007)
+
+// IsAccountBlocked reports whether err is a code interface's answer about
+// the account (48001 API unauthorized, 48004 API banned, 50002 account
+// limited, 61007 third-party permission missing): every other call of the
+// app would get it too, so stop the app's work and alert rather than fail
+// job after job. It is also IsPermanent.
+func IsAccountBlocked(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && accountCodes[ae.Code] && !isTokenEndpoint(ae.Endpoint)
+}
+
 func codeSet(codes ...int) map[int]bool {
 	m := make(map[int]bool, len(codes))
 	for _, c := range codes {

@@ -112,3 +112,14 @@ func TestTokenEndpoint45009IsTheDailyQuota(t *testing.T) {
 		})
 	}
 }
+
+func TestIsAccountBlocked(t *testing.T) {
+	for _, c := range []int{48001, 48004, 50002, 61007} {
+		err := fmt.Errorf("x: %w", &APIError{Code: c, Endpoint: EndpointUnlimited})
+		require.True(t, IsAccountBlocked(err), "%d", c)
+		require.True(t, IsPermanent(err), "%d", c)
+	}
+	require.False(t, IsAccountBlocked(&APIError{Code: 40129, Endpoint: EndpointUnlimited}))
+	require.False(t, IsAccountBlocked(&APIError{Code: 48001, Endpoint: EndpointStableToken}), "a token endpoint's answer")
+	require.False(t, IsAccountBlocked(errors.New("48001")))
+}

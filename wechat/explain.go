@@ -9,8 +9,10 @@ type CodeInfo struct {
 	// Class is how wxacode treats it: "retry" (transient, backoff),
 	// "token" (refresh the token, call once more), "wait" (rate limit:
 	// fleet-wide cooldown, not a failure), "permanent" (recorded, never
-	// retried) or "config" (an answer of the token endpoints: the app is
-	// held until its configuration is fixed).
+	// retried), "account" (an answer about the whole account: the app is
+	// held and an alert logged, the job handed back) or "config" (an answer
+	// of the token endpoints: the app is held until its configuration is
+	// fixed).
 	Class  string
 	Action string
 }
@@ -30,10 +32,10 @@ var codeInfos = map[int]CodeInfo{
 	45011: {45011, "minute-level throttle", "wait", "Nothing: cooled down to the next minute. If sustained, lower the cap."},
 	47001: {47001, "data format error (body not JSON or a field of the wrong type)", "permanent", "A bug in the request: report it with the rid."},
 	44002: {44002, "empty post data", "permanent", "A bug in the request: report it with the rid."},
-	48001: {48001, "API unauthorized for this account (or a third party used its component token)", "permanent", "Check the account type and status; third parties must use the authorizer's token."},
-	48004: {48004, "API banned for this account", "permanent", "See the account's notices in the WeChat admin console."},
-	61007: {61007, "the authorizer did not grant the third party the needed permission set", "permanent", "Ask the authorizer to grant permission set 17."},
-	50002: {50002, "account frozen or cancelled", "permanent", "See the WeChat admin console."},
+	48001: {48001, "API unauthorized for this account (or a third party used its component token)", "account", "The worker holds the app (jobs handed back, not failed) and logs an ALERT. Check the account type and status; third parties must use the authorizer's token."},
+	48004: {48004, "API banned for this account", "account", "The worker holds the app and logs an ALERT. See the account's notices in the WeChat admin console."},
+	61007: {61007, "the authorizer did not grant the third party the needed permission set", "account", "The worker holds the app and logs an ALERT. Ask the authorizer to grant permission set 17."},
+	50002: {50002, "account frozen or cancelled", "account", "The worker holds the app and logs an ALERT. See the WeChat admin console."},
 	40002: {40002, "invalid grant_type (token endpoint)", "config", "A bug in the token request: report it."},
 	40013: {40013, "invalid appid", "config", "Fix the appid in the app configuration."},
 	41002: {41002, "appid missing (token endpoint)", "config", "Set the app's appid."},

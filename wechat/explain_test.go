@@ -14,6 +14,8 @@ func TestExplainCodeAgreesWithPredicates(t *testing.T) {
 		switch {
 		case IsRateLimited(err):
 			want = "wait"
+		case IsAccountBlocked(err):
+			want = "account"
 		case IsTokenInvalid(err):
 			want = "token"
 		case configReasons[code] != "":

@@ -32,9 +32,12 @@
 //     not use up its tries; a fetched image stays parked. Only after
 //     StorageOutageLimit (default 1h) without a storage success in this
 //     process do these errors count as transient again.
-//   - permanent (40097, 40129, 40169, 41030, 47001, 85096, 48001, 61007, bad
-//     payloads, invalid parameters or keys, a key holding another code):
-//     recorded with errcode, errmsg and rid; no retry.
+//   - permanent (40097, 40129, 40169, 41030, 47001, 85096, bad payloads,
+//     invalid parameters or keys, a key holding another code): recorded
+//     with errcode, errmsg and rid; no retry.
+//   - about the account (48001, 48004, 50002, 61007,
+//     wechat.IsAccountBlocked): the app is held for ConfigHold with an ALERT
+//     log line and the job handed back, instead of failing job after job.
 //   - configuration (bad secret, IP not whitelisted, ...): the app is held in
 //     this process for ConfigHold (89506: IPRejectedDayHold, 24 h; 89507:
 //     IPRejectedHourHold, 1 h, as WeChat states) and its jobs are handed

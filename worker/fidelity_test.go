@@ -226,3 +226,28 @@ func TestIPRejectedHoldsAsLongAsWeChatSays(t *testing.T) {
 		})
 	}
 }
+
+// An answer about the whole account (48001, 48004, 50002, 61007) holds the
+// app after the first one, with an alert: the job is handed back, not
+// failed, and the next job spends no call.
+func TestAccountLevelAnswerHoldsApp(t *testing.T) {
+	for _, errcode := range []int{48001, 48004, 50002, 61007} {
+		t.Run(fmt.Sprint(errcode), func(t *testing.T) {
+			b := setup(t)
+			ctx := context.Background()
+			logs := b.captureLog()
+			b.fake.Update(func(o *wechattest.Options) { o.CodeErrors = map[string]int{testApp: errcode} })
+			var y *YieldError
+			for _, s := range []string{"a1", "a2", "a3"} {
+				require.ErrorAs(t, b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: s}})), &y)
+				require.GreaterOrEqual(t, y.After, b.h.cfg.ConfigHold-time.Second)
+			}
+			require.EqualValues(t, 1, b.fake.Stats().Endpoints["/wxa/getwxacodeunlimit"], "one call, then held")
+			tot, err := b.ledger.Totals(ctx, testApp)
+			require.NoError(t, err)
+			require.Zero(t, tot["failed"], "no job dead-lettered for the account")
+			require.Contains(t, logs.String(), `level=ERROR msg="ALERT: WeChat refuses interface B for the whole account`)
+			require.Contains(t, logs.String(), fmt.Sprint("errcode ", errcode))
+		})
+	}
+}

@@ -83,6 +83,8 @@ func (h *Handler) holdErr(ctx context.Context, j *job, log *slog.Logger, err err
 	case wechat.IsTokenRejected(err):
 		reused = nil
 		d, what = h.cfg.ConfigHold, "WeChat rejected a freshly fetched token too (check the app secret, and that nothing else calls cgi-bin/token for this appid)"
+	case wechat.IsAccountBlocked(err):
+		d, what = h.cfg.ConfigHold, "WeChat refuses interface B for the whole account (see wxacode explain ERRCODE; restart the worker to release it at once)"
 	default:
 		return nil, false
 	}
