@@ -28,10 +28,15 @@ type Config struct {
 	// MaxResponseBytes caps a response body; a larger one is an
 	// *UnknownResponseError. Zero or negative means 4 MiB.
 	MaxResponseBytes int64
-	// ACBudget is how many interface A+C calls this client may ever send
-	// (WeChat allows 100,000 per account, for life). Zero or negative refuses
-	// every A and C call with a *BudgetError.
+	// ACBudget is how many interface A+C calls may ever be sent for an app
+	// (WeChat allows 100,000 per account, for life): counted by ACCounter
+	// if set, else by this client alone. Zero or negative refuses every A
+	// and C call with a *BudgetError.
 	ACBudget int
+	// ACCounter, if set, counts A+C calls per app for life, shared by every
+	// process (NewRedisACCounter); nil counts in this client only, so each
+	// new client starts again at ACBudget.
+	ACCounter ACCounter
 	// Logger receives one Debug line per call and token events. Default
 	// slog.Default(). URLs are logged with credentials redacted.
 	Logger *slog.Logger
@@ -51,6 +56,7 @@ type Client struct {
 	onFetch  func(appid, endpoint string, err error)
 	acBudget int64
 	acSpent  atomic.Int64
+	acCount  ACCounter
 }
 
 // NewClient returns a Client for cfg with defaults applied.
@@ -66,6 +72,7 @@ func NewClient(cfg Config) *Client {
 		log:      cmp.Or(cfg.Logger, slog.Default()),
 		onFetch:  cfg.OnTokenFetch,
 		acBudget: int64(max(cfg.ACBudget, 0)),
+		acCount:  cfg.ACCounter,
 	}
 	if c.http == nil {
 		c.http = NewHTTPClient()

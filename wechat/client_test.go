@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/wxacode/wxacode/code"
+	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/wechat/wechattest"
 )
 
@@ -157,14 +158,14 @@ func TestBudgetAC(t *testing.T) {
 	e := newEnv(t, func(o *wechattest.Options) { o.ACBudget = 2 })
 	tok := e.token(t)
 	ctx := context.Background()
-	img, err := e.client.GetQRCodeA(ctx, tok, QRCodeRequest{Path: "pages/a?x=1&y=2"})
+	img, err := e.client.GetQRCodeA(ctx, appA, tok, QRCodeRequest{Path: "pages/a?x=1&y=2"})
 	require.NoError(t, err)
 	got, err := wechattest.DecodeImage(img.Data)
 	require.NoError(t, err)
 	require.Equal(t, "pages/a?x=1&y=2", got.Page, "'&' reaches WeChat unescaped")
-	_, err = e.client.CreateQRCodeC(ctx, tok, "pages/c", 0)
+	_, err = e.client.CreateQRCodeC(ctx, appA, tok, "pages/c", 0)
 	require.NoError(t, err)
-	_, err = e.client.GetQRCodeA(ctx, tok, QRCodeRequest{Path: "pages/third"})
+	_, err = e.client.GetQRCodeA(ctx, appA, tok, QRCodeRequest{Path: "pages/third"})
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	require.Equal(t, 45029, ae.Code, "the fake's lifetime budget")
@@ -172,10 +173,10 @@ func TestBudgetAC(t *testing.T) {
 
 	// The client's own budget refuses without a request.
 	small := NewClient(Config{BaseURL: e.srv.URL, ACBudget: 1, Logger: testLogger()})
-	_, err = small.CreateQRCodeC(ctx, tok, "pages/c", 0)
+	_, err = small.CreateQRCodeC(ctx, appA, tok, "pages/c", 0)
 	require.NoError(t, err, "identical C body counts once at the fake")
 	before := e.fake.Stats().Calls[appA]
-	_, err = small.GetQRCodeA(ctx, tok, QRCodeRequest{Path: "pages/d"})
+	_, err = small.GetQRCodeA(ctx, appA, tok, QRCodeRequest{Path: "pages/d"})
 	var be *BudgetError
 	require.ErrorAs(t, err, &be)
 	require.True(t, IsPermanent(err))
@@ -183,7 +184,7 @@ func TestBudgetAC(t *testing.T) {
 	require.Equal(t, 1, small.ACSpent())
 
 	zero := NewClient(Config{BaseURL: e.srv.URL, Logger: testLogger()})
-	_, err = zero.GetQRCodeA(ctx, tok, QRCodeRequest{Path: "pages/d"})
+	_, err = zero.GetQRCodeA(ctx, appA, tok, QRCodeRequest{Path: "pages/d"})
 	require.ErrorAs(t, err, &be, "ACBudget 0 refuses A and C")
 }
 
@@ -307,4 +308,40 @@ func TestDefaults(t *testing.T) {
 	tr := c.http.Transport.(*http.Transport)
 	require.Equal(t, 15*time.Second, tr.ResponseHeaderTimeout)
 	require.Equal(t, 100, tr.MaxIdleConnsPerHost)
+}
+
+// The A+C budget counted in Redis is the app's for life: shared by every
+// client (process) and not reset by a new one (a restart).
+func TestACBudgetSharedInRedis(t *testing.T) {
+	e := newEnv(t, nil)
+	tok := e.token(t)
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client(t)
+	counter := NewRedisACCounter(rdb, "")
+	proc := func() *Client {
+		return NewClient(Config{BaseURL: e.srv.URL, ACBudget: 3, ACCounter: NewRedisACCounter(rdb, ""), Logger: testLogger()})
+	}
+	p1, p2 := proc(), proc()
+	_, err := p1.GetQRCodeA(ctx, appA, tok, QRCodeRequest{Path: "pages/a1"})
+	require.NoError(t, err)
+	_, err = p2.CreateQRCodeC(ctx, appA, tok, "pages/c1", 0)
+	require.NoError(t, err)
+	restarted := proc()
+	_, err = restarted.GetQRCodeA(ctx, appA, tok, QRCodeRequest{Path: "pages/a2"})
+	require.NoError(t, err, "the third of three")
+	var be *BudgetError
+	for _, c := range []*Client{p1, p2, restarted, proc()} {
+		_, err = c.GetQRCodeA(ctx, appA, tok, QRCodeRequest{Path: "pages/a3"})
+		require.ErrorAs(t, err, &be)
+		require.True(t, be.Shared)
+		require.Equal(t, 3, be.Used)
+		require.Contains(t, err.Error(), "3 already sent")
+	}
+	used, err := counter.Used(ctx, appA)
+	require.NoError(t, err)
+	require.Equal(t, 3, used)
+	other, err := counter.Used(ctx, appB)
+	require.NoError(t, err)
+	require.Zero(t, other, "counted per app")
+	require.EqualValues(t, 3, e.fake.Stats().Endpoints[EndpointA]+e.fake.Stats().Endpoints[EndpointC], "refusals send nothing")
 }

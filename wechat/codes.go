@@ -80,14 +80,16 @@ func (c *Client) CodeUnlimitedPaced(ctx context.Context, ts TokenSource, p code.
 	return img, err
 }
 
-// GetQRCodeA calls interface A. It spends one unit of the client's A+C
-// budget per request sent and refuses with *BudgetError when none is left.
-// Never use it as a fallback for B: WeChat caps A+C at 100,000 codes for life.
-func (c *Client) GetQRCodeA(ctx context.Context, token string, req QRCodeRequest) (*Image, error) {
+// GetQRCodeA calls interface A for appid (whose token it is). It spends
+// one unit of the app's A+C budget per request sent (Config.ACBudget,
+// counted by Config.ACCounter) and refuses with *BudgetError when none is
+// left. Never use it as a fallback for B: WeChat caps A+C at 100,000 codes
+// for life.
+func (c *Client) GetQRCodeA(ctx context.Context, appid, token string, req QRCodeRequest) (*Image, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	if err := c.spendAC(); err != nil {
+	if err := c.spendAC(ctx, appid); err != nil {
 		return nil, err
 	}
 	body := req.body()
@@ -96,11 +98,11 @@ func (c *Client) GetQRCodeA(ctx context.Context, token string, req QRCodeRequest
 
 // CreateQRCodeC calls interface C (square QR code, path ≤128 bytes). It
 // shares GetQRCodeA's budget.
-func (c *Client) CreateQRCodeC(ctx context.Context, token string, path string, width int) (*Image, error) {
+func (c *Client) CreateQRCodeC(ctx context.Context, appid, token string, path string, width int) (*Image, error) {
 	if err := validateC(path, width); err != nil {
 		return nil, err
 	}
-	if err := c.spendAC(); err != nil {
+	if err := c.spendAC(ctx, appid); err != nil {
 		return nil, err
 	}
 	return c.code(ctx, EndpointC, token, encodeJSON(cBody{Path: path, Width: width}))
@@ -109,7 +111,18 @@ func (c *Client) CreateQRCodeC(ctx context.Context, token string, path string, w
 // ACSpent is how many A+C requests this client has sent.
 func (c *Client) ACSpent() int { return int(c.acSpent.Load()) }
 
-func (c *Client) spendAC() error {
+func (c *Client) spendAC(ctx context.Context, appid string) error {
+	if c.acCount != nil {
+		used, ok, err := c.acCount.Spend(ctx, appid, int(c.acBudget))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return &BudgetError{Budget: int(c.acBudget), Used: used, Shared: true}
+		}
+		c.acSpent.Add(1)
+		return nil
+	}
 	if c.acSpent.Add(1) > c.acBudget {
 		c.acSpent.Add(-1)
 		return &BudgetError{Budget: int(c.acBudget)}

@@ -188,12 +188,17 @@ func TokenFingerprint(tok string) string {
 }
 
 // BudgetError is returned, without any request, when an interface A or C call
-// would exceed the client's configured A+C budget (Config.ACBudget).
+// would exceed the configured A+C budget (Config.ACBudget).
 type BudgetError struct {
 	Budget int
+	Used   int  // with Shared: the app's count of A+C requests, ever
+	Shared bool // counted for the app by every process (Config.ACCounter)
 }
 
 func (e *BudgetError) Error() string {
+	if e.Shared {
+		return fmt.Sprintf("wechat: interface A/C budget of %d codes is spent: %d already sent for this app by wxacode (WeChat allows 100,000 per account, ever)", e.Budget, e.Used)
+	}
 	return fmt.Sprintf("wechat: interface A/C budget of %d codes is spent (WeChat allows 100,000 per account, ever)", e.Budget)
 }
 

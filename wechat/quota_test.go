@@ -36,7 +36,7 @@ func TestQuotaCountsServedCalls(t *testing.T) {
 	require.True(t, IsPermanent(err), "41030: %v", err)
 	tok, err := ts.Token(ctx)
 	require.NoError(t, err)
-	_, err = e.client.GetQRCodeA(ctx, tok, QRCodeRequest{Path: "pages/a"})
+	_, err = e.client.GetQRCodeA(ctx, appA, tok, QRCodeRequest{Path: "pages/a"})
 	require.NoError(t, err)
 
 	after, err := e.client.Quota(ctx, ts, EndpointUnlimited)

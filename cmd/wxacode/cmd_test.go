@@ -161,6 +161,21 @@ func TestGenOneCode(t *testing.T) {
 	require.Zero(t, w.fake.Stats().Endpoints["/wxa/getwxacode"], "nothing was sent")
 }
 
+// --ac-budget is the app's A+C budget for life: each gen adds to the count
+// in Redis instead of starting again, and quota shows it.
+func TestGenACBudgetIsTheAppsForLife(t *testing.T) {
+	w := newWorld(t).withRedis().withFake("wxG", "sG", wechattest.Options{})
+	w.ok("gen", "--interface", "a", "--path", "pages/x?id=1", "--ac-budget", "2", "-o", "a1.jpg")
+	w.ok("gen", "--interface", "c", "--path", "pages/x?id=2", "--ac-budget", "2", "-o", "c1.jpg")
+	r := w.run("gen", "--interface", "a", "--path", "pages/x?id=3", "--ac-budget", "2", "-o", "a2.jpg")
+	require.Equal(t, 1, r.code, r)
+	require.Contains(t, r.stderr, "2 already sent for this app")
+	st := w.fake.Stats()
+	require.EqualValues(t, 2, st.Endpoints["/wxa/getwxacode"]+st.Endpoints["/cgi-bin/wxaapp/createwxaqrcode"], "the third was never sent")
+	require.Contains(t, w.ok("quota", "--app", "wxG"), "interface A+C, ever: 2 codes sent by wxacode")
+	w.ok("gen", "--interface", "a", "--path", "pages/x?id=3", "--ac-budget", "3", "-o", "a2.jpg")
+}
+
 // The one-app setup's errors speak of its flags and variables, not of
 // apps.yaml fields.
 func TestOneAppSecretMissing(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/wxacode/wxacode/internal/config"
@@ -80,9 +81,20 @@ func runGen(ctx context.Context, e *env, o *genOpts) error {
 	if err != nil {
 		return err
 	}
-	client := wechat.NewClient(wechat.Config{BaseURL: o.baseURL, ACBudget: o.acBudget, Logger: log})
+	var rdb redis.UniversalClient
+	if !o.noLimiter {
+		if rdb, err = e.redis.Open(ctx, 4); err != nil {
+			return fmt.Errorf("%w (use --no-limiter to generate without Redis)", err)
+		}
+		defer rdb.Close()
+	}
+	cfg := wechat.Config{BaseURL: o.baseURL, ACBudget: o.acBudget, Logger: log}
+	if rdb != nil {
+		cfg.ACCounter = wechat.NewRedisACCounter(rdb, "") // the app's A+C count, ever, fleet-wide
+	}
+	client := wechat.NewClient(cfg)
 	var lim *ratelimit.Limiter
-	ts, err := o.tokens(ctx, e, app, client, &lim)
+	ts, err := o.tokens(app, client, rdb, &lim)
 	if err != nil {
 		return err
 	}
@@ -107,17 +119,13 @@ func (o *genOpts) checkArgs() error {
 }
 
 // tokens builds the app's token source, sharing tokens through Redis (and
-// setting *lim to the fleet-wide limiter) unless --no-limiter.
-func (o *genOpts) tokens(ctx context.Context, e *env, app *worker.AppConfig, client *wechat.Client, lim **ratelimit.Limiter) (wechat.TokenSource, error) {
-	if o.noLimiter {
+// setting *lim to the fleet-wide limiter) unless --no-limiter (rdb nil).
+func (o *genOpts) tokens(app *worker.AppConfig, client *wechat.Client, rdb redis.UniversalClient, lim **ratelimit.Limiter) (wechat.TokenSource, error) {
+	if rdb == nil {
 		if app.Token.RedisKey != "" {
 			return nil, usagef("app %s takes its token from Redis: drop --no-limiter", app.AppID)
 		}
 		return app.TokenSource(client, nil)
-	}
-	rdb, err := e.redis.Open(ctx, 4)
-	if err != nil {
-		return nil, fmt.Errorf("%w (use --no-limiter to generate without Redis)", err)
 	}
 	*lim = ratelimit.New(rdb, ratelimit.Config{})
 	return app.TokenSource(client, rdb)
@@ -132,9 +140,9 @@ func (o *genOpts) generate(ctx context.Context, client *wechat.Client, ts wechat
 			return nil, err
 		}
 		if o.iface == "a" {
-			return client.GetQRCodeA(ctx, tok, wechat.QRCodeRequest{Path: o.path, Rendering: c.params().Rendering})
+			return client.GetQRCodeA(ctx, app, tok, wechat.QRCodeRequest{Path: o.path, Rendering: c.params().Rendering})
 		}
-		return client.CreateQRCodeC(ctx, tok, o.path, c.width)
+		return client.CreateQRCodeC(ctx, app, tok, o.path, c.width)
 	}
 	j := c.job(app)
 	j.App, j.Scene = app, o.scene

@@ -77,7 +77,8 @@ func newQuotaCmd(e *env) *cobra.Command {
 		Short: "Print interface B's daily quota and rate limit as WeChat reports them (--set-cap to cap from it)",
 		Long: `quota asks WeChat (openapi/quota/get) about interface B for the app: today's limit,
 used and remaining calls, and the rate limit; --set-cap 0.96 sets the fleet-wide cap
-to that fraction of the rate limit.`,
+to that fraction of the rate limit. It also prints how many interface A+C codes
+wxacode has sent for the app, ever (counted in Redis by every process).`,
 		Example: `  wxacode quota --app wx0123456789abcdef
   wxacode quota --app wx0123456789abcdef --set-cap 0.96`,
 		Args: exactArgs(0, "no arguments"),
@@ -120,6 +121,9 @@ func runQuota(ctx context.Context, e *env, o *oneAppOpts, fraction float64) erro
 	}
 	if r.CapSetTo > 0 {
 		fmt.Fprintf(stdout, "  cap set to %d/min (%.2f of WeChat's limit)\n", r.CapSetTo, fraction)
+	}
+	if used, err := wechat.NewRedisACCounter(a.rdb, "").Used(ctx, a.app.AppID); err == nil {
+		fmt.Fprintf(stdout, "interface A+C, ever: %d codes sent by wxacode (WeChat allows 100,000 per account; %d left)\n", used, max(0, 100000-used))
 	}
 	return nil
 }

@@ -91,7 +91,7 @@ var (
 	enqueueWorkers = withCheck(config.Int("enqueue-workers", jobs.DefaultEnqueueConfig().Workers, "parallel enqueuers (the Redis pool is sized to match)"), config.AtLeast(1))
 
 	// gen.
-	acBudget = withCheck(config.Int("ac-budget", 0, "how many interface A/C codes this command may spend (0 refuses A and C)"), config.AtLeast(0))
+	acBudget = withCheck(config.Int("ac-budget", 0, "the app's interface A+C budget for life, counted in Redis by every wxacode process and never reset (0 refuses A and C; with --no-limiter: this command's own)"), config.AtLeast(0))
 
 	// healthcheck.
 	healthTimeout = withCheck(config.Duration("timeout", 5*time.Second, "how long to wait for the answer"), config.Positive)
