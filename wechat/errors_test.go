@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -122,4 +123,25 @@ func TestIsAccountBlocked(t *testing.T) {
 	require.False(t, IsAccountBlocked(&APIError{Code: 40129, Endpoint: EndpointUnlimited}))
 	require.False(t, IsAccountBlocked(&APIError{Code: 48001, Endpoint: EndpointStableToken}), "a token endpoint's answer")
 	require.False(t, IsAccountBlocked(errors.New("48001")))
+}
+
+// A -1 from the token endpoint (injected with TokenErrors, fake-wechat
+// --token-error) is transient: retryable, neither a rate limit nor a
+// configuration problem, and the next fetch after the short backoff heals.
+func TestTokenEndpointBusyIsTransient(t *testing.T) {
+	e := newEnv(t, func(o *wechattest.Options) { o.TokenErrors = map[string]int{appA: -1} })
+	ts := e.stable(t, StableTokenConfig{})
+	_, err := e.client.CodeUnlimited(context.Background(), ts, code.Params{Scene: "busy"})
+	require.True(t, IsRetryable(err), "%v", err)
+	require.False(t, IsRateLimited(err))
+	require.False(t, IsConfigError(err))
+	require.False(t, IsTokenQuota(err))
+	require.EqualValues(t, -1, func() int { var ae *APIError; errors.As(err, &ae); return ae.Code }())
+	e.fake.Update(func(o *wechattest.Options) { o.TokenErrors = nil })
+	_, err = e.client.CodeUnlimited(context.Background(), ts, code.Params{Scene: "busy"})
+	require.Error(t, err, "the failure is remembered for a moment: no fetch storm")
+	e.clock.Advance(2 * time.Second)
+	_, err = e.client.CodeUnlimited(context.Background(), ts, code.Params{Scene: "busy"})
+	require.NoError(t, err, "healed after the short backoff")
+	require.EqualValues(t, 2, e.fake.Stats().TokenFetches[EndpointStableToken])
 }
