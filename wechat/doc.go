@@ -6,9 +6,11 @@
 // are encoded with HTML escaping off, and responses are classified by their
 // bytes ([Sniff]), never by Content-Type alone. Every failure is typed:
 // [*APIError], [*UnknownResponseError], [*TransportError], [*ValidationError],
-// [*ConfigError], [*BudgetError]; the predicates [IsRetryable],
-// [IsTokenInvalid], [IsRateLimited], [IsPermanent] and [IsConfigError] tell the
-// caller what to do next.
+// [*ConfigError], [*TokenQuotaError], [*TokenRejectedError], [*BudgetError];
+// the predicates [IsRetryable], [IsTokenInvalid], [IsRateLimited],
+// [IsPermanent], [IsConfigError], [IsTokenQuota], [IsTokenRejected] and
+// [IsAccountBlocked] tell the caller what to do next. A 45009 from a token
+// endpoint is that endpoint's daily quota, never interface B's rate limit.
 //
 // [Client.Quota] (getApiQuota) reports an API's daily quota and rate limit,
 // e.g. for interface B, and [Client.RID] (getRidInfo) what WeChat recorded of

@@ -19,7 +19,7 @@ type CodeInfo struct {
 
 var codeInfos = map[int]CodeInfo{
 	-1:    {-1, "WeChat busy (system error)", "retry", "Nothing: retried with backoff. If it persists for minutes, WeChat has an incident."},
-	40001: {40001, "access token invalid or superseded (another holder called cgi-bin/token), or a wrong secret at fetch time", "token", "Retried once with a fresh token. If it repeats, check the app secret and that no other system calls cgi-bin/token for this appid."},
+	40001: {40001, "access token invalid or superseded (another holder called cgi-bin/token), or a wrong secret at fetch time", "token", "Retried once with a fresh token. If the fresh token is rejected too, the worker holds the app with an ALERT: check the app secret and that no other system calls cgi-bin/token for this appid."},
 	40014: {40014, "malformed access token", "token", "Retried once with a fresh token; if it repeats, check the token source."},
 	42001: {42001, "access token expired", "token", "Retried once with a fresh token."},
 	41001: {41001, "access token missing", "permanent", "A bug in the token source: report it."},
