@@ -123,6 +123,11 @@ func (c *Collector) app(ctx context.Context, app string, qs queueSet) (AppStatus
 		a.LastRateLimited, a.LastErrCode = st.LastRateLimited, st.LastErrCode
 	}
 	a.Token = c.token(ctx, app)
+	if c.cfg.ACUsed != nil {
+		if n, err := c.cfg.ACUsed(ctx, app); err == nil {
+			a.ACUsed = &n
+		}
+	}
 	a.Queues = c.queues(qs, jobs.Queue(app), jobs.HighQueue(app))
 	return a, nil
 }

@@ -196,3 +196,17 @@ func TestFormatting(t *testing.T) {
 	require.Equal(t, "under 1s", Seconds(25*time.Millisecond).String())
 	require.Equal(t, "1m30s", Seconds(90*time.Second+200*time.Millisecond).String())
 }
+
+// The page and the API show each app's interface A+C codes sent, ever.
+func TestACUsedShown(t *testing.T) {
+	b := setup(t, func(c *Config) {
+		c.ACUsed = func(_ context.Context, app string) (int, error) { return 1234, nil }
+	})
+	var apps struct{ Apps []AppStatus }
+	b.getJSON(t, "/api/apps", http.StatusOK, &apps)
+	require.Len(t, apps.Apps, 1)
+	require.NotNil(t, apps.Apps[0].ACUsed)
+	require.Equal(t, 1234, *apps.Apps[0].ACUsed)
+	_, page := b.do(t, http.MethodGet, "/", authed)
+	require.Contains(t, page, `data-field="ac-used" data-value="1234"`)
+}

@@ -45,6 +45,9 @@ type Config struct {
 	// TokenState reports an app's access token by state (never the token).
 	// Nil: no token column.
 	TokenState func(ctx context.Context, app string) (TokenStatus, error)
+	// ACUsed reports how many interface A+C codes were sent for an app,
+	// ever (WeChat allows 100,000 per account). Nil: no A+C column.
+	ACUsed func(ctx context.Context, app string) (int, error)
 	// Auth protects everything but /healthz, /readyz and Extra. The zero
 	// value serves openly: callers decide whether that is allowed
 	// (CheckListen).

@@ -30,8 +30,10 @@ type AppStatus struct {
 	LastErrCode         string       `json:"last_errcode,omitempty"`
 	LimiterError        string       `json:"limiter_error,omitempty"`
 	Token               *TokenStatus `json:"token,omitempty"`
-	Totals              Totals       `json:"totals"`
-	Queues              QueueStatus  `json:"queues"`
+	// ACUsed is the app's interface A+C codes sent, ever (nil: unknown).
+	ACUsed *int        `json:"ac_used,omitempty"`
+	Totals Totals      `json:"totals"`
+	Queues QueueStatus `json:"queues"`
 }
 
 // Totals are the ledger's counts of an app (all runs and ad-hoc jobs).

@@ -231,7 +231,7 @@ func (d *demo) serveDashboard(sys *system.System) error {
 		return err
 	}
 	dash, err := dashboard.New(dashboard.Config{Redis: sys.Redis, AsynqRedis: opt, Limiter: sys.Limiter, Runs: sys.Deps.Runs, Ledger: sys.Deps.Ledger,
-		Store: sys.Deps.Store, Apps: []string{App}, TokenState: system.TokenState(sys.Redis), Metrics: metrics.Handler(reg)})
+		Store: sys.Deps.Store, Apps: []string{App}, TokenState: system.TokenState(sys.Redis), ACUsed: system.ACUsed(sys.Redis), Metrics: metrics.Handler(reg)})
 	if err != nil {
 		return err
 	}

@@ -174,6 +174,13 @@ func Issuer(st *scenes.Store) jobs.SceneIssuer {
 	}
 }
 
+// ACUsed reads each app's count of interface A+C codes sent, ever, for the
+// dashboard.
+func ACUsed(rdb redis.UniversalClient) func(context.Context, string) (int, error) {
+	c := wechat.NewRedisACCounter(rdb, "")
+	return c.Used
+}
+
 // TokenState reads each app's shared stable token state (never the token)
 // for the dashboard.
 func TokenState(rdb redis.UniversalClient) func(context.Context, string) (dashboard.TokenStatus, error) {
