@@ -37,8 +37,10 @@ const (
 
 // withToken runs call with a token from ts. On a token-invalid error
 // (40001, 40014, 42001) it invalidates exactly that token and runs call
-// once more with a fresh one, as CodeUnlimited does; a second token error
-// is returned as it is. Token-source errors are returned unchanged.
+// once more with a fresh one, as CodeUnlimited does: a source offering the
+// rejected token again, or a second rejection, is a *TokenRejectedError
+// (in the first case without a second call). Token-source errors are
+// returned unchanged.
 func (c *Client) withToken(ctx context.Context, ts TokenSource, call func(token string) error) error {
 	tok, err := ts.Token(ctx)
 	if err != nil {
@@ -51,10 +53,17 @@ func (c *Client) withToken(ctx context.Context, ts TokenSource, call func(token 
 	if ierr := ts.Invalidate(ctx, tok); ierr != nil {
 		c.log.WarnContext(ctx, "wechat: invalidating a rejected token failed", "err", ierr)
 	}
+	rejected, first := tok, err
 	if tok, err = ts.Token(ctx); err != nil {
 		return err
 	}
-	return call(tok)
+	if tok == rejected {
+		return newTokenRejected(first, rejected, true)
+	}
+	if err = call(tok); IsTokenInvalid(err) {
+		return newTokenRejected(err, tok, false)
+	}
+	return err
 }
 
 // openAPI posts body to a JSON endpoint with token and decodes a success

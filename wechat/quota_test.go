@@ -119,14 +119,21 @@ func TestQuotaRefreshesTokenOnce(t *testing.T) {
 	require.NotEqual(t, old, fresh)
 
 	_, err = e.client.Quota(ctx, StaticToken(old), EndpointUnlimited)
-	require.True(t, IsTokenInvalid(err), "a token that cannot be replaced: %v", err)
-	require.EqualValues(t, 3, e.fake.Stats().Errcodes[40001], "one call, one retry")
+	var tr *TokenRejectedError
+	require.ErrorAs(t, err, &tr, "a token that cannot be replaced: %v", err)
+	require.True(t, tr.Reused)
+	require.EqualValues(t, 2, e.fake.Stats().Errcodes[40001], "the same token is not sent twice")
 	require.NotContains(t, err.Error(), old)
 
 	e.clock.Advance(7201 * time.Second)
 	_, err = e.client.Quota(ctx, StaticToken(fresh), EndpointUnlimited)
-	require.True(t, IsTokenInvalid(err), "42001: %v", err)
-	require.EqualValues(t, 2, e.fake.Stats().Errcodes[42001])
+	require.ErrorAs(t, err, &tr, "42001: %v", err)
+	require.Equal(t, 42001, tr.Err.Code)
+	require.EqualValues(t, 1, e.fake.Stats().Errcodes[42001])
+
+	_, err = e.client.Quota(ctx, &freshTokens{}, EndpointUnlimited)
+	require.ErrorAs(t, err, &tr)
+	require.False(t, tr.Reused, "a fresh token rejected too")
 }
 
 func TestPerMinute(t *testing.T) {

@@ -113,8 +113,8 @@ func TestRIDRefreshesTokenOnce(t *testing.T) {
 	require.EqualValues(t, 2, fetches(e, stablePath))
 
 	_, err = e.client.RID(ctx, StaticToken(tok), failed.RID)
-	require.True(t, IsTokenInvalid(err))
-	require.EqualValues(t, 3, e.fake.Stats().Errcodes[40001], "one call, one retry")
+	require.True(t, IsTokenRejected(err), "%v", err)
+	require.EqualValues(t, 2, e.fake.Stats().Errcodes[40001], "the same token is not sent twice")
 }
 
 // WeChat itself returns the caller's token in request_url; RID must redact
