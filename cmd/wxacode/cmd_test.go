@@ -126,7 +126,7 @@ func TestFakeWeChatCommand(t *testing.T) {
 }
 
 func TestGenOneCode(t *testing.T) {
-	w := newWorld(t).withRedis().withFake("wxG", "sG", wechattest.Options{})
+	w := newWorld(t).withRedis().withFake("wxG", "sG", wechattest.Options{Pages: []string{"pages/x"}})
 	out := w.ok("gen", "--scene", "a&b=1", "--page", "pages/x", "-o", "code.jpg")
 	require.Empty(t, out)
 	data, err := os.ReadFile(filepath.Join(w.dir, "code.jpg"))

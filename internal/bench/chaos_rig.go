@@ -135,6 +135,7 @@ func (r *chaosRig) startRedis(aof bool) error {
 // startFake serves the fake WeChat on a loopback port and returns its URL.
 func (r *chaosRig) startFake(o wechattest.Options) (string, error) {
 	o.Apps = map[string]string{chaosApp: r.cfg.Secret}
+	o.Pages = []string{chaosPage} // the campaign's page is published
 	r.fake = wechattest.New(o)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -220,7 +220,7 @@ func pageCode(page string, checkPath bool, published []string) int {
 		return 85096
 	case strings.HasPrefix(page, "/"), strings.Contains(page, "?"):
 		return 41030
-	case checkPath && page != "" && len(published) > 0 && !slices.Contains(published, page):
+	case checkPath && page != "" && !slices.Contains(published, "*") && !slices.Contains(published, page):
 		return 41030
 	}
 	return 0

@@ -30,7 +30,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 		o.Apps[id] = sec
 		return nil
 	})
-	fs.Func("pages", "comma-separated published pages (empty: every page is published)", func(v string) error {
+	fs.Func("pages", "comma-separated published pages (default pages/index/index,pages/coupon/index; * publishes every page)", func(v string) error {
 		o.Pages = strings.Split(v, ",")
 		return nil
 	})

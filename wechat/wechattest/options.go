@@ -15,7 +15,9 @@ type Options struct {
 	// with another secret 40125.
 	Apps map[string]string `json:"apps,omitempty"`
 	// Pages are the published pages. With check_path true or omitted, a page
-	// not listed gets 41030. Empty: every page is published.
+	// not listed gets 41030 (the home page, page omitted, is always
+	// published). Empty: DefaultPages; "*" in the list: every page is
+	// published.
 	Pages []string `json:"pages,omitempty"`
 	// TokenTTL is the lifetime of a new token. Default 7200 s.
 	TokenTTL time.Duration `json:"token_ttl,omitempty"`
@@ -72,8 +74,19 @@ type Options struct {
 	Now func() time.Time `json:"-"`
 }
 
+// DefaultPages are the published pages of a fake configured without Pages:
+// like a real mini-program, it has published some pages, not every page
+// (those of the README's examples and the demo).
+var DefaultPages = []string{"pages/index/index", "pages/coupon/index"}
+
+// AllPages, as Pages, publishes every page.
+var AllPages = []string{"*"}
+
 // withDefaults returns o with every zero field set to its default.
 func (o Options) withDefaults() Options {
+	if len(o.Pages) == 0 {
+		o.Pages = slices.Clone(DefaultPages)
+	}
 	if o.TokenTTL <= 0 {
 		o.TokenTTL = 7200 * time.Second
 	}

@@ -407,3 +407,17 @@ func TestContentTypeChecked(t *testing.T) {
 	}
 	require.Equal(t, 44002, h.doCT("POST", "/wxa/getwxacodeunlimit?access_token="+tok, "", "").errcode(), "an empty body is 44002 first")
 }
+
+// Like a real mini-program, the fake has published some pages, not every
+// page: without Pages only DefaultPages pass check_path; "*" publishes all.
+func TestPublishedPagesByDefault(t *testing.T) {
+	h := start(t, nil)
+	tok := h.stable(false).AccessToken
+	require.Equal(t, DefaultPages, h.fake.Options().Pages)
+	require.Zero(t, h.b(tok, `{"scene":"a","page":"pages/index/index"}`).errcode())
+	require.Zero(t, h.b(tok, `{"scene":"a"}`).errcode(), "the home page")
+	require.Equal(t, 41030, h.b(tok, `{"scene":"a","page":"pages/never/published"}`).errcode())
+	require.Zero(t, h.b(tok, `{"scene":"a","page":"pages/never/published","check_path":false}`).errcode())
+	h.fake.Update(func(o *Options) { o.Pages = AllPages })
+	require.Zero(t, h.b(tok, `{"scene":"a","page":"pages/never/published"}`).errcode())
+}
