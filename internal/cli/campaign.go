@@ -106,9 +106,10 @@ func listCampaigns(ctx context.Context, e *env, file string) error {
 }
 
 type campaignRunOpts struct {
-	sys  system.Settings
-	file string
-	wait bool
+	sys       system.Settings
+	file      string
+	wait      bool
+	preflight bool
 }
 
 func campaignRunCmd(e *env) *cobra.Command {
@@ -118,7 +119,8 @@ func campaignRunCmd(e *env) *cobra.Command {
 		Short: "Start a run of campaign NAME now; workers feed and work it",
 		Long: `run starts a run of the campaign: it reads the campaign's source, writes the run and
 enqueues its feeder, which any worker runs. With --wait it follows the run's progress
-until it is done. The run's app needs no secret here, only Redis and the store.`,
+until it is done. The run's app needs no secret here, only Redis and the store, which
+it first checks with a probe object (--preflight).`,
 		Example: `  wxacode campaign run nightly-coupons
   wxacode campaign run nightly-coupons --wait`,
 		Args: exactArgs(1, "one campaign NAME"),
@@ -131,6 +133,7 @@ until it is done. The run's app needs no secret here, only Redis and the store.`
 	systemSettings(fs, &o.sys)
 	campaignsFile.Bind(fs, &o.file)
 	optWait.Bind(fs, &o.wait)
+	preflightOn.Bind(fs, &o.preflight)
 	return cmd
 }
 
@@ -152,6 +155,12 @@ func startCampaign(ctx context.Context, e *env, o *campaignRunOpts, name string)
 		return err
 	}
 	defer sys.Close()
+	if o.preflight {
+		// The store only: starting a run needs no secret.
+		if err := sys.Preflight(ctx, false).Err(); err != nil {
+			return err
+		}
+	}
 	r, err := sys.Deps.Feeder.Start(ctx, def, "", time.Time{})
 	if err != nil {
 		return err

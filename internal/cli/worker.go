@@ -20,6 +20,7 @@ type workerOpts struct {
 	cfg           worker.Config
 	metricsListen string
 	checkQuota    bool
+	preflight     bool
 	capFromQuota  float64
 }
 
@@ -33,6 +34,11 @@ exists with the same parameters (no WeChat call; --force regenerates), waits on 
 fleet-wide limiter, gets the shared token, calls interface B, stores the image and
 records the outcome. It also feeds campaign runs. On SIGTERM it stops taking jobs,
 lets those in flight finish within --shutdown-timeout and puts the rest back.
+
+Before taking any job it checks the store (a probe object written and removed) and
+every app's token source (one stable_token call in normal mode, so a wrong secret
+shows even when a token is cached); a failure stops it, naming the store or app, the
+cause and what to do (exit 2 for a configuration problem). See 'wxacode doctor'.
 
 With no --storage-url the codes go to ./` + storage.DefaultLocalDir + ` under the working directory.`,
 		Example: `  WXACODE_APPID=wx0123456789abcdef WXACODE_SECRET_FILE=/run/secrets/wx wxacode worker
@@ -54,6 +60,7 @@ With no --storage-url the codes go to ./` + storage.DefaultLocalDir + ` under th
 	storageOutage.Bind(fs, &o.cfg.StorageOutageLimit)
 	force.Bind(fs, &o.cfg.Force)
 	checkQuota.Bind(fs, &o.checkQuota)
+	preflightOn.Bind(fs, &o.preflight)
 	capFromQuota.Bind(fs, &o.capFromQuota)
 	metricsListen.Bind(fs, &o.metricsListen)
 	return cmd
@@ -65,6 +72,11 @@ func runWorker(ctx context.Context, o *workerOpts, e *env) error {
 		return err
 	}
 	defer sys.Close()
+	if o.preflight {
+		if err := sys.Preflight(ctx, true).Err(); err != nil {
+			return err
+		}
+	}
 	if o.metricsListen != "" {
 		addr, err := serveOps(ctx, o.metricsListen, metrics.Handler(sys.Registry), sys.Redis, sys.Log)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wxacode/wxacode/dashboard"
+	"github.com/wxacode/wxacode/internal/preflight"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/runs"
 	"github.com/wxacode/wxacode/metrics"
@@ -45,6 +46,9 @@ type System struct {
 	// Registry holds this process's series (the worker's, Go runtime,
 	// process).
 	Registry *prometheus.Registry
+
+	apps     []worker.AppConfig
+	storeURL string
 }
 
 // Close closes the Redis connection.
@@ -67,7 +71,7 @@ func Build(ctx context.Context, st Settings, poolSize int, logw io.Writer) (*Sys
 	if err != nil {
 		return nil, err
 	}
-	s := &System{Redis: rdb, Log: log, Registry: metrics.NewRegistry()}
+	s := &System{Redis: rdb, Log: log, Registry: metrics.NewRegistry(), apps: apps, storeURL: st.Storage.Shown()}
 	if err := s.wire(ctx, st, apps); err != nil {
 		rdb.Close()
 		return nil, err
@@ -77,6 +81,12 @@ func Build(ctx context.Context, st Settings, poolSize int, logw io.Writer) (*Sys
 
 func (s *System) wire(ctx context.Context, st Settings, apps []worker.AppConfig) error {
 	store, keys, err := st.Storage.Open(ctx)
+	var ce *ConfigError
+	if err != nil && !errors.As(err, &ce) {
+		// The directory cannot be created or opened: say why, as the
+		// preflight would.
+		return preflight.Report{preflight.StoreFailure(st.Storage.Shown(), err)}.Err()
+	}
 	if err != nil {
 		return err
 	}
@@ -117,6 +127,22 @@ func (s *System) setCap(ctx context.Context, key string, perMinute int) error {
 	return s.Limiter.SetCap(ctx, key, perMinute, false)
 }
 
+// Preflight checks the store (a probe object written and removed) and,
+// with apps, every app's token source (one stable_token call in normal
+// mode per app, whatever is cached), logging each failure with its cause
+// and advice. It makes no interface B call. The report's Err is nil when
+// all passed.
+func (s *System) Preflight(ctx context.Context, apps bool) preflight.Report {
+	rep := preflight.Report{preflight.Store(ctx, s.storeURL, s.Deps.Store)}
+	if apps {
+		rep = append(rep, preflight.Apps(ctx, s.apps, s.Deps.Client, s.Redis)...)
+	}
+	for _, r := range rep.Failed() {
+		s.Log.Error("preflight failed", "check", r.Check, "target", r.Target, "cause", r.Detail, "advice", r.Advice)
+	}
+	return rep
+}
+
 // Storage are the settings of the store.
 type Storage struct {
 	// URL is s3://bucket/prefix, file:///dir or a directory path (relative
@@ -129,6 +155,9 @@ type Storage struct {
 	// PNG stores every code as PNG.
 	PNG bool
 }
+
+// Shown is the store's URL for messages, without credentials.
+func (s Storage) Shown() string { return RedactURL(cmpOr(s.URL, storage.DefaultLocalDir)) }
 
 // Open opens the store and parses the key template; a bad URL or template
 // is a *ConfigError.
