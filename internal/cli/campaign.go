@@ -39,10 +39,14 @@ schedule, defined in the campaigns file (--campaigns-file, WXACODE_CAMPAIGNS_FIL
 
 func campaignValidateCmd(e *env) *cobra.Command {
 	var file string
+	var apps system.Apps
 	cmd := &cobra.Command{
-		Use:     "validate",
-		Short:   "Check the campaigns file: every problem at once, naming campaign and field (exit 2 if any)",
-		Example: "  wxacode campaign validate --campaigns-file deploy/examples/campaigns.yaml",
+		Use:   "validate",
+		Short: "Check the campaigns file: every problem at once, naming campaign and field (exit 2 if any)",
+		Long: `validate checks the campaigns file: every problem at once, naming campaign and field,
+and that each campaign's app is configured (WXACODE_APPS_FILE or WXACODE_APPID, as the
+workers have it), since no worker would serve another. Exit status 2 if anything is wrong.`,
+		Example: "  wxacode campaign validate --campaigns-file deploy/examples/campaigns.yaml --apps-file apps.yaml",
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(*cobra.Command, []string) error {
 			f, err := campaign.Load(file)
@@ -50,11 +54,23 @@ func campaignValidateCmd(e *env) *cobra.Command {
 				fmt.Fprintln(e.stdout, err)
 				return ExitError{ExitUsage}
 			}
+			bad := 0
+			for _, d := range f.Campaigns {
+				if err := apps.Known(d.App); err != nil {
+					fmt.Fprintf(e.stdout, "%s: campaign %s: app: %v\n", file, d.Name, err)
+					bad++
+				}
+			}
+			if bad > 0 {
+				return ExitError{ExitUsage}
+			}
 			fmt.Fprintf(e.stdout, "%s: %d campaigns, all valid\n", file, len(f.Campaigns))
 			return nil
 		},
 	}
 	campaignsFile.Bind(cmd.Flags(), &file)
+	appID.Bind(cmd.Flags(), &apps.AppID)
+	appsFile.Bind(cmd.Flags(), &apps.File)
 	return cmd
 }
 
@@ -146,7 +162,10 @@ func startCampaign(ctx context.Context, e *env, o *campaignRunOpts, name string)
 	if !ok {
 		return usagef("no campaign %q in %s", name, o.file)
 	}
-	if o.sys.Apps.File == "" && o.sys.Apps.AppID == "" {
+	if err := o.sys.Apps.Known(def.App); err != nil {
+		return &system.ConfigError{Setting: "campaign " + name, Err: err}
+	}
+	if o.sys.Apps.File == "" {
 		// Starting a run needs Redis and storage, not the app's secret.
 		o.sys.Apps.AppID, o.sys.Apps.Secret, o.sys.Apps.SecretFile = def.App, "unused", ""
 	}
@@ -166,6 +185,9 @@ func startCampaign(ctx context.Context, e *env, o *campaignRunOpts, name string)
 		return err
 	}
 	fmt.Fprintf(e.stdout, "run %s started: %d rows, window %d; workers feed and work it\n", r.ID, r.Total, r.Window)
+	if _, err := system.WarnUnservedApp(ctx, e.stderr, sys.Redis, def.App, "run "+r.ID); err != nil {
+		return err
+	}
 	if !o.wait {
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/wxacode/wxacode/internal/config"
@@ -30,7 +31,9 @@ func newStatusCmd(e *env) *cobra.Command {
 		Short: "Print outcome counts per app and the recent failures, or one run's progress",
 		Long: `status without an argument prints, per app, the ledger's counts (enqueued, stored,
 skipped, failed) and the asynq queue (pending, active, retry, scheduled, archived),
-then the newest final failures with errcode and rid. With a run id it prints that
+then the newest final failures with errcode and rid, and a warning on standard error
+for each app with work that no live worker serves (workers publish the apps they
+serve every 10 s). With a run id it prints that
 campaign run's progress, rate, time left at the app's rate and failures by errcode.`,
 		Example: `  wxacode status
   wxacode status nightly-coupons-20261124T020000-1a2b3c --failures 20`,
@@ -46,9 +49,13 @@ campaign run's progress, rate, time left at the app's rate and failures by errco
 			}
 			defer rdb.Close()
 			if len(args) == 1 {
-				return printRun(ctx, e.stdout, runs.NewStore(rdb, ""), ratelimit.New(rdb, ratelimit.Config{}), args[0], n)
+				return printRun(ctx, e.stdout, rdb, args[0], n)
 			}
-			return system.PrintStatus(ctx, e.stdout, jobs.NewLedger(rdb, ""), asynq.NewInspectorFromRedisClient(rdb), int64(n))
+			if err := system.PrintStatus(ctx, e.stdout, jobs.NewLedger(rdb, ""), asynq.NewInspectorFromRedisClient(rdb), int64(n)); err != nil {
+				return err
+			}
+			_, err = system.WarnUnserved(ctx, e.stderr, rdb)
+			return err
 		},
 	}
 	optFailures.Bind(cmd.Flags(), &n)
@@ -57,10 +64,16 @@ campaign run's progress, rate, time left at the app's rate and failures by errco
 
 // printRun prints one campaign run: progress, rate, ETA at the app's cap,
 // failures by errcode and the latest failures.
-func printRun(ctx context.Context, w io.Writer, st *runs.Store, lim *ratelimit.Limiter, id string, n int) error {
+func printRun(ctx context.Context, w io.Writer, rdb redis.UniversalClient, id string, n int) error {
+	st, lim := runs.NewStore(rdb, ""), ratelimit.New(rdb, ratelimit.Config{})
 	r, c, err := st.Get(ctx, id)
 	if err != nil {
 		return err
+	}
+	if r.State == runs.StateRunning {
+		if _, err := system.WarnUnservedApp(ctx, w, rdb, r.App, "run "+r.ID); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(w, "run %s (campaign %s, app %s): %s\n", r.ID, r.Campaign, r.App, r.State)
 	end := time.Now()

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wxacode/wxacode/internal/system"
+	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/metrics"
 	"github.com/wxacode/wxacode/storage"
 	"github.com/wxacode/wxacode/worker"
@@ -107,6 +108,15 @@ func serveWorker(ctx context.Context, sys *system.System, cfg worker.Config) err
 	for _, a := range sys.Deps.Apps {
 		apps = append(apps, a.AppID)
 	}
+	// Publish the apps served, so producers can warn about work no live
+	// worker serves; the heartbeats go when the worker stops.
+	hbCtx, stopBeats := context.WithCancel(ctx)
+	beats := make(chan struct{})
+	go func() {
+		defer close(beats)
+		jobs.NewServing(sys.Redis, "").Run(hbCtx, jobs.WorkerID(), apps, sys.Log)
+	}()
+	defer func() { stopBeats(); <-beats }()
 	sys.Log.Info("worker started", "apps", apps, "concurrency", cfg.Concurrency)
 	<-ctx.Done()
 	sys.Log.Info("worker stopping: finishing jobs in flight")

@@ -4,12 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/jobs/runs"
 )
 
 // queueTotals adds up the asynq state of an app's queues (missing ones count 0).
@@ -59,4 +64,55 @@ func PrintStatus(ctx context.Context, w io.Writer, l *jobs.Ledger, insp *asynq.I
 		}
 	}
 	return nil
+}
+
+// WarnUnserved prints a warning for every app that has work waiting (jobs
+// in its queues, or a running campaign run) and no live worker serving it
+// (jobs.Serving heartbeats), saying what to start. It returns how many
+// apps it warned about.
+func WarnUnserved(ctx context.Context, w io.Writer, rdb redis.UniversalClient) (int, error) {
+	work := map[string][]string{}
+	apps, err := jobs.NewLedger(rdb, "").Apps(ctx)
+	if err != nil {
+		return 0, err
+	}
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	for _, app := range apps {
+		q := queueTotals(insp, jobs.Queue(app), jobs.HighQueue(app))
+		if n := q.Pending + q.Active + q.Retry + q.Scheduled; n > 0 {
+			work[app] = append(work[app], fmt.Sprintf("%d queued jobs", n))
+		}
+	}
+	list, err := runs.NewStore(rdb, "").List(ctx, 100)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range list {
+		if r.State == runs.StateRunning {
+			work[r.App] = append(work[r.App], "run "+r.ID)
+		}
+	}
+	return warnUnserved(ctx, w, jobs.NewServing(rdb, ""), work)
+}
+
+// WarnUnservedApp warns, like WarnUnserved, when no live worker serves
+// app, which has work.
+func WarnUnservedApp(ctx context.Context, w io.Writer, rdb redis.UniversalClient, app, work string) (int, error) {
+	return warnUnserved(ctx, w, jobs.NewServing(rdb, ""), map[string][]string{app: {work}})
+}
+
+func warnUnserved(ctx context.Context, w io.Writer, sv *jobs.Serving, work map[string][]string) (int, error) {
+	n := 0
+	for _, app := range slices.Sorted(maps.Keys(work)) {
+		live, err := sv.Live(ctx, app)
+		if err != nil {
+			return n, err
+		}
+		if live == 0 {
+			n++
+			fmt.Fprintf(w, "warning: no live worker serves app %s, which has work (%s): it waits until a worker whose WXACODE_APPID or WXACODE_APPS_FILE lists %s is running\n",
+				app, strings.Join(work[app], ", "), app)
+		}
+	}
+	return n, nil
 }
