@@ -66,6 +66,28 @@ type Diagnosis struct {
 	Config bool
 }
 
+// IsConfigAnswer reports whether err is the store saying that it cannot
+// take codes as configured, whatever the object: the bucket does not exist
+// (NoSuchBucket), the credentials are refused (401, 403 AccessDenied,
+// InvalidAccessKeyId, SignatureDoesNotMatch), or the directory denies
+// writing (permission denied, read-only file system). Waiting does not fix
+// it, nor does another try of the same job: every job would meet it. It is
+// false for answers about one object or request (ErrNotFound, ErrExists,
+// an invalid key) and for outages (IsUnavailable).
+func IsConfigAnswer(err error) bool {
+	if err == nil || IsNotFound(err) || IsExists(err) || IsInvalid(err) || IsUnavailable(err) {
+		return false
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) && slices.Contains([]string{"NoSuchBucket", "AccessDenied", "AllAccessDisabled",
+		"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccountProblem", "InvalidBucketName"}, api.ErrorCode()) {
+		return true
+	}
+	st := httpStatus(err)
+	return st == http.StatusForbidden || st == http.StatusUnauthorized ||
+		errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS)
+}
+
 // Brief is err in one short phrase for a table: an S3 answer as its
 // operation, HTTP status and error code ("HeadBucket: HTTP 404 NotFound"),
 // anything else as its message.

@@ -31,6 +31,7 @@ type Handler struct {
 
 	outage     outage     // storage unavailable since when, for the whole process
 	outageWait outageWait // how long jobs wait for unavailable storage
+	storeHold  storeHold  // held after a configuration answer of the store
 }
 
 // NewHandler checks deps and returns a handler.
@@ -78,6 +79,9 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	log := h.log.With("task", j.id, "app", j.App, "scene", j.Scene)
+	if err := h.storeHeld(ctx, j); err != nil {
+		return err // a code that cannot be stored is not generated
+	}
 	if done, err := h.checkExisting(ctx, j); done || err != nil {
 		return h.transient(ctx, j, log, err)
 	}

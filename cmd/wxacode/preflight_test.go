@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxacode/wxacode/storage"
 	"github.com/wxacode/wxacode/wechat"
 	"github.com/wxacode/wxacode/wechat/wechattest"
 )
@@ -146,4 +149,41 @@ func TestPreflightExternalTokenSource(t *testing.T) {
 	require.Contains(t, r.stderr, "key does not exist")
 	require.Zero(t, codeCalls(w.fake))
 	require.Zero(t, w.fake.Stats().TokenFetches["/cgi-bin/stable_token"], "an external source is only read")
+}
+
+// A bucket that disappears under a running worker holds the store: the
+// job that met it made the only WeChat call (its image is parked), the
+// others wait without calling WeChat or failing, and once the bucket is
+// back the periodic probe lifts the hold and every code is stored with
+// one call each.
+func TestRunTimeMissingBucketHoldsTheStore(t *testing.T) {
+	w, s3srv := smallWorld(t, wechattest.Options{})
+	p := w.start("worker", "--check-quota=false", "--concurrency", "1", "--log-level", "info")
+	p.waitFor("worker started", 30*time.Second)
+	st, err := storage.OpenS3(context.Background(), "codes", "", s3srv.Options())
+	require.NoError(t, err)
+	_, err = st.Client().DeleteBucket(context.Background(), &s3.DeleteBucketInput{Bucket: aws.String("codes")})
+	require.NoError(t, err, "the preflight's probe left the bucket empty")
+
+	p5 := filepath.Join(w.dir, "five.txt")
+	require.NoError(t, os.WriteFile(p5, []byte("h1\nh2\nh3\nh4\nh5\n"), 0o600))
+	w.ok("enqueue", "--app", e2eApp, "--page", "pages/coupon/index", p5)
+	p.waitFor(`store held`, 30*time.Second)
+	// Every job comes round while held (asynq picks them up at once).
+	time.Sleep(2 * time.Second)
+	t.Logf("held: fake calls %d, ledger %v", codeCalls(w.fake), ledgerTotals(t, context.Background(), w.rs))
+	require.LessOrEqual(t, codeCalls(w.fake), int64(1), "at most the job that met the missing bucket called WeChat")
+	require.Zero(t, ledgerTotals(t, context.Background(), w.rs)["failed"], "no job failed")
+	require.NotContains(t, p.out.String(), "transient error, will retry")
+
+	s3srv.CreateBucket(t, "codes")
+	p.waitFor(`store hold lifted`, 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	waitAllDone(t, ctx, w.rs, 5)
+	tot := ledgerTotals(t, ctx, w.rs)
+	t.Logf("after the bucket is back: fake calls %d, ledger %v", codeCalls(w.fake), tot)
+	require.EqualValues(t, 5, tot["stored"])
+	require.EqualValues(t, 5, codeCalls(w.fake), "one WeChat call per code")
+	p.stop(time.Minute)
 }
