@@ -53,3 +53,47 @@ func TestProducersKnowTheApps(t *testing.T) {
 	require.Equal(t, 0, r.code, r)
 	require.Contains(t, r.stderr, "warning: no live worker serves app wxP")
 }
+
+// campaign validate says what would not run; campaign run refuses it.
+func TestCampaignValidateRunnability(t *testing.T) {
+	const head = "campaigns:\n"
+	c := func(name, rest string) string {
+		return "  - name: " + name + "\n    app: wxV\n" + rest
+	}
+	gen := "    source:\n      generator: {pattern: \"v{n}\", from: 1, to: 3}\n"
+	rig := newCampaignRig(t, "wxV", wechattest.Options{RateLimit: -1}, 3000, head+
+		c("nofile", "    source:\n      file: DIR/absent.csv\n")+
+		c("zero", gen+"    schedule: \"@every 0s\"\n")+
+		c("milli", gen+"    schedule: \"@every 1ms\"\n")+
+		c("feb30", gen+"    schedule: \"0 0 30 2 *\"\n")+
+		c("huge", "    source:\n      generator: {pattern: \"{n}\", from: 1, to: 1000000000000}\n")+
+		c("leak", "    source:\n      object: file:///etc/hostname\n")+
+		c("fine", gen+"    schedule: \"0 2 * * *\"\n"))
+	w := rig.world
+	r := w.run("campaign", "validate")
+	t.Logf("$ wxacode campaign validate\n%s", r)
+	require.Equal(t, 2, r.code, r)
+	for _, want := range []string{
+		`campaign "nofile": source.file`, "cannot be opened",
+		`campaign "zero": schedule "@every 0s": fires every 0s: at most once a minute`,
+		`campaign "milli": schedule "@every 1ms": fires every 1ms: at most once a minute`,
+		`campaign "feb30": schedule "0 0 30 2 *": never fires`,
+		`campaign "huge": source.generator.to "1000000000000": makes 1000000000000 rows; a run may have at most 1000000000`,
+		`campaign "leak": source.object: a file:// object outside the store is not read`,
+	} {
+		require.Contains(t, r.stdout, want)
+	}
+	require.NotContains(t, r.stdout, `"fine"`)
+	require.NotContains(t, r.stdout, "all valid")
+
+	r = w.run("campaign", "run", "leak")
+	t.Logf("$ wxacode campaign run leak\n%s", r)
+	require.Equal(t, 2, r.code, r)
+	require.Contains(t, r.stderr, "WXACODE_SOURCE_DIRS")
+	r = w.run("status")
+	require.NotContains(t, r.stdout+r.stderr, "leak-", "no run was created")
+
+	w.set("WXACODE_SOURCE_DIRS", "/etc")
+	r = w.run("campaign", "validate")
+	require.NotContains(t, r.stdout, `campaign "leak"`, "an allowed directory: %s", r)
+}

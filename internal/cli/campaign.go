@@ -38,14 +38,18 @@ schedule, defined in the campaigns file (--campaigns-file, WXACODE_CAMPAIGNS_FIL
 }
 
 func campaignValidateCmd(e *env) *cobra.Command {
-	var file string
+	var file, dirs string
 	var apps system.Apps
+	var store system.Storage
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check the campaigns file: every problem at once, naming campaign and field (exit 2 if any)",
 		Long: `validate checks the campaigns file: every problem at once, naming campaign and field,
-and that each campaign's app is configured (WXACODE_APPS_FILE or WXACODE_APPID, as the
-workers have it), since no worker would serve another. Exit status 2 if anything is wrong.`,
+that each campaign's app is configured (WXACODE_APPS_FILE or WXACODE_APPID, as the
+workers have it), since no worker would serve another, and that it can run: a source
+file exists and opens, a generator makes at most 1,000,000,000 rows, a schedule fires
+at most once a minute and at least once a year, and a file:// object lies in the store
+or under WXACODE_SOURCE_DIRS. Exit status 2 if anything is wrong.`,
 		Example: "  wxacode campaign validate --campaigns-file deploy/examples/campaigns.yaml --apps-file apps.yaml",
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(*cobra.Command, []string) error {
@@ -55,9 +59,14 @@ workers have it), since no worker would serve another. Exit status 2 if anything
 				return ExitError{ExitUsage}
 			}
 			bad := 0
+			allowed := append(system.SplitDirs(dirs), store.LocalDir())
 			for _, d := range f.Campaigns {
 				if err := apps.Known(d.App); err != nil {
 					fmt.Fprintf(e.stdout, "%s: campaign %s: app: %v\n", file, d.Name, err)
+					bad++
+				}
+				for _, err := range d.Runnable(time.Now(), nil, allowed) {
+					fmt.Fprintf(e.stdout, "%s: %v\n", file, err)
 					bad++
 				}
 			}
@@ -71,6 +80,8 @@ workers have it), since no worker would serve another. Exit status 2 if anything
 	campaignsFile.Bind(cmd.Flags(), &file)
 	appID.Bind(cmd.Flags(), &apps.AppID)
 	appsFile.Bind(cmd.Flags(), &apps.File)
+	storageURL.Bind(cmd.Flags(), &store.URL)
+	sourceDirs.Bind(cmd.Flags(), &dirs)
 	return cmd
 }
 
@@ -179,6 +190,9 @@ func startCampaign(ctx context.Context, e *env, o *campaignRunOpts, name string)
 		if err := sys.Preflight(ctx, false).Err(); err != nil {
 			return err
 		}
+	}
+	if errs := def.Runnable(time.Now(), sys.Deps.Store, o.sys.Dirs()); len(errs) > 0 {
+		return &system.ConfigError{Setting: "--campaigns-file (WXACODE_CAMPAIGNS_FILE)", Err: errors.Join(errs...)}
 	}
 	r, err := sys.Deps.Feeder.Start(ctx, def, "", time.Time{})
 	if err != nil {

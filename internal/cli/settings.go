@@ -47,6 +47,7 @@ var (
 	s3PathStyle = config.Bool("s3-path-style", false, "path-style S3 addressing (MinIO and most self-hosted servers)")
 	keyTemplate = withCheck(config.String("key-template", storage.DefaultKeyTemplate, "object key template (see README, Keys)"), checkKeyTemplate)
 	png         = config.Bool("png", false, "store every code as PNG (WeChat returns JPEG unless transparent)")
+	sourceDirs  = config.String("source-dirs", "", "comma-separated local directories from which campaigns may read file:// objects outside the store (default: none)")
 	baseURL     = config.String("wechat-base-url", wechat.DefaultBaseURL, "WeChat API root (point it at a wxacode fake-wechat server to try things)")
 	scenePrefix = config.String("scene-prefix", "", "prefix of issued short scenes, [0-9A-Za-z] (e.g. p for posters)")
 	sceneLength = withCheck(config.Int("scene-length", scenes.DefaultLength, "base62 characters after the prefix in issued scenes (prefix + length <= 32)"), config.Between(1, 32))
@@ -158,4 +159,5 @@ func systemSettings(fs *pflag.FlagSet, s *system.Settings) {
 	storageSettings(fs, &s.Storage)
 	sceneSettings(fs, &s.Scenes)
 	baseURL.Bind(fs, &s.WeChatBaseURL)
+	sourceDirs.Bind(fs, &s.SourceDirs)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -34,6 +36,23 @@ type Settings struct {
 	Scenes  Scenes
 	// WeChatBaseURL is the WeChat API root. Default "": wechat's default.
 	WeChatBaseURL string
+	// SourceDirs lists, comma-separated, the local directories campaigns
+	// may read file:// objects from outside the store. Default "": none.
+	SourceDirs string
+}
+
+// Dirs returns SourceDirs as a list.
+func (st Settings) Dirs() []string { return SplitDirs(st.SourceDirs) }
+
+// SplitDirs splits a comma-separated list of directories.
+func SplitDirs(s string) []string {
+	var dirs []string
+	for _, d := range strings.Split(s, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
 }
 
 // System is what a worker (or gen, or a campaign run) needs, built from
@@ -104,7 +123,7 @@ func (s *System) wire(ctx context.Context, st Settings, apps []worker.AppConfig)
 	}
 	s.Deps.Feeder = &runs.Feeder{Runs: s.Deps.Runs, Client: asynq.NewClientFromRedisClient(s.Redis),
 		Enqueuer: jobs.NewEnqueuer(nil, jobs.EnqueueConfig{}), Store: store, KeyOf: worker.KeyOf(keys, st.Storage.PNG),
-		Validate: worker.Validate, Log: s.Log, Scenes: Issuer(sc), OnStart: runs.RateShare(s.capOf, s.setCap)}
+		Validate: worker.Validate, Log: s.Log, Scenes: Issuer(sc), OnStart: runs.RateShare(s.capOf, s.setCap), SourceDirs: st.Dirs()}
 	for _, a := range apps {
 		ts, err := a.TokenSource(client, s.Redis)
 		if err != nil {
@@ -154,6 +173,20 @@ type Storage struct {
 	KeyTemplate string
 	// PNG stores every code as PNG.
 	PNG bool
+}
+
+// LocalDir is the store's directory when it is local (absolute), "" for S3.
+func (s Storage) LocalDir() string {
+	u := cmpOr(s.URL, storage.DefaultLocalDir)
+	if strings.HasPrefix(u, "s3://") {
+		return ""
+	}
+	u = strings.TrimPrefix(u, "file://")
+	abs, err := filepath.Abs(u)
+	if err != nil {
+		return ""
+	}
+	return abs
 }
 
 // Shown is the store's URL for messages, without credentials.

@@ -52,6 +52,10 @@ type Feeder struct {
 	// Scenes issues short scenes for rows that carry parameters (a params
 	// column, key or format); zero: such rows are recorded as failures.
 	Scenes jobs.SceneIssuer
+	// SourceDirs are the local directories file:// object sources outside
+	// Store may be read from (campaign.Definition.CheckLocalObject); none
+	// by default.
+	SourceDirs []string
 
 	stopMu sync.Mutex
 	stopCh chan struct{} // closed by Stop
