@@ -124,6 +124,13 @@ func (c *Collector) app(ctx context.Context, app string, qs queueSet) (AppStatus
 	}
 	a.Token = c.token(ctx, app)
 	a.Queues = c.queues(qs, jobs.Queue(app), jobs.HighQueue(app))
+	if c.cfg.LiveWorkers != nil {
+		if n, err := c.cfg.LiveWorkers(ctx, app); err == nil {
+			a.LiveWorkers = &n
+			q := a.Queues
+			a.Unserved = n == 0 && q.Pending+q.Active+q.Scheduled+q.Retry > 0
+		}
+	}
 	return a, nil
 }
 

@@ -45,6 +45,9 @@ type Config struct {
 	// TokenState reports an app's access token by state (never the token).
 	// Nil: no token column.
 	TokenState func(ctx context.Context, app string) (TokenStatus, error)
+	// LiveWorkers counts the live workers serving an app (their
+	// heartbeats, jobs.Serving). Nil: not shown.
+	LiveWorkers func(ctx context.Context, app string) (int64, error)
 	// Auth protects everything but /healthz, /readyz and Extra. The zero
 	// value serves openly: callers decide whether that is allowed
 	// (CheckListen).

@@ -32,6 +32,11 @@ type AppStatus struct {
 	Token               *TokenStatus `json:"token,omitempty"`
 	Totals              Totals       `json:"totals"`
 	Queues              QueueStatus  `json:"queues"`
+	// LiveWorkers is how many live workers serve the app (nil: unknown).
+	LiveWorkers *int64 `json:"live_workers,omitempty"`
+	// Unserved is set when jobs wait in the app's queues and no live
+	// worker serves it.
+	Unserved bool `json:"unserved,omitempty"`
 }
 
 // Totals are the ledger's counts of an app (all runs and ad-hoc jobs).
