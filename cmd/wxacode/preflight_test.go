@@ -80,7 +80,9 @@ func TestPreflightMissingBucket(t *testing.T) {
 	r = w.run("doctor")
 	require.Equal(t, 0, r.code, r)
 	require.Regexp(t, `(?m)^store\s+s3://codes/e2e\s+ok: bucket exists, writable`, r.stdout)
+	require.Regexp(t, `(?m)^workers\s+`+e2eApp+`\s+ok: no live worker serves it\s+start a worker`, r.stdout)
 	require.NotContains(t, r.stdout, "FAILED")
+	t.Logf("$ WXACODE_STORAGE_URL=s3://codes/e2e wxacode doctor\n%s(fake calls %d)", r, codeCalls(w.fake))
 }
 
 // A wrong secret is found even while the token it would fetch is cached

@@ -21,7 +21,8 @@ the store takes a probe object under ` + storage.ProbePrefix + ` (written and re
 bucket exists and the credentials may write; a directory exists or can be created and
 is writable); every app's token source works (for a secret, one stable_token call in
 normal mode, which finds a wrong secret even while a token is cached and invalidates
-nobody's token; an external source is read once). It spends no interface B quota.
+nobody's token; an external source is read once); for information, how many live
+workers serve each app. It spends no interface B quota.
 
 Exit status 0 when every check passed, 2 when one found a configuration problem,
 1 when one failed otherwise (an outage).`,

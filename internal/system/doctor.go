@@ -3,11 +3,13 @@ package system
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wxacode/wxacode/internal/preflight"
+	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/wechat"
 )
 
@@ -51,7 +53,24 @@ func Doctor(ctx context.Context, st Settings, log *slog.Logger) preflight.Report
 	}
 	rep = append(rep, preflight.Result{Check: "apps", Target: appsSource(st.Apps), OK: true, Detail: joinNames(names)})
 	client := wechat.NewClient(wechat.Config{BaseURL: st.WeChatBaseURL, Logger: log})
-	return append(rep, preflight.Apps(ctx, apps, client, rdb)...)
+	rep = append(rep, preflight.Apps(ctx, apps, client, rdb)...)
+	if rdb == nil {
+		return rep
+	}
+	// Informational: which apps live workers serve now.
+	sv := jobs.NewServing(rdb, "")
+	for _, name := range names {
+		r := preflight.Result{Check: "workers", Target: name, OK: true}
+		if n, err := sv.Live(ctx, name); err != nil {
+			r.OK, r.Detail, r.Advice = false, err.Error(), "fix the Redis connection"
+		} else if n == 0 {
+			r.Detail, r.Advice = "no live worker serves it", "start a worker with this configuration; its jobs wait until then"
+		} else {
+			r.Detail = fmt.Sprintf("%d live worker(s) serve it", n)
+		}
+		rep = append(rep, r)
+	}
+	return rep
 }
 
 func isConfig(err error) bool {
