@@ -91,10 +91,10 @@ type Error struct{ Failed []Result }
 func (e *Error) Error() string {
 	parts := make([]string, len(e.Failed))
 	for i, c := range e.Failed {
-		parts[i] = fmt.Sprintf("%s %s: %s (%s)", c.Check, c.Target, c.Detail, c.Advice)
+		parts[i] = fmt.Sprintf("%s %s: %s; to fix: %s", c.Check, c.Target, c.Detail, c.Advice)
 	}
 	return fmt.Sprintf("preflight: %d check(s) failed, nothing was sent to interface B: %s",
-		len(e.Failed), strings.Join(parts, "; "))
+		len(e.Failed), strings.Join(parts, " | "))
 }
 
 // Config reports whether any failure is a configuration problem.
