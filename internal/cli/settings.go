@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wxacode/wxacode/internal/config"
+	"github.com/wxacode/wxacode/internal/httpserver"
 	"github.com/wxacode/wxacode/internal/system"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/campaign"
@@ -84,6 +85,17 @@ var (
 	resolverBurst = withCheck(noEnv(config.Int("burst", resolverDef.Burst, "requests a client may make at once")), config.AtLeast(1))
 	trustProxy    = noEnv(config.Bool("trust-proxy", false, "rate-limit by the last X-Forwarded-For entry (only behind one reverse proxy that sets it)"))
 
+	// Every HTTP server the binary starts (see internal/httpserver).
+	httpDef          = httpserver.DefaultConfig()
+	httpReadHeader   = withCheck(config.Duration("http-read-header-timeout", httpDef.ReadHeaderTimeout, "longest a client may take to send a request's headers"), config.Positive)
+	httpRead         = withCheck(config.Duration("http-read-timeout", httpDef.ReadTimeout, "longest a client may take to send a whole request"), config.Positive)
+	httpWrite        = withCheck(config.Duration("http-write-timeout", httpDef.WriteTimeout, "longest a response may take to write"), config.Positive)
+	httpIdle         = withCheck(config.Duration("http-idle-timeout", httpDef.IdleTimeout, "an idle keep-alive connection is closed after this"), config.Positive)
+	httpMaxHeader    = withCheck(config.Int("http-max-header-bytes", httpDef.MaxHeaderBytes, "largest request header accepted (larger: 431)"), config.AtLeast(1))
+	httpMaxConns     = withCheck(config.Int("http-max-conns", 0, "connections open at once; beyond it new ones get 503 and are closed (0: 4096, or the descriptor limit less 256 if lower; -1: no cap)"), config.AtLeast(-1))
+	httpMaxPerClient = withCheck(config.Int("http-max-conns-per-client", httpDef.MaxConnsPerClient, "connections one client address (IPv6: one /64) holds at once; beyond it new ones get 503 and are closed (-1: no cap; not applied with --trust-proxy)"), config.AtLeast(-1))
+	redisTimeout     = withCheck(config.Duration("redis-timeout", scenes.DefaultHandlerConfig().RedisTimeout, "longest a request waits for Redis before it is answered 503 with Retry-After"), config.Positive)
+
 	// Enqueue.
 	enqueueWorkers = withCheck(config.Int("enqueue-workers", jobs.DefaultEnqueueConfig().Workers, "parallel enqueuers (the Redis pool is sized to match)"), config.AtLeast(1))
 
@@ -142,6 +154,20 @@ func storageSettings(fs *pflag.FlagSet, s *system.Storage) {
 	s3PathStyle.Bind(fs, &s.PathStyle)
 	keyTemplate.Bind(fs, &s.KeyTemplate)
 	png.Bind(fs, &s.PNG)
+}
+
+// httpSettings binds the settings of the HTTP servers a command starts;
+// perClient is the command's default per-client connection cap.
+func httpSettings(fs *pflag.FlagSet, c *httpserver.Config, perClient int) {
+	httpReadHeader.Bind(fs, &c.ReadHeaderTimeout)
+	httpRead.Bind(fs, &c.ReadTimeout)
+	httpWrite.Bind(fs, &c.WriteTimeout)
+	httpIdle.Bind(fs, &c.IdleTimeout)
+	httpMaxHeader.Bind(fs, &c.MaxHeaderBytes)
+	httpMaxConns.Bind(fs, &c.MaxConns)
+	per := httpMaxPerClient
+	per.Default = perClient
+	per.Bind(fs, &c.MaxConnsPerClient)
 }
 
 // sceneSettings binds the settings of issued short scenes.

@@ -95,3 +95,12 @@ func (s *Server) Shutdown() error {
 	s.errc <- http.ErrServerClosed // a second Shutdown or Run returns at once
 	return err
 }
+
+// Close closes the listener and every connection at once, for test rigs
+// and demos that end with their clients.
+func (s *Server) Close() error { return s.srv.Close() }
+
+// Unlimited is a Config for servers whose only clients are the binary's
+// own (the fake WeChat in rigs and the demo): timeouts as usual, no
+// connection caps, since a worker holds many connections from one address.
+var Unlimited = Config{MaxConns: -1, MaxConnsPerClient: -1}
