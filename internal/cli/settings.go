@@ -74,9 +74,9 @@ var (
 	dashListen = config.String("listen", "127.0.0.1:8080", "address to serve on; a non-loopback address needs authentication")
 	writable   = config.Bool("writable", false, "let the asynq dashboard change queues (pause, delete, archive): bulk actions on million-task queues block Redis")
 	insecure   = config.Bool("insecure-no-auth", false, "serve without authentication on a non-loopback address (behind your own auth proxy only)")
-	dashToken  = asSecret(config.String("dashboard-token", "", "bearer token required on every page but health checks (prefer the environment)"))
+	dashToken  = withCheck(asSecret(config.String("dashboard-token", "", "bearer token required on every page but health checks, 16 characters or more (prefer the environment)")), credential)
 	dashUser   = config.String("dashboard-user", "", "basic-auth user (with --dashboard-password)")
-	dashPass   = asSecret(config.String("dashboard-password", "", "basic-auth password (prefer the environment)"))
+	dashPass   = withCheck(asSecret(config.String("dashboard-password", "", "basic-auth password, 16 characters or more (prefer the environment)")), credential)
 	sceneServe = config.Bool("serve-scenes", false, "also serve the public scene resolver GET /s/{scene} (no auth, rate-limited per client)")
 
 	scenesListen  = config.String("listen", "127.0.0.1:8081", "address of the public resolver GET /s/{scene}")
@@ -105,6 +105,16 @@ var (
 	// healthcheck.
 	healthTimeout = withCheck(config.Duration("timeout", 5*time.Second, "how long to wait for the answer"), config.Positive)
 )
+
+// credential refuses a dashboard token or password that was set but is
+// blank (whitespace is trimmed): an operator who set one meant to have
+// authentication. Length is checked by dashboard.Auth.Check.
+func credential(s string) error {
+	if s == "" {
+		return errors.New("set but blank: unset it, or use at least 16 random characters, e.g. $(openssl rand -hex 32)")
+	}
+	return nil
+}
 
 func withShow[T any](s config.Spec[T], show func(string) string) config.Spec[T] {
 	s.Show = show
