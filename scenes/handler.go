@@ -144,6 +144,8 @@ func (h *handler) serveScene(w http.ResponseWriter, r *http.Request, scene strin
 	case errors.As(err, new(*SceneError)):
 		h.fail(w, r, http.StatusBadRequest, "malformed scene: 1 to 32 characters of [0-9A-Za-z]")
 		return
+	case err != nil && r.Context().Err() != nil:
+		return // the client went away: nothing to answer, nothing wrong with Redis
 	case err != nil:
 		h.cfg.Logger.ErrorContext(r.Context(), "scenes: lookup failed", "scene", scene, "err", err)
 		w.Header().Set("Retry-After", "1")
