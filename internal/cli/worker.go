@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wxacode/wxacode/internal/httpserver"
 	"github.com/wxacode/wxacode/internal/system"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/metrics"
@@ -20,6 +21,7 @@ type workerOpts struct {
 	sys           system.Settings
 	cfg           worker.Config
 	metricsListen string
+	http          httpserver.Config
 	checkQuota    bool
 	preflight     bool
 	capFromQuota  float64
@@ -64,6 +66,7 @@ With no --storage-url the codes go to ./` + storage.DefaultLocalDir + ` under th
 	preflightOn.Bind(fs, &o.preflight)
 	capFromQuota.Bind(fs, &o.capFromQuota)
 	metricsListen.Bind(fs, &o.metricsListen)
+	httpSettings(fs, &o.http, httpserver.DefaultMaxConnsPerClient)
 	return cmd
 }
 
@@ -79,7 +82,7 @@ func runWorker(ctx context.Context, o *workerOpts, e *env) error {
 		}
 	}
 	if o.metricsListen != "" {
-		addr, err := serveOps(ctx, o.metricsListen, metrics.Handler(sys.Registry), sys.Redis, sys.Log)
+		addr, err := serveOps(ctx, o.metricsListen, o.http, metrics.Handler(sys.Registry), sys.Redis, sys.Log)
 		if err != nil {
 			return err
 		}
