@@ -74,6 +74,8 @@ type RunStatus struct {
 	Failed    int64     `json:"failed"`
 	Retrying  int64     `json:"retrying"`
 	InFlight  int64     `json:"in_flight"`
+	// Cancelled is, in a cancelled run, the rows fed that never finished.
+	Cancelled int64 `json:"cancelled"`
 	// Done is rows with a final outcome (stored + skipped + failed).
 	Done    int64   `json:"done"`
 	Percent float64 `json:"percent"`

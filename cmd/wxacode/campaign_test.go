@@ -235,6 +235,15 @@ func TestCampaignCancel(t *testing.T) {
 	_, c2, err := st.Get(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, c1.Fed, c2.Fed, "a paused run is not fed")
+	// Pause pauses: within a few seconds no job of the run reaches WeChat,
+	// although hundreds are queued (window 300).
+	time.Sleep(2 * time.Second) // jobs in flight at the pause finish
+	calls := rig.fake.Stats().Calls["wxK"]
+	time.Sleep(3 * time.Second)
+	require.Equal(t, calls, rig.fake.Stats().Calls["wxK"], "a paused run's queued jobs are not sent to WeChat")
+	_, c3, err := st.Get(ctx, id)
+	require.NoError(t, err)
+	require.Zero(t, c3.Failed, "a pause fails nothing")
 	rig.ok("campaign", "resume", id)
 	waitRun(t, ctx, st, id, func(c runs.Counts) bool { return c.Fed > c2.Fed })
 	rig.ok("campaign", "cancel", id)
@@ -247,6 +256,12 @@ func TestCampaignCancel(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, runs.StateCancelled, r.State)
 	require.Zero(t, c.Failed, "cancelled jobs are not failures")
+	require.Zero(t, c.InFlight(), "a cancelled run has nothing in flight")
+	require.Equal(t, c.Fed, c.Finished()+c.Cancelled, "the counts add up")
+	out := rig.ok("status", id)
+	require.Contains(t, out, "in flight 0", out)
+	require.Contains(t, out, fmt.Sprintf("cancelled %d  never fed %d", c.Cancelled, r.Total-c.Fed), out)
+	require.NotContains(t, out, "left", "no ETA for a cancelled run")
 	require.LessOrEqual(t, c.Fed, int64(300+int(c.Finished())), "the feeder stopped at its window")
 	q, err := insp.GetQueueInfo(jobs.Queue("wxK"))
 	require.NoError(t, err)

@@ -69,12 +69,16 @@ func printRun(ctx context.Context, w io.Writer, st *runs.Store, lim *ratelimit.L
 	}
 	rate := float64(c.Finished()) / max(end.Sub(r.Created).Seconds(), 1)
 	fmt.Fprintf(w, "progress %d/%d (%.1f%%), %.1f rows/s\n", c.Finished(), r.Total, 100*float64(c.Finished())/float64(max(r.Total, 1)), rate)
-	fmt.Fprintf(w, "total %d  fed %d  stored %d  skipped %d  failed %d  in flight %d\n",
+	fmt.Fprintf(w, "total %d  fed %d  stored %d  skipped %d  failed %d  in flight %d",
 		r.Total, c.Fed, c.Stored, c.Skipped, c.Failed, c.InFlight())
-	if lst, err := lim.State(ctx, r.App); err == nil && r.State != runs.StateDone {
-		left := r.Total - c.Finished()
-		eta := time.Duration(float64(left) / max(lst.EffectivePerMinute, 1) * float64(time.Minute))
-		fmt.Fprintf(w, "at the app's effective rate of %.0f/min: about %s left\n", lst.EffectivePerMinute, eta.Round(time.Second))
+	if r.State == runs.StateCancelled {
+		fmt.Fprintf(w, "  cancelled %d  never fed %d", c.Cancelled, max(0, r.Total-c.Fed))
+	}
+	fmt.Fprintln(w)
+	if lst, err := lim.State(ctx, r.App); err == nil && (r.State == runs.StateRunning || r.State == runs.StatePaused) {
+		if left, ok := runs.TimeLeft(r.Total-c.Finished(), lst.EffectivePerMinute); ok {
+			fmt.Fprintf(w, "at the app's effective rate of %.0f/min: %s left\n", lst.EffectivePerMinute, runs.FormatLeft(left))
+		}
 	}
 	byCode, latest, err := st.FailureSummary(ctx, id, min(n, runs.RecentFailures))
 	if err != nil {

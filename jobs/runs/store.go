@@ -53,13 +53,18 @@ type Counts struct {
 	Stored, Skipped, Failed, Fed int64
 	// Retrying is failed rows given another try that have no new outcome yet.
 	Retrying int64
+	// Cancelled is, in a cancelled run, the rows fed that have no outcome:
+	// their jobs are revoked, not failed (a job that was already being
+	// generated may still finish, and moves to Stored). Zero otherwise.
+	Cancelled int64
 }
 
 // Finished is rows with a final outcome.
 func (c Counts) Finished() int64 { return c.Stored + c.Skipped + c.Failed }
 
-// InFlight is rows fed but not finished.
-func (c Counts) InFlight() int64 { return max(0, c.Fed-c.Finished()) }
+// InFlight is rows fed but not finished, and not cancelled: 0 once the
+// run is cancelled. Fed = Finished + InFlight + Cancelled.
+func (c Counts) InFlight() int64 { return max(0, c.Fed-c.Finished()-c.Cancelled) }
 
 // Failure is the record of one row's final failure.
 type Failure struct {
@@ -131,7 +136,11 @@ func (s *Store) Get(ctx context.Context, id string) (Run, Counts, error) {
 	}
 	m := counts.Val()
 	n := func(k string) int64 { v, _ := strconv.ParseInt(m[k], 10, 64); return v }
-	return r, Counts{Stored: n("stored"), Skipped: n("skipped"), Failed: n("failed"), Fed: n("fed"), Retrying: n("retrying")}, nil
+	c := Counts{Stored: n("stored"), Skipped: n("skipped"), Failed: n("failed"), Fed: n("fed"), Retrying: n("retrying")}
+	if r.State == StateCancelled {
+		c.Cancelled = max(0, c.Fed-c.Finished())
+	}
+	return r, c, nil
 }
 
 // Update changes a run's metadata with fn (read, modify, write; callers
