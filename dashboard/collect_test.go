@@ -42,7 +42,7 @@ func TestAPIMatchesLedger(t *testing.T) {
 		require.Equal(t, runs.StateRunning, rs.State)
 		require.Equal(t, int64(8), rs.Done)
 		require.InDelta(t, 80.0, rs.Percent, 1e-9)
-		require.Equal(t, []CodeCount{{41030, 2}, {40097, 1}}, rs.FailuresByCode)
+		require.Equal(t, []CodeCount{{Code: 41030, Count: 2}, {Code: 40097, Count: 1}}, rs.FailuresByCode)
 		require.Len(t, rs.LatestFailures, 3)
 		require.Equal(t, int64(7), rs.LatestFailures[0].Row, "newest first")
 		require.Empty(t, rs.Files, "not finished: no manifest yet")

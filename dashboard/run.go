@@ -48,7 +48,7 @@ func (rs *RunStatus) progress(now time.Time, effective func(app string) (float64
 	}
 	if eff, ok := effective(rs.App); ok {
 		if left, ok := runs.TimeLeft(rs.Total-rs.Done, eff); ok {
-			eta := Seconds(left.Seconds())
+			eta := Seconds(left)
 			rs.ETA = &eta
 		}
 	}
@@ -61,9 +61,12 @@ func (c *Collector) failures(ctx context.Context, id string) ([]CodeCount, []run
 	if err != nil {
 		return nil, nil, err
 	}
-	codes := make([]CodeCount, 0, len(byCode))
-	for code, k := range byCode {
+	codes := make([]CodeCount, 0, len(byCode.ByCode)+1)
+	for code, k := range byCode.ByCode {
 		codes = append(codes, CodeCount{Code: code, Count: k})
+	}
+	if byCode.Input > 0 {
+		codes = append(codes, CodeCount{Input: true, Count: byCode.Input})
 	}
 	slices.SortFunc(codes, func(a, b CodeCount) int { return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Code, b.Code)) })
 	latest = slices.Clone(latest)

@@ -94,6 +94,9 @@ type RunStatus struct {
 type CodeCount struct {
 	Code  int   `json:"errcode"`
 	Count int64 `json:"count"`
+	// Input marks the count of rows rejected for their input before
+	// enqueue: never sent to WeChat, so without an errcode (Code is 0).
+	Input bool `json:"input,omitempty"`
 }
 
 // File is a manifest or failures file of a finished run: its key in the
@@ -124,6 +127,9 @@ func (s Seconds) String() string {
 	d := time.Duration(s)
 	if d > 0 && d < time.Second {
 		return "under 1s"
+	}
+	if d >= runs.MaxLeft {
+		return "more than 10 years"
 	}
 	return d.Round(time.Second).String()
 }

@@ -100,6 +100,8 @@ func TestCampaignRun(t *testing.T) {
 	out := rig.ok("status", id[1])
 	require.Contains(t, out, fmt.Sprintf("stored %d  skipped 0  failed %d", rows-bad-invalid, bad+invalid))
 	require.Contains(t, out, "41030: 45000")
+	require.Contains(t, out, fmt.Sprintf("rejected (input), never sent to WeChat: %d", invalid))
+	require.NotContains(t, out, " 0: ", "rejected rows are not errcode 0")
 
 	// explain: the run's failures by errcode with meaning and action, and
 	// single rows (a failed one, a rejected one, a stored one), the flag
@@ -107,7 +109,8 @@ func TestCampaignRun(t *testing.T) {
 	out = rig.ok("explain", id[1])
 	require.Contains(t, out, fmt.Sprintf("errcode 41030 x %d (permanent): invalid page", bad))
 	require.Contains(t, out, "action: Publish the page")
-	require.Contains(t, out, fmt.Sprintf("%d failed without a WeChat errcode", invalid))
+	require.Contains(t, out, fmt.Sprintf("%d rejected (input): scene: ", invalid))
+	require.NotContains(t, out, "failed without a WeChat errcode", "rejected rows are input, not failures without an errcode")
 	out = rig.ok("explain", "--row", "1", id[1])
 	require.Contains(t, out, "row 1: failed")
 	require.Contains(t, out, `scene "r1" of app wxC, page "pages/missing"`)
@@ -385,4 +388,43 @@ func TestTwoSchedulersOneRunPerTick(t *testing.T) {
 	t.Logf("%d runs for %d ticks", len(list), len(ticks))
 	require.GreaterOrEqual(t, len(list), 2, "the schedulers fired")
 	require.LessOrEqual(t, len(list), 6, "about one run per second, not one per scheduler")
+}
+
+// TestCampaignRejectionsGroupedByReason: a run whose rows are rejected for
+// five different reasons is explained as five groups, each with its own
+// cause, and no rejected row reads as an errcode.
+func TestCampaignRejectionsGroupedByReason(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rig := newCampaignRig(t, "wxG", wechattest.Options{Pages: []string{"pages/ok"}, RateLimit: -1}, 200000,
+		"campaigns:\n  - name: mixed\n    app: wxG\n    source:\n      file: DIR/rows.csv\n")
+	csv := "scene,page,width\n" +
+		"ok1,pages/ok,430\n" +
+		"has space,pages/ok,430\n" + // scene: character
+		strings.Repeat("x", 40) + ",pages/ok,430\n" + // scene: too long
+		"ok2,/pages/ok,430\n" + // page: leading slash
+		"ok3,pages/ok,9999\n" + // width: out of range
+		"ok4,pages/ok,wide\n" + // width: not a number
+		"ok5,pages/ok,430\n"
+	require.NoError(t, os.WriteFile(filepath.Join(rig.dir, "rows.csv"), []byte(csv), 0o600))
+	id := rig.start(t, ctx, "mixed")
+	stop := rig.startWorker(t)
+	defer stop()
+	st := runs.NewStore(rig.rs.Client(t), "")
+	waitRun(t, ctx, st, id, func(runs.Counts) bool { return false })
+	_, c, err := st.Get(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, runs.Counts{Stored: 2, Failed: 5, Fed: 7}, c)
+	out := rig.ok("explain", id)
+	t.Log(out)
+	groups := regexp.MustCompile(`(?m)^  1 rejected \(input\): (\S+): .* \(never sent to WeChat\)$`).FindAllStringSubmatch(out, -1)
+	require.Len(t, groups, 5, "five rejections, five groups:\n%s", out)
+	fields := map[string]int{}
+	for _, g := range groups {
+		fields[g[1]]++
+	}
+	require.Equal(t, map[string]int{"scene": 2, "page": 1, "width": 2}, fields)
+	out = rig.ok("status", id)
+	require.Contains(t, out, "rejected (input), never sent to WeChat: 5")
+	require.NotContains(t, out, "failures by errcode", "no WeChat errcode in this run")
 }

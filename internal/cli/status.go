@@ -84,15 +84,25 @@ func printRun(ctx context.Context, w io.Writer, st *runs.Store, lim *ratelimit.L
 	if err != nil {
 		return err
 	}
-	if len(byCode) > 0 {
-		codes := slices.Sorted(maps.Keys(byCode))
+	if len(byCode.ByCode) > 0 {
 		fmt.Fprint(w, "failures by errcode:")
-		for _, code := range codes {
-			fmt.Fprintf(w, "  %d: %d", code, byCode[code])
+		for _, code := range slices.Sorted(maps.Keys(byCode.ByCode)) {
+			if code == 0 {
+				fmt.Fprintf(w, "  none (no WeChat answer): %d", byCode.ByCode[code])
+				continue
+			}
+			fmt.Fprintf(w, "  %d: %d", code, byCode.ByCode[code])
 		}
 		fmt.Fprintln(w)
 	}
+	if byCode.Input > 0 {
+		fmt.Fprintf(w, "rejected (input), never sent to WeChat: %d (wxacode explain %s groups them by reason)\n", byCode.Input, id)
+	}
 	for _, f := range latest {
+		if f.Input {
+			fmt.Fprintf(w, "  row %d %s\n", f.Row, f.Reason)
+			continue
+		}
 		fmt.Fprintf(w, "  row %d scene=%q errcode=%d rid=%s %s\n", f.Row, f.Scene, f.Code, f.RID, f.Reason)
 	}
 	if r.Manifest != "" {
