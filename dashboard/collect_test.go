@@ -54,8 +54,8 @@ func TestAPIMatchesLedger(t *testing.T) {
 	a := apps.Apps[0]
 	tot, err := b.led.Totals(context.Background(), testApp)
 	require.NoError(t, err)
-	require.Equal(t, Totals{Enqueued: tot["enqueued"], Stored: tot["stored"], Skipped: tot["skipped"], Failed: tot["failed"]}, a.Totals)
-	require.Equal(t, Totals{Enqueued: 12, Stored: 4, Skipped: 1, Failed: 3}, a.Totals)
+	require.Equal(t, Totals{Enqueued: tot["enqueued"], CampaignRows: want["fed"], Stored: tot["stored"], Skipped: tot["skipped"], Failed: tot["failed"]}, a.Totals)
+	require.Equal(t, Totals{Enqueued: 12, CampaignRows: 8, Stored: 4, Skipped: 1, Failed: 3}, a.Totals)
 	require.Equal(t, 2, a.Queues.Pending)
 	require.Equal(t, 4800, a.CapPerMinute, "the limiter's default cap")
 	require.Positive(t, a.EffectivePerMinute)

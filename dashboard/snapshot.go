@@ -34,12 +34,17 @@ type AppStatus struct {
 	Queues              QueueStatus  `json:"queues"`
 }
 
-// Totals are the ledger's counts of an app (all runs and ad-hoc jobs).
+// Totals are an app's counts. Enqueued counts jobs of `wxacode enqueue`,
+// CampaignRows the rows campaign runs fed (of which Rejected were refused
+// for their input and never queued); Stored, Skipped and Failed are the
+// ledger's outcomes of both.
 type Totals struct {
-	Enqueued int64 `json:"enqueued"`
-	Stored   int64 `json:"stored"`
-	Skipped  int64 `json:"skipped"`
-	Failed   int64 `json:"failed"`
+	Enqueued     int64 `json:"enqueued"`
+	CampaignRows int64 `json:"campaign_rows"`
+	Rejected     int64 `json:"rejected"`
+	Stored       int64 `json:"stored"`
+	Skipped      int64 `json:"skipped"`
+	Failed       int64 `json:"failed"`
 }
 
 // QueueStatus adds up an app's bulk and high-priority asynq queues.

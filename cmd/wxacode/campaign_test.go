@@ -427,4 +427,15 @@ func TestCampaignRejectionsGroupedByReason(t *testing.T) {
 	out = rig.ok("status", id)
 	require.Contains(t, out, "rejected (input), never sent to WeChat: 5")
 	require.NotContains(t, out, "failures by errcode", "no WeChat errcode in this run")
+
+	// The app's columns add up: 3 enqueued + 7 campaign rows = 5 stored
+	// + 5 rejected, nothing open.
+	require.NoError(t, os.WriteFile(filepath.Join(rig.dir, "more.txt"), []byte("e1\ne2\ne3\n"), 0o600))
+	rig.ok("enqueue", "--app", "wxG", "--page", "pages/ok", "more.txt")
+	led := jobs.NewLedger(rig.rs.Client(t), "")
+	require.Eventually(t, func() bool { tot, _ := led.Totals(ctx, "wxG"); return tot["stored"] == 5 }, time.Minute, 50*time.Millisecond)
+	out = rig.ok("status")
+	require.Regexp(t, `(?m)^APP\s+ENQUEUED\s+CAMPAIGN ROWS\s+REJECTED\s+STORED\s+SKIPPED\s+FAILED\s+PENDING\s+ACTIVE\s+RETRY\s+SCHEDULED\s+ARCHIVED$`, out)
+	require.Regexp(t, `(?m)^wxG\s+3\s+7\s+5\s+5\s+0\s+0\s+0\s+0\s+0\s+0\s+0$`, out)
+	require.Contains(t, out, "CAMPAIGN ROWS: rows campaign runs fed")
 }

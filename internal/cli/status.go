@@ -48,7 +48,7 @@ campaign run's progress, rate, time left at the app's rate and failures by errco
 			if len(args) == 1 {
 				return printRun(ctx, e.stdout, runs.NewStore(rdb, ""), ratelimit.New(rdb, ratelimit.Config{}), args[0], n)
 			}
-			return system.PrintStatus(ctx, e.stdout, jobs.NewLedger(rdb, ""), asynq.NewInspectorFromRedisClient(rdb), int64(n))
+			return system.PrintStatus(ctx, e.stdout, jobs.NewLedger(rdb, ""), runs.NewStore(rdb, ""), asynq.NewInspectorFromRedisClient(rdb), int64(n))
 		},
 	}
 	optFailures.Bind(cmd.Flags(), &n)

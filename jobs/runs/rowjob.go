@@ -174,3 +174,36 @@ func (s *Store) FailureSummary(ctx context.Context, id string, n int) (FailureCo
 	slices.SortFunc(all, func(a, b Failure) int { return cmp.Or(b.At.Compare(a.At), cmp.Compare(a.Row, b.Row)) })
 	return byCode, all[:min(len(all), n)], err
 }
+
+// AppRows are an app's rows over all its campaign runs.
+type AppRows struct {
+	Fed      int64 // rows fed to the queue (rejected ones included)
+	Rejected int64 // of those, rows refused for their input, never queued
+}
+
+// AppRows adds up every run's rows per app. It reads each run (a few
+// round trips per run). A nil Store has none.
+func (s *Store) AppRows(ctx context.Context) (map[string]AppRows, error) {
+	out := map[string]AppRows{}
+	if s == nil {
+		return out, nil
+	}
+	ids, err := s.rdb.ZRange(ctx, s.indexKey(), 0, -1).Result()
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		r, c, err := s.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		fc, err := s.FailureCodes(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		t := out[r.App]
+		t.Fed, t.Rejected = t.Fed+c.Fed, t.Rejected+fc.Input
+		out[r.App] = t
+	}
+	return out, nil
+}
