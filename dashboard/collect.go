@@ -70,12 +70,17 @@ func (c *Collector) collectApps(ctx context.Context, list []runs.Run) ([]AppStat
 		return nil, err
 	}
 	known, qerr := c.insp.Queues()
+	rows, err := c.cfg.Runs.AppRows(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: campaign rows: %w", err)
+	}
 	out := make([]AppStatus, 0, len(names))
 	for _, app := range names {
 		a, err := c.app(ctx, app, queueSet{known, qerr})
 		if err != nil {
 			return nil, err
 		}
+		a.Totals.CampaignRows, a.Totals.Rejected = rows[app].Fed, rows[app].Rejected
 		out = append(out, a)
 	}
 	return out, nil

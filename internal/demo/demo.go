@@ -278,7 +278,7 @@ func (d *demo) watch(ctx context.Context, sys *system.System, total int64) error
 func (d *demo) report(ctx context.Context, sys *system.System, took time.Duration) error {
 	fmt.Fprintf(d.stdout, "\ndone in %s. Codes are in %s/%s/\n", took.Round(time.Second), d.opts.Dir, App)
 	insp := asynq.NewInspectorFromRedisClient(sys.Redis)
-	if err := system.PrintStatus(ctx, d.stdout, sys.Deps.Ledger, insp, 5); err != nil {
+	if err := system.PrintStatus(ctx, d.stdout, sys.Deps.Ledger, sys.Deps.Runs, insp, 5); err != nil {
 		return err
 	}
 	st := d.fake.Stats()

@@ -30,26 +30,43 @@ func queueTotals(insp *asynq.Inspector, names ...string) asynq.QueueInfo {
 	return t
 }
 
-// PrintStatus prints, per app, the ledger's counts, the asynq queue, and
-// the newest final failures.
-func PrintStatus(ctx context.Context, w io.Writer, l *jobs.Ledger, insp *asynq.Inspector, n int64) error {
+// StatusLegend says what the per-app columns count, so that they add up.
+const StatusLegend = `ENQUEUED: jobs queued by wxacode enqueue. CAMPAIGN ROWS: rows campaign runs fed, of which REJECTED
+were refused for their input and never queued. STORED, SKIPPED and FAILED count the outcomes of both;
+the queue columns are what is still open. Cancelled campaign rows have no outcome (wxacode status RUN).`
+
+// PrintStatus prints, per app, the ledger's counts, the campaign rows of
+// rs (nil: none), the asynq queue, and the newest final failures.
+func PrintStatus(ctx context.Context, w io.Writer, l *jobs.Ledger, rs *runs.Store, insp *asynq.Inspector, n int64) error {
 	apps, err := l.Apps(ctx)
 	if err != nil {
 		return err
 	}
+	camp, err := rs.AppRows(ctx)
+	if err != nil {
+		return err
+	}
+	for app := range camp {
+		if !slices.Contains(apps, app) {
+			apps = append(apps, app)
+		}
+	}
 	sort.Strings(apps)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "APP\tENQUEUED\tSTORED\tSKIPPED\tFAILED\tPENDING\tACTIVE\tRETRY\tSCHEDULED\tARCHIVED")
+	fmt.Fprintln(tw, "APP\tENQUEUED\tCAMPAIGN ROWS\tREJECTED\tSTORED\tSKIPPED\tFAILED\tPENDING\tACTIVE\tRETRY\tSCHEDULED\tARCHIVED")
 	for _, app := range apps {
 		t, err := l.Totals(ctx, app)
 		if err != nil {
 			return err
 		}
 		q := queueTotals(insp, jobs.Queue(app), jobs.HighQueue(app))
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", app, t["enqueued"], t[string(jobs.StatusStored)],
-			t[string(jobs.StatusSkipped)], t[string(jobs.StatusFailed)], q.Pending, q.Active, q.Retry, q.Scheduled, q.Archived)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", app, t["enqueued"], camp[app].Fed, camp[app].Rejected,
+			t[string(jobs.StatusStored)], t[string(jobs.StatusSkipped)], t[string(jobs.StatusFailed)], q.Pending, q.Active, q.Retry, q.Scheduled, q.Archived)
 	}
 	tw.Flush()
+	if len(apps) > 0 {
+		fmt.Fprintln(w, StatusLegend)
+	}
 	for _, app := range apps {
 		fails, err := l.Failures(ctx, app, n)
 		if err != nil {
