@@ -73,7 +73,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	for name, cfg := range map[string]Config{
 		"no redis":           {},
 		"user only":          {Redis: b.rdb, Auth: Auth{User: "u"}},
-		"password only":      {Redis: b.rdb, Auth: Auth{Password: "p"}},
+		"password only":      {Redis: b.rdb, Auth: Auth{Password: strongToken}},
 		"extra on healthz":   {Redis: b.rdb, Extra: map[string]http.Handler{"GET /healthz": http.NotFoundHandler()}},
 		"extra without func": {Redis: b.rdb, Extra: map[string]http.Handler{"/s/": nil}},
 	} {
@@ -101,8 +101,8 @@ func TestCheckListen(t *testing.T) {
 		{addr: "10.0.0.5:8080"},
 		{addr: "dashboard.example.com:8080"},
 		{addr: "localhost.example.com:8080"},
-		{addr: ":8080", auth: Auth{BearerToken: "t"}, ok: true},
-		{addr: "0.0.0.0:8080", auth: Auth{User: "u", Password: "p"}, ok: true},
+		{addr: ":8080", auth: Auth{BearerToken: strongToken}, ok: true},
+		{addr: "0.0.0.0:8080", auth: Auth{User: "u", Password: strongToken}, ok: true},
 		{addr: "0.0.0.0:8080", auth: Auth{User: "u"}},
 		{addr: ":8080", insecure: true, ok: true},
 	} {
@@ -114,4 +114,30 @@ func TestCheckListen(t *testing.T) {
 		require.ErrorIs(t, err, ErrInsecureListen, tc.addr)
 		require.Contains(t, err.Error(), tc.addr)
 	}
+}
+
+const strongToken = "0123456789abcdef"
+
+func TestWeakCredentialsRefused(t *testing.T) {
+	for name, a := range map[string]Auth{
+		"one-char token":       {BearerToken: "a"},
+		"blank token":          {BearerToken: " "},
+		"16 spaces":            {BearerToken: strings.Repeat(" ", 16)},
+		"15-char token":        {BearerToken: strongToken[:15]},
+		"short password":       {User: "ops", Password: "hunter2"},
+		"tabs and newlines pw": {User: "ops", Password: "\t\n\t\n\t\n\t\n\t\n\t\n\t\n\t\n"},
+	} {
+		for _, addr := range []string{"127.0.0.1:8080", "0.0.0.0:8080"} {
+			err := CheckListen(addr, a, false)
+			require.ErrorIs(t, err, ErrWeakCredential, "%s on %s", name, addr)
+			require.Contains(t, err.Error(), "openssl rand -hex 32", name)
+			if v := strings.TrimSpace(a.BearerToken + a.Password); len(v) >= 5 {
+				require.NotContains(t, err.Error(), v, "%s: the error shows the secret", name)
+			}
+		}
+		_, err := New(Config{Redis: setup(t, nil).rdb, Auth: a})
+		require.ErrorIs(t, err, ErrWeakCredential, name)
+	}
+	require.NoError(t, CheckListen("0.0.0.0:8080", Auth{BearerToken: strongToken}, false))
+	require.NoError(t, CheckListen("0.0.0.0:8080", Auth{User: "ops", Password: "correct horse battery"}, false))
 }

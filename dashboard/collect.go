@@ -70,12 +70,17 @@ func (c *Collector) collectApps(ctx context.Context, list []runs.Run) ([]AppStat
 		return nil, err
 	}
 	known, qerr := c.insp.Queues()
+	rows, err := c.cfg.Runs.AppRows(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: campaign rows: %w", err)
+	}
 	out := make([]AppStatus, 0, len(names))
 	for _, app := range names {
 		a, err := c.app(ctx, app, queueSet{known, qerr})
 		if err != nil {
 			return nil, err
 		}
+		a.Totals.CampaignRows, a.Totals.Rejected = rows[app].Fed, rows[app].Rejected
 		out = append(out, a)
 	}
 	return out, nil
@@ -129,6 +134,13 @@ func (c *Collector) app(ctx context.Context, app string, qs queueSet) (AppStatus
 		}
 	}
 	a.Queues = c.queues(qs, jobs.Queue(app), jobs.HighQueue(app))
+	if c.cfg.LiveWorkers != nil {
+		if n, err := c.cfg.LiveWorkers(ctx, app); err == nil {
+			a.LiveWorkers = &n
+			q := a.Queues
+			a.Unserved = n == 0 && q.Pending+q.Active+q.Scheduled+q.Retry > 0
+		}
+	}
 	return a, nil
 }
 

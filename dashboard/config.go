@@ -48,6 +48,9 @@ type Config struct {
 	// ACUsed reports how many interface A+C codes were sent for an app,
 	// ever (WeChat allows 100,000 per account). Nil: no A+C column.
 	ACUsed func(ctx context.Context, app string) (int, error)
+	// LiveWorkers counts the live workers serving an app (their
+	// heartbeats, jobs.Serving). Nil: not shown.
+	LiveWorkers func(ctx context.Context, app string) (int64, error)
 	// Auth protects everything but /healthz, /readyz and Extra. The zero
 	// value serves openly: callers decide whether that is allowed
 	// (CheckListen).

@@ -25,7 +25,7 @@ import (
 // must never echo them.
 const (
 	testUser   = "ops"
-	testPass   = "pw-Secret-123"
+	testPass   = "pw-Secret-123-long"
 	testBearer = "bearer-Secret-456"
 	testApp    = "wx1"
 	testRun    = "r1"

@@ -20,7 +20,7 @@ func (c *Collector) run(ctx context.Context, id string, effective func(app strin
 	rs := RunStatus{ID: r.ID, Campaign: r.Campaign, App: r.App, State: r.State, Total: r.Total, Window: r.Window,
 		Created: r.Created, Scheduled: r.Scheduled, Finished: r.Finished,
 		Fed: n.Fed, Stored: n.Stored, Skipped: n.Skipped, Failed: n.Failed, Retrying: n.Retrying,
-		InFlight: n.InFlight(), Done: n.Finished()}
+		InFlight: n.InFlight(), Cancelled: n.Cancelled, Done: n.Finished()}
 	rs.progress(time.Now(), effective)
 	if rs.FailuresByCode, rs.LatestFailures, err = c.failures(ctx, id); err != nil {
 		return RunStatus{}, fmt.Errorf("dashboard: failures of run %s: %w", id, err)
@@ -47,9 +47,10 @@ func (rs *RunStatus) progress(now time.Time, effective func(app string) (float64
 		return
 	}
 	if eff, ok := effective(rs.App); ok {
-		left := max(0, rs.Total-rs.Done)
-		eta := Seconds(float64(left) / max(eff, 1) * float64(time.Minute))
-		rs.ETA = &eta
+		if left, ok := runs.TimeLeft(rs.Total-rs.Done, eff); ok {
+			eta := Seconds(left)
+			rs.ETA = &eta
+		}
 	}
 }
 
@@ -60,9 +61,12 @@ func (c *Collector) failures(ctx context.Context, id string) ([]CodeCount, []run
 	if err != nil {
 		return nil, nil, err
 	}
-	codes := make([]CodeCount, 0, len(byCode))
-	for code, k := range byCode {
+	codes := make([]CodeCount, 0, len(byCode.ByCode)+1)
+	for code, k := range byCode.ByCode {
 		codes = append(codes, CodeCount{Code: code, Count: k})
+	}
+	if byCode.Input > 0 {
+		codes = append(codes, CodeCount{Input: true, Count: byCode.Input})
 	}
 	slices.SortFunc(codes, func(a, b CodeCount) int { return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Code, b.Code)) })
 	latest = slices.Clone(latest)

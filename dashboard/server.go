@@ -27,6 +27,9 @@ func New(cfg Config) (*Server, error) {
 	if (cfg.Auth.User == "") != (cfg.Auth.Password == "") {
 		return nil, fmt.Errorf("%w: Auth.User and Auth.Password must be set together", ErrConfig)
 	}
+	if err := cfg.Auth.Check(); err != nil {
+		return nil, err
+	}
 	col, err := NewCollector(cfg)
 	if err != nil {
 		return nil, err

@@ -34,14 +34,24 @@ type AppStatus struct {
 	ACUsed *int        `json:"ac_used,omitempty"`
 	Totals Totals      `json:"totals"`
 	Queues QueueStatus `json:"queues"`
+	// LiveWorkers is how many live workers serve the app (nil: unknown).
+	LiveWorkers *int64 `json:"live_workers,omitempty"`
+	// Unserved is set when jobs wait in the app's queues and no live
+	// worker serves it.
+	Unserved bool `json:"unserved,omitempty"`
 }
 
-// Totals are the ledger's counts of an app (all runs and ad-hoc jobs).
+// Totals are an app's counts. Enqueued counts jobs of `wxacode enqueue`,
+// CampaignRows the rows campaign runs fed (of which Rejected were refused
+// for their input and never queued); Stored, Skipped and Failed are the
+// ledger's outcomes of both.
 type Totals struct {
-	Enqueued int64 `json:"enqueued"`
-	Stored   int64 `json:"stored"`
-	Skipped  int64 `json:"skipped"`
-	Failed   int64 `json:"failed"`
+	Enqueued     int64 `json:"enqueued"`
+	CampaignRows int64 `json:"campaign_rows"`
+	Rejected     int64 `json:"rejected"`
+	Stored       int64 `json:"stored"`
+	Skipped      int64 `json:"skipped"`
+	Failed       int64 `json:"failed"`
 }
 
 // QueueStatus adds up an app's bulk and high-priority asynq queues.
@@ -76,6 +86,8 @@ type RunStatus struct {
 	Failed    int64     `json:"failed"`
 	Retrying  int64     `json:"retrying"`
 	InFlight  int64     `json:"in_flight"`
+	// Cancelled is, in a cancelled run, the rows fed that never finished.
+	Cancelled int64 `json:"cancelled"`
 	// Done is rows with a final outcome (stored + skipped + failed).
 	Done    int64   `json:"done"`
 	Percent float64 `json:"percent"`
@@ -94,6 +106,9 @@ type RunStatus struct {
 type CodeCount struct {
 	Code  int   `json:"errcode"`
 	Count int64 `json:"count"`
+	// Input marks the count of rows rejected for their input before
+	// enqueue: never sent to WeChat, so without an errcode (Code is 0).
+	Input bool `json:"input,omitempty"`
 }
 
 // File is a manifest or failures file of a finished run: its key in the
@@ -124,6 +139,9 @@ func (s Seconds) String() string {
 	d := time.Duration(s)
 	if d > 0 && d < time.Second {
 		return "under 1s"
+	}
+	if d >= runs.MaxLeft {
+		return "more than 10 years"
 	}
 	return d.Round(time.Second).String()
 }

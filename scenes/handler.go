@@ -1,6 +1,7 @@
 package scenes
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -38,6 +39,11 @@ type HandlerConfig struct {
 	// bucket. Without such a proxy anyone can send the header, and would
 	// pick a fresh bucket per request. Zero value: false.
 	TrustProxy bool
+	// RedisTimeout bounds the Redis lookup of one request: when Redis is
+	// slow or down the request is answered 503 with Retry-After within it,
+	// instead of holding a connection and a goroutine while Redis stalls.
+	// Zero or negative: 1s.
+	RedisTimeout time.Duration
 	// Logger receives Redis errors (never params). Nil: slog.Default().
 	Logger *slog.Logger
 }
@@ -54,6 +60,9 @@ func (c HandlerConfig) withDefaults() HandlerConfig {
 	}
 	if c.MaxClients <= 0 {
 		c.MaxClients = 10_000
+	}
+	if c.RedisTimeout <= 0 {
+		c.RedisTimeout = time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -83,7 +92,8 @@ type handler struct {
 //     cached: it may be issued later), 404 outside /s/;
 //   - 405 with Allow for other methods (OPTIONS answers CORS preflights);
 //   - 429 with Retry-After when the client is over its rate;
-//   - 503 when Redis fails (logged, never detailed to the client).
+//   - 503 with Retry-After when Redis fails or does not answer within
+//     RedisTimeout (logged, never detailed to the client).
 //
 // It needs no authentication, so every client address (see
 // HandlerConfig.TrustProxy) has its own token bucket.
@@ -124,7 +134,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) serveScene(w http.ResponseWriter, r *http.Request, scene string) {
-	params, err := h.s.Lookup(r.Context(), scene)
+	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.RedisTimeout)
+	defer cancel()
+	params, err := h.s.Lookup(ctx, scene)
 	switch {
 	case errors.Is(err, ErrNotFound):
 		h.fail(w, r, http.StatusNotFound, "scene not found")
@@ -132,8 +144,11 @@ func (h *handler) serveScene(w http.ResponseWriter, r *http.Request, scene strin
 	case errors.As(err, new(*SceneError)):
 		h.fail(w, r, http.StatusBadRequest, "malformed scene: 1 to 32 characters of [0-9A-Za-z]")
 		return
+	case err != nil && r.Context().Err() != nil:
+		return // the client went away: nothing to answer, nothing wrong with Redis
 	case err != nil:
 		h.cfg.Logger.ErrorContext(r.Context(), "scenes: lookup failed", "scene", scene, "err", err)
+		w.Header().Set("Retry-After", "1")
 		h.fail(w, r, http.StatusServiceUnavailable, "temporarily unavailable")
 		return
 	}
@@ -194,4 +209,26 @@ func etagMatch(header, etag string) bool {
 		}
 	}
 	return false
+}
+
+// Ready answers GET /readyz: 200 "ok" while Redis answers a PING within
+// cfg.RedisTimeout, else 503 with Retry-After, so a load balancer takes a
+// resolver whose Redis is slow or down out of rotation. GET /healthz (the
+// process is up) is always 200.
+func Ready(s *Store, cfg HandlerConfig) http.Handler {
+	cfg = cfg.withDefaults()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), cfg.RedisTimeout)
+		defer cancel()
+		w.Header().Set("Cache-Control", "no-store")
+		if err := s.rdb.Ping(ctx).Err(); err != nil {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "redis: not answering", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	return mux
 }

@@ -31,6 +31,7 @@ type Handler struct {
 
 	outage     outage     // storage unavailable since when, for the whole process
 	outageWait outageWait // how long jobs wait for unavailable storage
+	storeHold  storeHold  // held after a configuration answer of the store
 }
 
 // NewHandler checks deps and returns a handler.
@@ -78,6 +79,9 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	log := h.log.With("task", j.id, "app", j.App, "scene", j.Scene)
+	if err := h.storeHeld(ctx, j); err != nil {
+		return err // a code that cannot be stored is not generated
+	}
 	if done, err := h.checkExisting(ctx, j); done || err != nil {
 		return h.transient(ctx, j, log, err)
 	}
@@ -128,8 +132,11 @@ func (h *Handler) prepare(ctx context.Context, t *asynq.Task) (*job, error) {
 		h.log.Error("bad job", "task", id, "err", err)
 		return nil, fmt.Errorf("%v: %w", err, asynq.SkipRetry)
 	}
-	if h.cancelled(ctx, j.Run) {
+	switch st := h.runGate(ctx, j.Run); {
+	case st.state == runs.StateCancelled:
 		return nil, fmt.Errorf("run %s cancelled: %w", j.Run, asynq.RevokeTask)
+	case st.state == runs.StatePaused && !j.lastTry:
+		return nil, h.yield(ctx, j, &YieldError{After: pausedDelay(time.Since(st.pausedSeen)), Reason: "run " + j.Run + " paused"})
 	}
 	j.force = j.Force || h.cfg.Force
 	j.params = j.KeyParams(h.cfg.PNG)
@@ -154,11 +161,12 @@ func (h *Handler) check(j *job) error {
 	return nil
 }
 
-// cancelled reports whether the job's run was cancelled (looked up at most
-// once a second per run). Lookup errors count as not cancelled.
-func (h *Handler) cancelled(ctx context.Context, run string) bool {
+// runGate returns the state of the job's run (looked up at most once a
+// second per run), and since when this process has seen it paused. Lookup
+// errors count as running: a Redis hiccup must not stop generation.
+func (h *Handler) runGate(ctx context.Context, run string) runState {
 	if run == "" || h.deps.Runs == nil {
-		return false
+		return runState{}
 	}
 	h.mu.Lock()
 	c, ok := h.runState[run]
@@ -166,19 +174,35 @@ func (h *Handler) cancelled(ctx context.Context, run string) bool {
 	if !ok || time.Since(c.at) > time.Second {
 		r, _, err := h.deps.Runs.Get(ctx, run)
 		if err != nil {
-			return false
+			return runState{}
 		}
-		c = runState{state: r.State, at: time.Now()}
+		seen := c.pausedSeen
+		switch {
+		case r.State != runs.StatePaused:
+			seen = time.Time{}
+		case seen.IsZero():
+			seen = time.Now()
+		}
+		c = runState{state: r.State, at: time.Now(), pausedSeen: seen}
 		h.mu.Lock()
 		h.runState[run] = c
 		h.mu.Unlock()
 	}
-	return c.state == runs.StateCancelled
+	return c
 }
 
 type runState struct {
-	state string
-	at    time.Time
+	state      string
+	at         time.Time
+	pausedSeen time.Time // when this process first saw the run paused
+}
+
+// pausedDelay is how long a paused run's job is handed back for, given how
+// long the run has been paused: 5 s at first, so a short pause resumes at
+// once, growing to 2 min, so a long pause of a large window costs little
+// (100,000 pending jobs come back about 800 times a second at most).
+func pausedDelay(paused time.Duration) time.Duration {
+	return min(max(paused/2, 5*time.Second), 2*time.Minute) + jitter(5*time.Second)
 }
 
 // KeyOf returns the object key the worker stores a job's code under (its

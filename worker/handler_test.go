@@ -46,7 +46,10 @@ type bundle struct {
 	ledger *jobs.Ledger
 }
 
-func setup(t *testing.T) bundle {
+func setup(t *testing.T) bundle { t.Helper(); return setupWith(t, nil) }
+
+// setupWith is setup with edit applied to the handler's dependencies.
+func setupWith(t *testing.T, edit func(*Deps)) bundle {
 	t.Helper()
 	rdb := redistest.Start(t).Client(t)
 	fake := wechattest.New(wechattest.Options{Apps: map[string]string{testApp: testSecret}, Pages: []string{"pages/index/index"}})
@@ -58,9 +61,12 @@ func setup(t *testing.T) bundle {
 	ts, err := wechat.NewStableTokenSource(wechat.StableTokenConfig{AppID: testApp, Secret: testSecret, Client: client, Redis: rdb})
 	require.NoError(t, err)
 	b := bundle{fake: fake, store: &flakyStore{Store: local}, ledger: jobs.NewLedger(rdb, "")}
-	b.h, err = NewHandler(Deps{Redis: rdb, Client: client, Limiter: ratelimit.New(rdb, ratelimit.Config{}), Store: b.store,
-		Ledger: b.ledger, Keys: storage.DefaultTemplate(), Apps: []App{{AppID: testApp, Tokens: ts}}},
-		Config{StoreAttempts: 1})
+	deps := Deps{Redis: rdb, Client: client, Limiter: ratelimit.New(rdb, ratelimit.Config{}), Store: b.store,
+		Ledger: b.ledger, Keys: storage.DefaultTemplate(), Apps: []App{{AppID: testApp, Tokens: ts}}}
+	if edit != nil {
+		edit(&deps)
+	}
+	b.h, err = NewHandler(deps, Config{StoreAttempts: 1})
 	require.NoError(t, err)
 	return b
 }

@@ -82,6 +82,9 @@ func (h *Handler) storageAnswered(err error) {
 // been unavailable for longer than StorageOutageLimit, is returned as is
 // for the transient path: tries, then a recorded failure.
 func (h *Handler) storageFailed(ctx context.Context, j *job, err error) error {
+	if ctx.Err() == nil && storage.IsConfigAnswer(err) {
+		return h.holdStore(ctx, j, err) // see storehold.go
+	}
 	if ctx.Err() != nil || !storage.IsUnavailable(err) {
 		return err
 	}

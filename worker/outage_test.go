@@ -225,30 +225,6 @@ func TestStorageOutageLimitEndsInRecordedFailure(t *testing.T) {
 	require.Equal(t, 1, r.logs.Count("longer than the outage limit"))
 }
 
-// TestPermanentStorageErrorIsNotAYield answers 403 to every request, or
-// only to uploads: the job is a recorded failure, never handed back.
-func TestPermanentStorageErrorIsNotAYield(t *testing.T) {
-	for name, c := range map[string]struct {
-		method string
-		calls  int64
-	}{"stat": {"", 0}, "put": {http.MethodPut, 1}} {
-		t.Run(name, func(t *testing.T) {
-			r := setupS3(t, Config{MaxAttempts: 1, StoreAttempts: 1}, nil, forbid(c.method))
-			err := r.h.ProcessTask(context.Background(), task(t, jobs.Job{Params: code.Params{Scene: "p"}}))
-			var y *YieldError
-			require.False(t, errors.As(err, &y), "handed back: %v", err)
-			require.ErrorIs(t, err, asynq.SkipRetry)
-			o, ok, gerr := r.ledger.Get(context.Background(), testApp, jobs.Job{App: testApp, Params: code.Params{Scene: "p"}}.TaskID())
-			require.NoError(t, gerr)
-			require.True(t, ok)
-			require.Equal(t, jobs.StatusFailed, o.Status)
-			require.Contains(t, o.Reason, "403")
-			require.Equal(t, c.calls, r.fake.Stats().Calls[testApp])
-			require.Zero(t, r.logs.Count("storage unavailable"))
-		})
-	}
-}
-
 // forbid answers 403 AccessDenied to requests of method ("": all), and
 // passes the others on (a HEAD for a missing key then gets 404).
 func forbid(method string) func(http.Handler) http.Handler {

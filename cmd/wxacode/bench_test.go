@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -44,4 +45,33 @@ func TestBenchChaos(t *testing.T) {
 	r = w.run("bench", "chaos", "--scenario", "kill9,nope")
 	require.Equal(t, 1, r.code, r)
 	require.Contains(t, r.stderr, `no scenario "nope"`)
+}
+
+// TestBenchEndpoints runs the abuse benchmark small, limits on: one client's
+// idle sockets beyond its cap are refused, and the ordinary clients get
+// every answer.
+func TestBenchEndpoints(t *testing.T) {
+	w := newWorld(t)
+	r := w.run("bench", "endpoints", "--mode", "after", "--idle", "400", "--slow", "20",
+		"--clients", "10", "--ramp", "3s", "--duration", "4s")
+	t.Log("\n" + r.stdout)
+	require.Equal(t, 0, r.code, r)
+	m := regexp.MustCompile(`(?m)^after\s+(\d+)\s+(\d+)\s+\S+\s+\S+\s+\S+\s+[\d.]+ MiB\s+(\d+)\s+(\d+)\s+(\d+)$`).FindStringSubmatch(r.stdout)
+	require.NotNil(t, m, "no after row")
+	requests, errs, held, refused := atoi(t, m[1]), atoi(t, m[2]), atoi(t, m[4]), atoi(t, m[5])
+	require.Positive(t, requests)
+	require.Zero(t, errs, "ordinary clients got errors")
+	require.LessOrEqual(t, held, 2*64+8, "the attacker held more than its per-client cap (64) in each of its 2 processes")
+	require.Positive(t, refused, "the attacker's excess sockets were not refused")
+
+	r = w.run("bench", "endpoints", "--mode", "sideways")
+	require.Equal(t, 1, r.code, r)
+	require.Contains(t, r.stderr, `--mode "sideways"`)
+}
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	require.NoError(t, err)
+	return n
 }

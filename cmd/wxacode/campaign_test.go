@@ -100,6 +100,8 @@ func TestCampaignRun(t *testing.T) {
 	out := rig.ok("status", id[1])
 	require.Contains(t, out, fmt.Sprintf("stored %d  skipped 0  failed %d", rows-bad-invalid, bad+invalid))
 	require.Contains(t, out, "41030: 45000")
+	require.Contains(t, out, fmt.Sprintf("rejected (input), never sent to WeChat: %d", invalid))
+	require.NotContains(t, out, " 0: ", "rejected rows are not errcode 0")
 
 	// explain: the run's failures by errcode with meaning and action, and
 	// single rows (a failed one, a rejected one, a stored one), the flag
@@ -107,7 +109,8 @@ func TestCampaignRun(t *testing.T) {
 	out = rig.ok("explain", id[1])
 	require.Contains(t, out, fmt.Sprintf("errcode 41030 x %d (permanent): invalid page", bad))
 	require.Contains(t, out, "action: Publish the page")
-	require.Contains(t, out, fmt.Sprintf("%d failed without a WeChat errcode", invalid))
+	require.Contains(t, out, fmt.Sprintf("%d rejected (input): scene: ", invalid))
+	require.NotContains(t, out, "failed without a WeChat errcode", "rejected rows are input, not failures without an errcode")
 	out = rig.ok("explain", "--row", "1", id[1])
 	require.Contains(t, out, "row 1: failed")
 	require.Contains(t, out, `scene "r1" of app wxC, page "pages/missing"`)
@@ -235,6 +238,15 @@ func TestCampaignCancel(t *testing.T) {
 	_, c2, err := st.Get(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, c1.Fed, c2.Fed, "a paused run is not fed")
+	// Pause pauses: within a few seconds no job of the run reaches WeChat,
+	// although hundreds are queued (window 300).
+	time.Sleep(2 * time.Second) // jobs in flight at the pause finish
+	calls := rig.fake.Stats().Calls["wxK"]
+	time.Sleep(3 * time.Second)
+	require.Equal(t, calls, rig.fake.Stats().Calls["wxK"], "a paused run's queued jobs are not sent to WeChat")
+	_, c3, err := st.Get(ctx, id)
+	require.NoError(t, err)
+	require.Zero(t, c3.Failed, "a pause fails nothing")
 	rig.ok("campaign", "resume", id)
 	waitRun(t, ctx, st, id, func(c runs.Counts) bool { return c.Fed > c2.Fed })
 	rig.ok("campaign", "cancel", id)
@@ -247,6 +259,12 @@ func TestCampaignCancel(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, runs.StateCancelled, r.State)
 	require.Zero(t, c.Failed, "cancelled jobs are not failures")
+	require.Zero(t, c.InFlight(), "a cancelled run has nothing in flight")
+	require.Equal(t, c.Fed, c.Finished()+c.Cancelled, "the counts add up")
+	out := rig.ok("status", id)
+	require.Contains(t, out, "in flight 0", out)
+	require.Contains(t, out, fmt.Sprintf("cancelled %d  never fed %d", c.Cancelled, r.Total-c.Fed), out)
+	require.NotContains(t, out, "left", "no ETA for a cancelled run")
 	require.LessOrEqual(t, c.Fed, int64(300+int(c.Finished())), "the feeder stopped at its window")
 	q, err := insp.GetQueueInfo(jobs.Queue("wxK"))
 	require.NoError(t, err)
@@ -370,4 +388,54 @@ func TestTwoSchedulersOneRunPerTick(t *testing.T) {
 	t.Logf("%d runs for %d ticks", len(list), len(ticks))
 	require.GreaterOrEqual(t, len(list), 2, "the schedulers fired")
 	require.LessOrEqual(t, len(list), 6, "about one run per second, not one per scheduler")
+}
+
+// TestCampaignRejectionsGroupedByReason: a run whose rows are rejected for
+// five different reasons is explained as five groups, each with its own
+// cause, and no rejected row reads as an errcode.
+func TestCampaignRejectionsGroupedByReason(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	rig := newCampaignRig(t, "wxG", wechattest.Options{Pages: []string{"pages/ok"}, RateLimit: -1}, 200000,
+		"campaigns:\n  - name: mixed\n    app: wxG\n    source:\n      file: DIR/rows.csv\n")
+	csv := "scene,page,width\n" +
+		"ok1,pages/ok,430\n" +
+		"has space,pages/ok,430\n" + // scene: character
+		strings.Repeat("x", 40) + ",pages/ok,430\n" + // scene: too long
+		"ok2,/pages/ok,430\n" + // page: leading slash
+		"ok3,pages/ok,9999\n" + // width: out of range
+		"ok4,pages/ok,wide\n" + // width: not a number
+		"ok5,pages/ok,430\n"
+	require.NoError(t, os.WriteFile(filepath.Join(rig.dir, "rows.csv"), []byte(csv), 0o600))
+	id := rig.start(t, ctx, "mixed")
+	stop := rig.startWorker(t)
+	defer stop()
+	st := runs.NewStore(rig.rs.Client(t), "")
+	waitRun(t, ctx, st, id, func(runs.Counts) bool { return false })
+	_, c, err := st.Get(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, runs.Counts{Stored: 2, Failed: 5, Fed: 7}, c)
+	out := rig.ok("explain", id)
+	t.Log(out)
+	groups := regexp.MustCompile(`(?m)^  1 rejected \(input\): (\S+): .* \(never sent to WeChat\)$`).FindAllStringSubmatch(out, -1)
+	require.Len(t, groups, 5, "five rejections, five groups:\n%s", out)
+	fields := map[string]int{}
+	for _, g := range groups {
+		fields[g[1]]++
+	}
+	require.Equal(t, map[string]int{"scene": 2, "page": 1, "width": 2}, fields)
+	out = rig.ok("status", id)
+	require.Contains(t, out, "rejected (input), never sent to WeChat: 5")
+	require.NotContains(t, out, "failures by errcode", "no WeChat errcode in this run")
+
+	// The app's columns add up: 3 enqueued + 7 campaign rows = 5 stored
+	// + 5 rejected, nothing open.
+	require.NoError(t, os.WriteFile(filepath.Join(rig.dir, "more.txt"), []byte("e1\ne2\ne3\n"), 0o600))
+	rig.ok("enqueue", "--app", "wxG", "--page", "pages/ok", "more.txt")
+	led := jobs.NewLedger(rig.rs.Client(t), "")
+	require.Eventually(t, func() bool { tot, _ := led.Totals(ctx, "wxG"); return tot["stored"] == 5 }, time.Minute, 50*time.Millisecond)
+	out = rig.ok("status")
+	require.Regexp(t, `(?m)^APP\s+ENQUEUED\s+CAMPAIGN ROWS\s+REJECTED\s+STORED\s+SKIPPED\s+FAILED\s+PENDING\s+ACTIVE\s+RETRY\s+SCHEDULED\s+ARCHIVED$`, out)
+	require.Regexp(t, `(?m)^wxG\s+3\s+7\s+5\s+5\s+0\s+0\s+0\s+0\s+0\s+0\s+0$`, out)
+	require.Contains(t, out, "CAMPAIGN ROWS: rows campaign runs fed")
 }

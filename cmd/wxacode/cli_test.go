@@ -106,6 +106,9 @@ func TestMalformedSettingsExit2(t *testing.T) {
 		{[]string{"worker", "--scene-length", "40"}, "", `--scene-length "40": want a whole number from 1 to 32`},
 		{[]string{"worker", "--concurrency=ten"}, "", `--concurrency "ten": want a whole number`},
 		{[]string{"healthcheck", "http://x", "--timeout", "5"}, "", `--timeout "5": want a duration with a unit`},
+		{[]string{"scenes", "serve"}, "WXACODE_HTTP_IDLE_TIMEOUT=30", `WXACODE_HTTP_IDLE_TIMEOUT="30": want a duration with a unit`},
+		{[]string{"scenes", "serve"}, "WXACODE_REDIS_TIMEOUT=0s", `WXACODE_REDIS_TIMEOUT="0s": want a duration above 0`},
+		{[]string{"dashboard", "--http-max-conns-per-client", "-5"}, "", `--http-max-conns-per-client "-5": want a whole number of at least -1`},
 	} {
 		w := newWorld(t)
 		if c.env != "" {
@@ -114,7 +117,8 @@ func TestMalformedSettingsExit2(t *testing.T) {
 		}
 		r := w.run(c.args...)
 		require.Equal(t, 2, r.code, "%s %v: %s", c.env, c.args, r)
-		require.Contains(t, r.stderr, "wxacode "+c.args[0]+": "+c.want, "%s %v", c.env, c.args)
+		require.Contains(t, r.stderr, ": "+c.want, "%s %v", c.env, c.args)
+		require.True(t, strings.HasPrefix(r.stderr, "wxacode "+c.args[0]), "%s %v: %s", c.env, c.args, r.stderr)
 	}
 	// Every problem at once.
 	w := newWorld(t, "WXACODE_CONCURRENCY=x", "WXACODE_MAX_ATTEMPTS=0")

@@ -21,7 +21,7 @@ import (
 )
 
 func TestEnqueueRejectsAndStrict(t *testing.T) {
-	w := newWorld(t).withRedis()
+	w := newWorld(t, "WXACODE_APPID=wx1").withRedis()
 	in := filepath.Join(w.dir, "rows.csv")
 	require.NoError(t, os.WriteFile(in, []byte("scene,page,width\nok1,pages/a,\nbad scene,pages/a,\nok2,/pages/a,\nok3,pages/a,9999\nok1,pages/a,\nok4,,300\n"), 0o600))
 
@@ -67,8 +67,20 @@ func TestEnqueueUnknownAppRefused(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(w.dir, "apps.yaml"), []byte("apps:\n  - appid: wxA\n    secret: s\n"), 0o600))
 	r := w.run("enqueue", "--apps-file", "apps.yaml", "--app", "wxB", "-")
 	require.Equal(t, 2, r.code, r)
-	require.Contains(t, r.stderr, "wxacode enqueue: app wxB is not in apps.yaml")
+	require.Contains(t, r.stderr, "wxacode enqueue: --app: app wxB is not configured: WXACODE_APPS_FILE apps.yaml lists wxA")
 	require.Contains(t, r.stderr, "see 'wxacode enqueue --help'")
+
+	// The one-app setup lists its appid only; no setup lists nothing.
+	// Neither needs Redis to refuse.
+	r = w.run("enqueue", "--app", "hello", "-")
+	t.Logf("$ wxacode enqueue --app hello -\n%s", r)
+	require.Equal(t, 2, r.code, r)
+	require.Contains(t, r.stderr, "app hello is not configured: no WXACODE_APPID or WXACODE_APPS_FILE is set")
+	w.set("WXACODE_APPID", "wxA")
+	r = w.run("enqueue", "--app", "hello", "-")
+	t.Logf("$ WXACODE_APPID=wxA wxacode enqueue --app hello -\n%s", r)
+	require.Equal(t, 2, r.code, r)
+	require.Contains(t, r.stderr, "app hello is not configured: WXACODE_APPID is wxA")
 }
 
 func TestDemoSmall(t *testing.T) {

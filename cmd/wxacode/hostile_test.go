@@ -16,7 +16,7 @@ import (
 // rows of issue 16 reads every line, rejects each bad row by line and
 // field, and its summary accounts for all 1,001 lines.
 func TestEnqueueHostileCSV(t *testing.T) {
-	w := newWorld(t).withRedis()
+	w := newWorld(t, "WXACODE_APPID=wx1").withRedis()
 	bad := map[int]string{
 		7:  `"r7,pages/a,`,
 		8:  "u1,pages/\xff,",

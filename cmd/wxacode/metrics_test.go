@@ -53,7 +53,8 @@ func TestWorkerMetrics(t *testing.T) {
 		`wxacode_stored_bytes_total{app="` + e2eApp + `"}`,
 		`wxacode_jobs_total{app="` + e2eApp + `",outcome="stored"} ` + itoa(stored),
 		`wxacode_jobs_total{app="` + e2eApp + `",outcome="failed"} ` + itoa(bad),
-		`wxacode_token_fetches_total{app="` + e2eApp + `",endpoint="/cgi-bin/stable_token",result="ok"} 1`,
+		// The preflight's check of the secret, then the one fetch of the run.
+		`wxacode_token_fetches_total{app="` + e2eApp + `",endpoint="/cgi-bin/stable_token",result="ok"} 2`,
 		`go_goroutines`,
 	} {
 		require.Contains(t, body, want)

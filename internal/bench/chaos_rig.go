@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wxacode/wxacode/internal/chaos"
+	"github.com/wxacode/wxacode/internal/httpserver"
 	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/jobs/runs"
 	"github.com/wxacode/wxacode/wechat/wechattest"
@@ -137,14 +136,12 @@ func (r *chaosRig) startFake(o wechattest.Options) (string, error) {
 	o.Apps = map[string]string{chaosApp: r.cfg.Secret}
 	o.Pages = []string{chaosPage} // the campaign's page is published
 	r.fake = wechattest.New(o)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	hs, err := httpserver.Listen("127.0.0.1:0", r.fake, httpserver.Unlimited, nil)
 	if err != nil {
 		return "", err
 	}
-	hs := &http.Server{Handler: r.fake, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(l) }()
 	r.closers = append(r.closers, func() { hs.Close() })
-	return "http://" + l.Addr().String(), nil
+	return "http://" + hs.Addr(), nil
 }
 
 func (r *chaosRig) startS3() error {

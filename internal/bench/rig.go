@@ -7,8 +7,6 @@ import (
 
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -20,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wxacode/wxacode/code"
+	"github.com/wxacode/wxacode/internal/httpserver"
 	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/wechat/wechattest"
@@ -50,14 +49,12 @@ func newRig(stderr io.Writer, o wechattest.Options) (*rig, error) {
 	r.closers = append(r.closers, func() { r.rdb.Close() })
 	o.Apps = map[string]string{benchApp: "bench-secret"}
 	r.fake = wechattest.New(o)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	hs, err := httpserver.Listen("127.0.0.1:0", r.fake, httpserver.Unlimited, nil)
 	if err != nil {
 		r.close()
 		return nil, err
 	}
-	hs := &http.Server{Handler: r.fake, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(l) }()
-	r.fakeURL = "http://" + l.Addr().String()
+	r.fakeURL = "http://" + hs.Addr()
 	r.closers = append(r.closers, func() { hs.Close() })
 	if r.dir, err = os.MkdirTemp("", "wxacode-bench-store-*"); err != nil {
 		r.close()

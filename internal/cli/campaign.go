@@ -38,11 +38,19 @@ schedule, defined in the campaigns file (--campaigns-file, WXACODE_CAMPAIGNS_FIL
 }
 
 func campaignValidateCmd(e *env) *cobra.Command {
-	var file string
+	var file, dirs string
+	var apps system.Apps
+	var store system.Storage
 	cmd := &cobra.Command{
-		Use:     "validate",
-		Short:   "Check the campaigns file: every problem at once, naming campaign and field (exit 2 if any)",
-		Example: "  wxacode campaign validate --campaigns-file deploy/examples/campaigns.yaml",
+		Use:   "validate",
+		Short: "Check the campaigns file: every problem at once, naming campaign and field (exit 2 if any)",
+		Long: `validate checks the campaigns file: every problem at once, naming campaign and field,
+that each campaign's app is configured (WXACODE_APPS_FILE or WXACODE_APPID, as the
+workers have it), since no worker would serve another, and that it can run: a source
+file exists and opens, a generator makes at most 1,000,000,000 rows, a schedule fires
+at most once a minute and at least once a year, and a file:// object lies in the store
+or under WXACODE_SOURCE_DIRS. Exit status 2 if anything is wrong.`,
+		Example: "  wxacode campaign validate --campaigns-file deploy/examples/campaigns.yaml --apps-file apps.yaml",
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(*cobra.Command, []string) error {
 			f, err := campaign.Load(file)
@@ -50,11 +58,30 @@ func campaignValidateCmd(e *env) *cobra.Command {
 				fmt.Fprintln(e.stdout, err)
 				return ExitError{ExitUsage}
 			}
+			bad := 0
+			allowed := append(system.SplitDirs(dirs), store.LocalDir())
+			for _, d := range f.Campaigns {
+				if err := apps.Known(d.App); err != nil {
+					fmt.Fprintf(e.stdout, "%s: campaign %s: app: %v\n", file, d.Name, err)
+					bad++
+				}
+				for _, err := range d.Runnable(time.Now(), nil, allowed) {
+					fmt.Fprintf(e.stdout, "%s: %v\n", file, err)
+					bad++
+				}
+			}
+			if bad > 0 {
+				return ExitError{ExitUsage}
+			}
 			fmt.Fprintf(e.stdout, "%s: %d campaigns, all valid\n", file, len(f.Campaigns))
 			return nil
 		},
 	}
 	campaignsFile.Bind(cmd.Flags(), &file)
+	appID.Bind(cmd.Flags(), &apps.AppID)
+	appsFile.Bind(cmd.Flags(), &apps.File)
+	storageURL.Bind(cmd.Flags(), &store.URL)
+	sourceDirs.Bind(cmd.Flags(), &dirs)
 	return cmd
 }
 
@@ -106,9 +133,10 @@ func listCampaigns(ctx context.Context, e *env, file string) error {
 }
 
 type campaignRunOpts struct {
-	sys  system.Settings
-	file string
-	wait bool
+	sys       system.Settings
+	file      string
+	wait      bool
+	preflight bool
 }
 
 func campaignRunCmd(e *env) *cobra.Command {
@@ -118,7 +146,8 @@ func campaignRunCmd(e *env) *cobra.Command {
 		Short: "Start a run of campaign NAME now; workers feed and work it",
 		Long: `run starts a run of the campaign: it reads the campaign's source, writes the run and
 enqueues its feeder, which any worker runs. With --wait it follows the run's progress
-until it is done. The run's app needs no secret here, only Redis and the store.`,
+until it is done. The run's app needs no secret here, only Redis and the store, which
+it first checks with a probe object (--preflight).`,
 		Example: `  wxacode campaign run nightly-coupons
   wxacode campaign run nightly-coupons --wait`,
 		Args: exactArgs(1, "one campaign NAME"),
@@ -131,6 +160,7 @@ until it is done. The run's app needs no secret here, only Redis and the store.`
 	systemSettings(fs, &o.sys)
 	campaignsFile.Bind(fs, &o.file)
 	optWait.Bind(fs, &o.wait)
+	preflightOn.Bind(fs, &o.preflight)
 	return cmd
 }
 
@@ -143,7 +173,10 @@ func startCampaign(ctx context.Context, e *env, o *campaignRunOpts, name string)
 	if !ok {
 		return usagef("no campaign %q in %s", name, o.file)
 	}
-	if o.sys.Apps.File == "" && o.sys.Apps.AppID == "" {
+	if err := o.sys.Apps.Known(def.App); err != nil {
+		return &system.ConfigError{Setting: "campaign " + name, Err: err}
+	}
+	if o.sys.Apps.File == "" {
 		// Starting a run needs Redis and storage, not the app's secret.
 		o.sys.Apps.AppID, o.sys.Apps.Secret, o.sys.Apps.SecretFile = def.App, "unused", ""
 	}
@@ -152,11 +185,23 @@ func startCampaign(ctx context.Context, e *env, o *campaignRunOpts, name string)
 		return err
 	}
 	defer sys.Close()
+	if o.preflight {
+		// The store only: starting a run needs no secret.
+		if err := sys.Preflight(ctx, false).Err(); err != nil {
+			return err
+		}
+	}
+	if errs := def.Runnable(time.Now(), sys.Deps.Store, o.sys.Dirs()); len(errs) > 0 {
+		return &system.ConfigError{Setting: "--campaigns-file (WXACODE_CAMPAIGNS_FILE)", Err: errors.Join(errs...)}
+	}
 	r, err := sys.Deps.Feeder.Start(ctx, def, "", time.Time{})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "run %s started: %d rows, window %d; workers feed and work it\n", r.ID, r.Total, r.Window)
+	if _, err := system.WarnUnservedApp(ctx, e.stderr, sys.Redis, def.App, "run "+r.ID); err != nil {
+		return err
+	}
 	if !o.wait {
 		return nil
 	}

@@ -14,7 +14,8 @@
 // A failing command prints "wxacode <command>: <what is wrong>" and a
 // one-line hint, never the usage. Exit statuses: 0 ok, 1 failure, 2 bad
 // usage or configuration (also: enqueue rejected rows, an invalid
-// campaigns file, scenes import conflicts), 75 `ratelimit take` must wait.
+// campaigns file, scenes import conflicts, a preflight that found a
+// configuration problem), 75 `ratelimit take` must wait.
 package cli
 
 import (
@@ -31,6 +32,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wxacode/wxacode/internal/config"
+	"github.com/wxacode/wxacode/internal/preflight"
 	"github.com/wxacode/wxacode/internal/system"
 	"github.com/wxacode/wxacode/ratelimit/ratelimitbench"
 )
@@ -102,10 +104,18 @@ func report(cmd *cobra.Command, err error, stderr io.Writer) int {
 	var ue usageError
 	var ce *config.Error
 	var se *system.ConfigError
+	var pe *preflight.Error
+	hint := fmt.Sprintf("see '%s --help'", path)
+	if errors.As(err, &pe) {
+		hint = "'wxacode doctor' runs every check and prints them as a table"
+		if pe.Config() {
+			code = ExitUsage
+		}
+	}
 	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &se) {
 		code = ExitUsage
 	}
 	fmt.Fprintf(stderr, "%s: %s\n", path, msg)
-	fmt.Fprintf(stderr, "see '%s --help'\n", path)
+	fmt.Fprintln(stderr, hint)
 	return code
 }

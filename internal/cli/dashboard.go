@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/wxacode/wxacode/dashboard"
+	"github.com/wxacode/wxacode/internal/httpserver"
 	"github.com/wxacode/wxacode/internal/system"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/runs"
@@ -29,6 +31,8 @@ type dashboardOpts struct {
 	writable, insecure bool
 	auth               dashboard.Auth
 	serveScenes        bool
+	http               httpserver.Config
+	redisTimeout       time.Duration
 }
 
 func newDashboardCmd(e *env) *cobra.Command {
@@ -62,6 +66,8 @@ refused without them unless --insecure-no-auth.`,
 	dashPass.Bind(fs, &o.auth.Password)
 	sceneServe.Bind(fs, &o.serveScenes)
 	sceneSettings(fs, &o.scenes)
+	httpSettings(fs, &o.http, httpserver.DefaultMaxConnsPerClient)
+	redisTimeout.Bind(fs, &o.redisTimeout)
 	return cmd
 }
 
@@ -89,7 +95,7 @@ func serveDashboard(ctx context.Context, e *env, o *dashboardOpts, ready func(ad
 	if o.writable {
 		log.Warn("dashboard is writable: bulk actions (delete/archive/run all) on queues of millions of tasks block Redis for seconds and can orphan tasks; never delete asynq keys by hand")
 	}
-	return listenAndServe(ctx, "listen", o.listen, srv.Handler(), log, ready)
+	return listenAndServe(ctx, "listen", o.listen, o.http, srv.Handler(), log, ready)
 }
 
 func (o *dashboardOpts) build(ctx context.Context, e *env, rdb redis.UniversalClient, log *slog.Logger) (*dashboard.Server, error) {
@@ -116,10 +122,10 @@ func (o *dashboardOpts) build(ctx context.Context, e *env, rdb redis.UniversalCl
 		if err != nil {
 			return nil, err
 		}
-		extra["/s/"] = scenes.Handler(st, scenes.HandlerConfig{Logger: log})
+		extra["/s/"] = scenes.Handler(st, scenes.HandlerConfig{Logger: log, RedisTimeout: o.redisTimeout})
 	}
 	return dashboard.New(dashboard.Config{Extra: extra,
 		Redis: rdb, AsynqRedis: opt, Limiter: lim, Runs: rs, Ledger: led, Store: store, Apps: apps,
-		TokenState: system.TokenState(rdb), ACUsed: system.ACUsed(rdb), Auth: o.auth, Writable: o.writable, Metrics: metrics.Handler(reg), Logger: log,
+		TokenState: system.TokenState(rdb), ACUsed: system.ACUsed(rdb), LiveWorkers: jobs.NewServing(rdb, "").Live, Auth: o.auth, Writable: o.writable, Metrics: metrics.Handler(reg), Logger: log,
 	})
 }

@@ -116,6 +116,9 @@ format comes from the extension or --format. Every row is validated: rejected ro
 printed with line, field and reason (the first 100) and all of them written to
 --rejects. Duplicates (same parameters) are counted, not enqueued twice.
 
+The app (--app, default --appid) must be one the configuration lists (--apps-file or
+--appid, as the workers have it): no worker would serve another.
+
 Exit status 2 when any row was rejected (with --strict nothing is enqueued then).`,
 		Example: `  wxacode enqueue --page pages/coupon/index coupons.txt
   wxacode enqueue --app wx0123456789abcdef rows.csv --rejects rejects.jsonl --strict
@@ -193,8 +196,9 @@ func runEnqueue(ctx context.Context, e *env, o *enqueueOpts, path string) error 
 	return nil
 }
 
-// checkEnqueueApp refuses jobs without an app, or for an app no worker
-// with the same apps file would serve; it returns the app's rate for the
+// checkEnqueueApp refuses jobs without an app, or for an app the
+// configuration (WXACODE_APPS_FILE or WXACODE_APPID) does not list, which
+// no worker with it would serve; it returns the app's rate for the
 // summary's time estimate.
 func checkEnqueueApp(o *enqueueOpts, app string) (int, error) {
 	if app == "" {
@@ -203,12 +207,15 @@ func checkEnqueueApp(o *enqueueOpts, app string) (int, error) {
 	if err := code.ValidateApp(app); err != nil {
 		return 0, usagef("--app: %w", err)
 	}
+	if err := o.apps.Known(app); err != nil {
+		return 0, usagef("--app: %w", err)
+	}
 	if o.apps.File == "" {
 		return o.apps.Rate, nil
 	}
 	cfg, err := system.Apps{File: o.apps.File}.Pick(app)
 	if err != nil {
-		return 0, usagef("app %s is not in %s: no worker would serve its queue", app, o.apps.File)
+		return 0, err
 	}
 	return cfg.Rate(), nil
 }

@@ -1,17 +1,20 @@
 package cli
 
 import (
+	"cmp"
 	"context"
+	"maps"
 
 	"github.com/spf13/cobra"
 
 	"errors"
 	"fmt"
-	"github.com/wxacode/wxacode/internal/config"
-	"github.com/wxacode/wxacode/internal/system"
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/wxacode/wxacode/internal/config"
+	"github.com/wxacode/wxacode/internal/system"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -131,24 +134,25 @@ func (e *explainer) run(ctx context.Context, id string) error {
 	}
 	fmt.Fprintf(e.w, "run %s (campaign %s, app %s): %s\n  rows %d: stored %d, skipped %d, failed %d, in flight %d, not yet fed %d\n",
 		r.ID, r.Campaign, r.App, r.State, r.Total, c.Stored, c.Skipped, c.Failed, c.InFlight(), r.Total-c.Fed)
-	byCode := map[int][]runs.Failure{}
+	groups := map[string][]runs.Failure{}
 	err = e.runs.Failures(ctx, id, func(f runs.Failure) error {
-		byCode[f.Code] = append(byCode[f.Code], f)
+		groups[f.Group()] = append(groups[f.Group()], f)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	codes := make([]int, 0, len(byCode))
-	for code := range byCode {
-		codes = append(codes, code)
-	}
-	slices.SortFunc(codes, func(a, b int) int { return len(byCode[b]) - len(byCode[a]) })
-	for _, code := range codes {
-		fails := byCode[code]
-		slices.SortFunc(fails, func(a, b runs.Failure) int { return int(a.Row - b.Row) })
-		e.printCode(code, len(fails), fails[0].Reason)
+	codes := slices.Collect(maps.Keys(groups))
+	slices.SortFunc(codes, func(a, b string) int { return cmp.Or(len(groups[b])-len(groups[a]), strings.Compare(a, b)) })
+	for _, g := range codes {
+		fails := groups[g]
+		slices.SortFunc(fails, func(a, b runs.Failure) int { return cmp.Compare(a.Row, b.Row) })
+		e.printGroup(fails[0], len(fails))
 		for _, f := range fails[:min(3, len(fails))] {
+			if f.Input {
+				fmt.Fprintf(e.w, "    row %d: %s\n", f.Row, f.Reason)
+				continue
+			}
 			fmt.Fprintf(e.w, "    row %d scene %q rid %s\n", f.Row, f.Scene, orDash(f.RID))
 		}
 		if e.o.lookupRID && fails[0].RID != "" {
@@ -161,15 +165,19 @@ func (e *explainer) run(ctx context.Context, id string) error {
 	return nil
 }
 
-// printCode prints an errcode (0: a failure without a WeChat answer) with
-// its meaning and action.
-func (e *explainer) printCode(code, n int, reason string) {
-	if code == 0 {
-		fmt.Fprintf(e.w, "\n  %d failed without a WeChat errcode: %s\n", n, reason)
-		return
+// printGroup prints the heading of a group of failures like f: a WeChat
+// errcode with its meaning and action, rejected input with its cause, or
+// another failure without an errcode with its own reason.
+func (e *explainer) printGroup(f runs.Failure, n int) {
+	switch {
+	case f.Input:
+		fmt.Fprintf(e.w, "\n  %d %s (never sent to WeChat)\n", n, f.Group())
+	case f.Code == 0:
+		fmt.Fprintf(e.w, "\n  %d failed without a WeChat errcode: %s\n", n, f.Group())
+	default:
+		info, _ := wechat.ExplainCode(f.Code)
+		fmt.Fprintf(e.w, "\n  errcode %d x %d (%s): %s\n    action: %s\n", f.Code, n, info.Class, info.Meaning, info.Action)
 	}
-	info, _ := wechat.ExplainCode(code)
-	fmt.Fprintf(e.w, "\n  errcode %d x %d (%s): %s\n    action: %s\n", code, n, info.Class, info.Meaning, info.Action)
 }
 
 // row explains one row of a run.

@@ -5,14 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wxacode/wxacode/internal/config"
 	"github.com/wxacode/wxacode/internal/demo"
+	"github.com/wxacode/wxacode/internal/httpserver"
 	"github.com/wxacode/wxacode/wechat/wechattest"
 )
 
@@ -23,6 +21,7 @@ var optFakeListen = noEnv(config.String("listen", "127.0.0.1:8090", "address to 
 func newFakeWeChatCmd(e *env) *cobra.Command {
 	var listen string
 	var o wechattest.Options
+	var hs httpserver.Config
 	cmd := &cobra.Command{
 		Use:   "fake-wechat",
 		Short: "Serve the fake WeChat API (for staging, demos and benchmarks)",
@@ -37,35 +36,27 @@ Without --app it knows the demo app ` + demo.App + ` (secret ` + demo.Secret + `
 			if len(o.Apps) == 0 {
 				o.Apps = map[string]string{demo.App: demo.Secret}
 			}
-			return serveFake(cmd.Context(), listen, o, e.stdout)
+			return serveFake(cmd.Context(), listen, o, hs, e.stdout)
 		},
 	}
 	optFakeListen.Bind(cmd.Flags(), &listen)
+	// Workers call from few addresses with many connections each.
+	httpSettings(cmd.Flags(), &hs, -1)
 	gfs := flag.NewFlagSet("fake-wechat", flag.ContinueOnError)
 	o.RegisterFlags(gfs)
 	cmd.Flags().AddGoFlagSet(gfs)
 	return cmd
 }
 
-func serveFake(ctx context.Context, listen string, o wechattest.Options, stdout io.Writer) error {
-	l, err := net.Listen("tcp", listen)
+func serveFake(ctx context.Context, listen string, o wechattest.Options, hs httpserver.Config, stdout io.Writer) error {
+	srv, err := httpserver.Listen(listen, wechattest.New(o), hs, nil)
 	if err != nil {
 		return usagef("--listen %s: %v", listen, err)
 	}
-	srv := &http.Server{Handler: wechattest.New(o), ReadHeaderTimeout: 10 * time.Second}
 	apps := make([]string, 0, len(o.Apps))
 	for id := range o.Apps {
 		apps = append(apps, id)
 	}
-	fmt.Fprintf(stdout, "fake WeChat API on http://%s for apps %v (stats: /_fake/stats)\n", l.Addr(), apps)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		return srv.Shutdown(sctx)
-	}
+	fmt.Fprintf(stdout, "fake WeChat API on http://%s for apps %v (stats: /_fake/stats)\n", srv.Addr(), apps)
+	return srv.Run(ctx)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wxacode/wxacode/internal/config"
+	"github.com/wxacode/wxacode/internal/preflight"
 	"github.com/wxacode/wxacode/internal/system"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/ratelimit"
@@ -38,6 +39,7 @@ type genOpts struct {
 	out                string
 	acBudget           int
 	noLimiter          bool
+	preflight          bool
 }
 
 func newGenCmd(e *env) *cobra.Command {
@@ -49,7 +51,8 @@ func newGenCmd(e *env) *cobra.Command {
 Interface B waits on the fleet-wide limiter when Redis is reachable (--no-limiter
 otherwise) and reports a rate-limit answer to it, exactly as the worker does.
 Interfaces A and C only within --ac-budget: WeChat allows 100,000 A+C codes per
-account, ever; they are never a fallback for B.`,
+account, ever; they are never a fallback for B. With an app secret it first checks
+the secret with one stable_token call (--preflight), even when a token is cached.`,
 		Example: `  wxacode gen --scene test1 --page pages/index/index -o test1.jpg
   wxacode gen --app wx0123456789abcdef --scene id=42 --no-limiter > code.jpg
   wxacode gen --interface a --path 'pages/index/index?id=1' --ac-budget 1 -o a.jpg`,
@@ -66,6 +69,7 @@ account, ever; they are never a fallback for B.`,
 	acBudget.Bind(fs, &o.acBudget)
 	optOut.Bind(fs, &o.out)
 	optNoLimiter.Bind(fs, &o.noLimiter)
+	preflightOn.Bind(fs, &o.preflight)
 	return cmd
 }
 
@@ -93,6 +97,12 @@ func runGen(ctx context.Context, e *env, o *genOpts) error {
 		cfg.ACCounter = wechat.NewRedisACCounter(rdb, "") // the app's A+C count, ever, fleet-wide
 	}
 	client := wechat.NewClient(cfg)
+	if o.preflight && (app.Secret != "" || app.SecretFile != "") {
+		// A token cached in Redis would hide a wrong secret: check it.
+		if r := preflight.App(ctx, *app, client, nil); !r.OK {
+			return preflight.Report{r}.Err()
+		}
+	}
 	var lim *ratelimit.Limiter
 	ts, err := o.tokens(app, client, rdb, &lim)
 	if err != nil {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
 
+	"github.com/wxacode/wxacode/internal/httpserver"
 	"github.com/wxacode/wxacode/internal/system"
 	"github.com/wxacode/wxacode/scenes"
 )
@@ -51,6 +53,7 @@ func scenesCmd(e *env, c *cobra.Command, run func(ctx context.Context, st *scene
 func scenesServeCmd(e *env) *cobra.Command {
 	var listen string
 	var hc scenes.HandlerConfig
+	var hs httpserver.Config
 	c := scenesCmd(e, &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the public, read-only resolver GET /s/{scene} -> the parameters as JSON",
@@ -60,13 +63,15 @@ ETag: a mapping never changes. It is unauthenticated by design.`,
 		Example: "  wxacode scenes serve --listen :8081 --rate 20 --burst 40",
 		Args:    exactArgs(0, "no arguments"),
 	}, func(ctx context.Context, st *scenes.Store, _ []string) error {
-		return serveScenes(ctx, e, st, listen, hc)
+		return serveScenes(ctx, e, st, listen, hc, hs)
 	})
 	fs := c.Flags()
 	scenesListen.Bind(fs, &listen)
 	resolverRate.Bind(fs, &hc.RatePerSecond)
 	resolverBurst.Bind(fs, &hc.Burst)
 	trustProxy.Bind(fs, &hc.TrustProxy)
+	redisTimeout.Bind(fs, &hc.RedisTimeout)
+	httpSettings(fs, &hs, httpserver.DefaultMaxConnsPerClient)
 	return c
 }
 
@@ -103,7 +108,7 @@ func scenesImportCmd(e *env) *cobra.Command {
 	})
 }
 
-func serveScenes(ctx context.Context, e *env, st *scenes.Store, listen string, hc scenes.HandlerConfig) error {
+func serveScenes(ctx context.Context, e *env, st *scenes.Store, listen string, hc scenes.HandlerConfig, hs httpserver.Config) error {
 	log, err := e.logger()
 	if err != nil {
 		return err
@@ -115,7 +120,13 @@ func serveScenes(ctx context.Context, e *env, st *scenes.Store, listen string, h
 		hc.RatePerSecond = float64(rate.Inf)
 	}
 	hc.Logger = log
-	return listenAndServe(ctx, "listen", listen, scenes.Handler(st, hc), log, func(addr string) {
+	hs.TrustProxy = hc.TrustProxy
+	mux := http.NewServeMux()
+	mux.Handle("/", scenes.Handler(st, hc))
+	ready := scenes.Ready(st, hc)
+	mux.Handle("GET /healthz", ready)
+	mux.Handle("GET /readyz", ready)
+	return listenAndServe(ctx, "listen", listen, hs, mux, log, func(addr string) {
 		fmt.Fprintf(e.stdout, "scene resolver on http://%s/s/{scene}\n", addr)
 	})
 }

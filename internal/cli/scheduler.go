@@ -9,6 +9,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/spf13/cobra"
 
+	"github.com/wxacode/wxacode/internal/httpserver"
 	"github.com/wxacode/wxacode/internal/system"
 	"github.com/wxacode/wxacode/jobs/campaign"
 	"github.com/wxacode/wxacode/jobs/runs"
@@ -21,6 +22,7 @@ func init() { register(newSchedulerCmd) }
 type schedulerOpts struct {
 	file, metricsListen string
 	sync                time.Duration
+	http                httpserver.Config
 }
 
 func newSchedulerCmd(e *env) *cobra.Command {
@@ -41,6 +43,7 @@ claims (campaign, scheduled time) once, so a tick starts one run.`,
 	campaignsFile.Bind(fs, &o.file)
 	syncInterval.Bind(fs, &o.sync)
 	metricsListen.Bind(fs, &o.metricsListen)
+	httpSettings(fs, &o.http, httpserver.DefaultMaxConnsPerClient)
 	return cmd
 }
 
@@ -57,7 +60,7 @@ func runScheduler(ctx context.Context, e *env, o *schedulerOpts) error {
 		return err
 	}
 	if o.metricsListen != "" {
-		if err := serveSchedulerOps(ctx, o.metricsListen, e.redis, log); err != nil {
+		if err := serveSchedulerOps(ctx, o.metricsListen, o.http, e.redis, log); err != nil {
 			return err
 		}
 	}
@@ -81,13 +84,13 @@ func runScheduler(ctx context.Context, e *env, o *schedulerOpts) error {
 
 // serveSchedulerOps serves the scheduler's /metrics (Go runtime and
 // process), /healthz and /readyz (Redis reachable) until ctx ends.
-func serveSchedulerOps(ctx context.Context, addr string, r system.Redis, log *slog.Logger) error {
+func serveSchedulerOps(ctx context.Context, addr string, hc httpserver.Config, r system.Redis, log *slog.Logger) error {
 	rdb, err := r.Open(ctx, 2)
 	if err != nil {
 		return err
 	}
 	context.AfterFunc(ctx, func() { rdb.Close() })
-	bound, err := serveOps(ctx, addr, metrics.Handler(metrics.NewRegistry()), rdb, log)
+	bound, err := serveOps(ctx, addr, hc, metrics.Handler(metrics.NewRegistry()), rdb, log)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wxacode/wxacode/internal/config"
+	"github.com/wxacode/wxacode/internal/httpserver"
 	"github.com/wxacode/wxacode/internal/system"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/campaign"
@@ -47,6 +48,7 @@ var (
 	s3PathStyle = config.Bool("s3-path-style", false, "path-style S3 addressing (MinIO and most self-hosted servers)")
 	keyTemplate = withCheck(config.String("key-template", storage.DefaultKeyTemplate, "object key template (see README, Keys)"), checkKeyTemplate)
 	png         = config.Bool("png", false, "store every code as PNG (WeChat returns JPEG unless transparent)")
+	sourceDirs  = config.String("source-dirs", "", "comma-separated local directories from which campaigns may read file:// objects outside the store (default: none)")
 	baseURL     = config.String("wechat-base-url", wechat.DefaultBaseURL, "WeChat API root (point it at a wxacode fake-wechat server to try things)")
 	scenePrefix = config.String("scene-prefix", "", "prefix of issued short scenes, [0-9A-Za-z] (e.g. p for posters)")
 	sceneLength = withCheck(config.Int("scene-length", scenes.DefaultLength, "base62 characters after the prefix in issued scenes (prefix + length <= 32)"), config.Between(1, 32))
@@ -66,6 +68,7 @@ var (
 	force           = config.Bool("force", false, "regenerate codes whose objects already exist")
 	checkQuota      = config.Bool("check-quota", true, "at start, ask WeChat for each app's interface B quota and rate limit and log them")
 	capFromQuota    = withCheck(config.Float("cap-from-quota", 0, "at start, set each app's cap to this fraction of the rate limit WeChat reports, e.g. 0.96 (0: keep the configured cap)"), config.Fraction)
+	preflightOn     = config.Bool("preflight", true, "at start, check the store (a probe object written and removed under "+storage.ProbePrefix+") and every app's token source (one stable_token call in normal mode, even with a cached token); any failure stops the process before an interface B call (exit 2 on a configuration problem)")
 	metricsListen   = config.String("metrics-listen", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. :9090 (off if empty)")
 
 	// Campaigns and the scheduler.
@@ -76,9 +79,9 @@ var (
 	dashListen = config.String("listen", "127.0.0.1:8080", "address to serve on; a non-loopback address needs authentication")
 	writable   = config.Bool("writable", false, "let the asynq dashboard change queues (pause, delete, archive): bulk actions on million-task queues block Redis")
 	insecure   = config.Bool("insecure-no-auth", false, "serve without authentication on a non-loopback address (behind your own auth proxy only)")
-	dashToken  = asSecret(config.String("dashboard-token", "", "bearer token required on every page but health checks (prefer the environment)"))
+	dashToken  = withCheck(asSecret(config.String("dashboard-token", "", "bearer token required on every page but health checks, 16 characters or more (prefer the environment)")), credential)
 	dashUser   = config.String("dashboard-user", "", "basic-auth user (with --dashboard-password)")
-	dashPass   = asSecret(config.String("dashboard-password", "", "basic-auth password (prefer the environment)"))
+	dashPass   = withCheck(asSecret(config.String("dashboard-password", "", "basic-auth password, 16 characters or more (prefer the environment)")), credential)
 	sceneServe = config.Bool("serve-scenes", false, "also serve the public scene resolver GET /s/{scene} (no auth, rate-limited per client)")
 
 	scenesListen  = config.String("listen", "127.0.0.1:8081", "address of the public resolver GET /s/{scene}")
@@ -86,6 +89,17 @@ var (
 	resolverRate  = withCheck(noEnv(config.Float("rate", resolverDef.RatePerSecond, "requests per second allowed per client (0: no limit)")), config.AtLeastFloat(0))
 	resolverBurst = withCheck(noEnv(config.Int("burst", resolverDef.Burst, "requests a client may make at once")), config.AtLeast(1))
 	trustProxy    = noEnv(config.Bool("trust-proxy", false, "rate-limit by the last X-Forwarded-For entry (only behind one reverse proxy that sets it)"))
+
+	// Every HTTP server the binary starts (see internal/httpserver).
+	httpDef          = httpserver.DefaultConfig()
+	httpReadHeader   = withCheck(config.Duration("http-read-header-timeout", httpDef.ReadHeaderTimeout, "longest a client may take to send a request's headers"), config.Positive)
+	httpRead         = withCheck(config.Duration("http-read-timeout", httpDef.ReadTimeout, "longest a client may take to send a whole request"), config.Positive)
+	httpWrite        = withCheck(config.Duration("http-write-timeout", httpDef.WriteTimeout, "longest a response may take to write"), config.Positive)
+	httpIdle         = withCheck(config.Duration("http-idle-timeout", httpDef.IdleTimeout, "an idle keep-alive connection is closed after this"), config.Positive)
+	httpMaxHeader    = withCheck(config.Int("http-max-header-bytes", httpDef.MaxHeaderBytes, "largest request header accepted (larger: 431)"), config.AtLeast(1))
+	httpMaxConns     = withCheck(config.Int("http-max-conns", 0, "connections open at once; beyond it new ones get 503 and are closed (0: 4096, or the descriptor limit less 256 if lower; -1: no cap)"), config.AtLeast(-1))
+	httpMaxPerClient = withCheck(config.Int("http-max-conns-per-client", httpDef.MaxConnsPerClient, "connections one client address (IPv6: one /64) holds at once; beyond it new ones get 503 and are closed (-1: no cap; not applied with --trust-proxy)"), config.AtLeast(-1))
+	redisTimeout     = withCheck(config.Duration("redis-timeout", scenes.DefaultHandlerConfig().RedisTimeout, "longest a request waits for Redis before it is answered 503 with Retry-After"), config.Positive)
 
 	// Enqueue.
 	enqueueWorkers = withCheck(config.Int("enqueue-workers", jobs.DefaultEnqueueConfig().Workers, "parallel enqueuers (the Redis pool is sized to match)"), config.AtLeast(1))
@@ -96,6 +110,16 @@ var (
 	// healthcheck.
 	healthTimeout = withCheck(config.Duration("timeout", 5*time.Second, "how long to wait for the answer"), config.Positive)
 )
+
+// credential refuses a dashboard token or password that was set but is
+// blank (whitespace is trimmed): an operator who set one meant to have
+// authentication. Length is checked by dashboard.Auth.Check.
+func credential(s string) error {
+	if s == "" {
+		return errors.New("set but blank: unset it, or use at least 16 random characters, e.g. $(openssl rand -hex 32)")
+	}
+	return nil
+}
 
 func withShow[T any](s config.Spec[T], show func(string) string) config.Spec[T] {
 	s.Show = show
@@ -147,6 +171,20 @@ func storageSettings(fs *pflag.FlagSet, s *system.Storage) {
 	png.Bind(fs, &s.PNG)
 }
 
+// httpSettings binds the settings of the HTTP servers a command starts;
+// perClient is the command's default per-client connection cap.
+func httpSettings(fs *pflag.FlagSet, c *httpserver.Config, perClient int) {
+	httpReadHeader.Bind(fs, &c.ReadHeaderTimeout)
+	httpRead.Bind(fs, &c.ReadTimeout)
+	httpWrite.Bind(fs, &c.WriteTimeout)
+	httpIdle.Bind(fs, &c.IdleTimeout)
+	httpMaxHeader.Bind(fs, &c.MaxHeaderBytes)
+	httpMaxConns.Bind(fs, &c.MaxConns)
+	per := httpMaxPerClient
+	per.Default = perClient
+	per.Bind(fs, &c.MaxConnsPerClient)
+}
+
 // sceneSettings binds the settings of issued short scenes.
 func sceneSettings(fs *pflag.FlagSet, s *system.Scenes) {
 	scenePrefix.Bind(fs, &s.Prefix)
@@ -160,4 +198,5 @@ func systemSettings(fs *pflag.FlagSet, s *system.Settings) {
 	storageSettings(fs, &s.Storage)
 	sceneSettings(fs, &s.Scenes)
 	baseURL.Bind(fs, &s.WeChatBaseURL)
+	sourceDirs.Bind(fs, &s.SourceDirs)
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/wxacode/wxacode/internal/config"
@@ -30,7 +31,9 @@ func newStatusCmd(e *env) *cobra.Command {
 		Short: "Print outcome counts per app and the recent failures, or one run's progress",
 		Long: `status without an argument prints, per app, the ledger's counts (enqueued, stored,
 skipped, failed) and the asynq queue (pending, active, retry, scheduled, archived),
-then the newest final failures with errcode and rid. With a run id it prints that
+then the newest final failures with errcode and rid, and a warning on standard error
+for each app with work that no live worker serves (workers publish the apps they
+serve every 10 s). With a run id it prints that
 campaign run's progress, rate, time left at the app's rate and failures by errcode.`,
 		Example: `  wxacode status
   wxacode status nightly-coupons-20261124T020000-1a2b3c --failures 20`,
@@ -46,9 +49,13 @@ campaign run's progress, rate, time left at the app's rate and failures by errco
 			}
 			defer rdb.Close()
 			if len(args) == 1 {
-				return printRun(ctx, e.stdout, runs.NewStore(rdb, ""), ratelimit.New(rdb, ratelimit.Config{}), args[0], n)
+				return printRun(ctx, e.stdout, rdb, args[0], n)
 			}
-			return system.PrintStatus(ctx, e.stdout, jobs.NewLedger(rdb, ""), asynq.NewInspectorFromRedisClient(rdb), int64(n))
+			if err := system.PrintStatus(ctx, e.stdout, jobs.NewLedger(rdb, ""), runs.NewStore(rdb, ""), asynq.NewInspectorFromRedisClient(rdb), int64(n)); err != nil {
+				return err
+			}
+			_, err = system.WarnUnserved(ctx, e.stderr, rdb)
+			return err
 		},
 	}
 	optFailures.Bind(cmd.Flags(), &n)
@@ -57,10 +64,16 @@ campaign run's progress, rate, time left at the app's rate and failures by errco
 
 // printRun prints one campaign run: progress, rate, ETA at the app's cap,
 // failures by errcode and the latest failures.
-func printRun(ctx context.Context, w io.Writer, st *runs.Store, lim *ratelimit.Limiter, id string, n int) error {
+func printRun(ctx context.Context, w io.Writer, rdb redis.UniversalClient, id string, n int) error {
+	st, lim := runs.NewStore(rdb, ""), ratelimit.New(rdb, ratelimit.Config{})
 	r, c, err := st.Get(ctx, id)
 	if err != nil {
 		return err
+	}
+	if r.State == runs.StateRunning {
+		if _, err := system.WarnUnservedApp(ctx, w, rdb, r.App, "run "+r.ID); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(w, "run %s (campaign %s, app %s): %s\n", r.ID, r.Campaign, r.App, r.State)
 	end := time.Now()
@@ -69,26 +82,40 @@ func printRun(ctx context.Context, w io.Writer, st *runs.Store, lim *ratelimit.L
 	}
 	rate := float64(c.Finished()) / max(end.Sub(r.Created).Seconds(), 1)
 	fmt.Fprintf(w, "progress %d/%d (%.1f%%), %.1f rows/s\n", c.Finished(), r.Total, 100*float64(c.Finished())/float64(max(r.Total, 1)), rate)
-	fmt.Fprintf(w, "total %d  fed %d  stored %d  skipped %d  failed %d  in flight %d\n",
+	fmt.Fprintf(w, "total %d  fed %d  stored %d  skipped %d  failed %d  in flight %d",
 		r.Total, c.Fed, c.Stored, c.Skipped, c.Failed, c.InFlight())
-	if lst, err := lim.State(ctx, r.App); err == nil && r.State != runs.StateDone {
-		left := r.Total - c.Finished()
-		eta := time.Duration(float64(left) / max(lst.EffectivePerMinute, 1) * float64(time.Minute))
-		fmt.Fprintf(w, "at the app's effective rate of %.0f/min: about %s left\n", lst.EffectivePerMinute, eta.Round(time.Second))
+	if r.State == runs.StateCancelled {
+		fmt.Fprintf(w, "  cancelled %d  never fed %d", c.Cancelled, max(0, r.Total-c.Fed))
+	}
+	fmt.Fprintln(w)
+	if lst, err := lim.State(ctx, r.App); err == nil && (r.State == runs.StateRunning || r.State == runs.StatePaused) {
+		if left, ok := runs.TimeLeft(r.Total-c.Finished(), lst.EffectivePerMinute); ok {
+			fmt.Fprintf(w, "at the app's effective rate of %.0f/min: %s left\n", lst.EffectivePerMinute, runs.FormatLeft(left))
+		}
 	}
 	byCode, latest, err := st.FailureSummary(ctx, id, min(n, runs.RecentFailures))
 	if err != nil {
 		return err
 	}
-	if len(byCode) > 0 {
-		codes := slices.Sorted(maps.Keys(byCode))
+	if len(byCode.ByCode) > 0 {
 		fmt.Fprint(w, "failures by errcode:")
-		for _, code := range codes {
-			fmt.Fprintf(w, "  %d: %d", code, byCode[code])
+		for _, code := range slices.Sorted(maps.Keys(byCode.ByCode)) {
+			if code == 0 {
+				fmt.Fprintf(w, "  none (no WeChat answer): %d", byCode.ByCode[code])
+				continue
+			}
+			fmt.Fprintf(w, "  %d: %d", code, byCode.ByCode[code])
 		}
 		fmt.Fprintln(w)
 	}
+	if byCode.Input > 0 {
+		fmt.Fprintf(w, "rejected (input), never sent to WeChat: %d (wxacode explain %s groups them by reason)\n", byCode.Input, id)
+	}
 	for _, f := range latest {
+		if f.Input {
+			fmt.Fprintf(w, "  row %d %s\n", f.Row, f.Reason)
+			continue
+		}
 		fmt.Fprintf(w, "  row %d scene=%q errcode=%d rid=%s %s\n", f.Row, f.Scene, f.Code, f.RID, f.Reason)
 	}
 	if r.Manifest != "" {

@@ -7,7 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wxacode/wxacode/internal/httpserver"
 	"github.com/wxacode/wxacode/internal/system"
+	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/metrics"
 	"github.com/wxacode/wxacode/storage"
 	"github.com/wxacode/wxacode/worker"
@@ -19,7 +21,9 @@ type workerOpts struct {
 	sys           system.Settings
 	cfg           worker.Config
 	metricsListen string
+	http          httpserver.Config
 	checkQuota    bool
+	preflight     bool
 	capFromQuota  float64
 }
 
@@ -33,6 +37,11 @@ exists with the same parameters (no WeChat call; --force regenerates), waits on 
 fleet-wide limiter, gets the shared token, calls interface B, stores the image and
 records the outcome. It also feeds campaign runs. On SIGTERM it stops taking jobs,
 lets those in flight finish within --shutdown-timeout and puts the rest back.
+
+Before taking any job it checks the store (a probe object written and removed) and
+every app's token source (one stable_token call in normal mode, so a wrong secret
+shows even when a token is cached); a failure stops it, naming the store or app, the
+cause and what to do (exit 2 for a configuration problem). See 'wxacode doctor'.
 
 With no --storage-url the codes go to ./` + storage.DefaultLocalDir + ` under the working directory.`,
 		Example: `  WXACODE_APPID=wx0123456789abcdef WXACODE_SECRET_FILE=/run/secrets/wx wxacode worker
@@ -57,8 +66,10 @@ With no --storage-url the codes go to ./` + storage.DefaultLocalDir + ` under th
 	ipHourHold.Bind(fs, &o.cfg.IPRejectedHourHold)
 	force.Bind(fs, &o.cfg.Force)
 	checkQuota.Bind(fs, &o.checkQuota)
+	preflightOn.Bind(fs, &o.preflight)
 	capFromQuota.Bind(fs, &o.capFromQuota)
 	metricsListen.Bind(fs, &o.metricsListen)
+	httpSettings(fs, &o.http, httpserver.DefaultMaxConnsPerClient)
 	return cmd
 }
 
@@ -68,8 +79,13 @@ func runWorker(ctx context.Context, o *workerOpts, e *env) error {
 		return err
 	}
 	defer sys.Close()
+	if o.preflight {
+		if err := sys.Preflight(ctx, true).Err(); err != nil {
+			return err
+		}
+	}
 	if o.metricsListen != "" {
-		addr, err := serveOps(ctx, o.metricsListen, metrics.Handler(sys.Registry), sys.Redis, sys.Log)
+		addr, err := serveOps(ctx, o.metricsListen, o.http, metrics.Handler(sys.Registry), sys.Redis, sys.Log)
 		if err != nil {
 			return err
 		}
@@ -98,6 +114,15 @@ func serveWorker(ctx context.Context, sys *system.System, cfg worker.Config) err
 	for _, a := range sys.Deps.Apps {
 		apps = append(apps, a.AppID)
 	}
+	// Publish the apps served, so producers can warn about work no live
+	// worker serves; the heartbeats go when the worker stops.
+	hbCtx, stopBeats := context.WithCancel(ctx)
+	beats := make(chan struct{})
+	go func() {
+		defer close(beats)
+		jobs.NewServing(sys.Redis, "").Run(hbCtx, jobs.WorkerID(), apps, sys.Log)
+	}()
+	defer func() { stopBeats(); <-beats }()
 	sys.Log.Info("worker started", "apps", apps, "concurrency", cfg.Concurrency)
 	<-ctx.Done()
 	sys.Log.Info("worker stopping: finishing jobs in flight")

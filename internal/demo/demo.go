@@ -12,14 +12,15 @@ import (
 
 	"errors"
 	"fmt"
-	"github.com/wxacode/wxacode/internal/progress"
-	"github.com/wxacode/wxacode/internal/system"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/wxacode/wxacode/internal/httpserver"
+	"github.com/wxacode/wxacode/internal/progress"
+	"github.com/wxacode/wxacode/internal/system"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
@@ -157,14 +158,12 @@ func (d *demo) startParts() error {
 // serve serves h on a free loopback port until the demo ends and returns
 // its URL.
 func (d *demo) serve(h http.Handler) (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := httpserver.Listen("127.0.0.1:0", h, httpserver.Unlimited, nil)
 	if err != nil {
 		return "", err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(l) }()
 	d.closers = append(d.closers, func() { srv.Close() })
-	return "http://" + l.Addr().String(), nil
+	return "http://" + srv.Addr(), nil
 }
 
 // demoScenes writes the demo input: coupon scenes, a few rows whose page
@@ -279,7 +278,7 @@ func (d *demo) watch(ctx context.Context, sys *system.System, total int64) error
 func (d *demo) report(ctx context.Context, sys *system.System, took time.Duration) error {
 	fmt.Fprintf(d.stdout, "\ndone in %s. Codes are in %s/%s/\n", took.Round(time.Second), d.opts.Dir, App)
 	insp := asynq.NewInspectorFromRedisClient(sys.Redis)
-	if err := system.PrintStatus(ctx, d.stdout, sys.Deps.Ledger, insp, 5); err != nil {
+	if err := system.PrintStatus(ctx, d.stdout, sys.Deps.Ledger, sys.Deps.Runs, insp, 5); err != nil {
 		return err
 	}
 	st := d.fake.Stats()

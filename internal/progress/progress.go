@@ -13,6 +13,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/wxacode/wxacode/internal/system"
+	"github.com/wxacode/wxacode/jobs/runs"
 )
 
 // offTerminalEvery is how often progress is printed as a line when the
@@ -88,8 +89,10 @@ func Rate(done, total int64, start time.Time) string {
 		s += fmt.Sprintf(" (%.1f%%)", 100*float64(min(done, total))/float64(total))
 	}
 	s += fmt.Sprintf(", %.1f/s", perSec)
-	if perSec > 0 && total >= done && total > 0 {
-		s += ", about " + (time.Duration(float64(total-done)/perSec) * time.Second).Round(time.Second).String() + " left"
+	if total > 0 && total >= done {
+		if d, ok := runs.TimeLeft(total-done, perSec*60); ok {
+			s += ", " + runs.FormatLeft(d) + " left"
+		}
 	}
 	return s
 }

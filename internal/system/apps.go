@@ -3,6 +3,8 @@ package system
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/wxacode/wxacode/ratelimit"
 	"github.com/wxacode/wxacode/worker"
@@ -88,4 +90,26 @@ func (a Apps) Names() ([]string, error) {
 		names[i] = c.AppID
 	}
 	return names, nil
+}
+
+// Known returns nil if app is one of the configured apps (the apps file's,
+// or the one-app setup's appid), without reading any secret; otherwise an
+// error naming the app and where apps come from, since no worker with the
+// same configuration would serve it.
+func (a Apps) Known(app string) error {
+	names, err := a.Names()
+	if err != nil {
+		return err
+	}
+	if slices.Contains(names, app) {
+		return nil
+	}
+	const from = "apps come from WXACODE_APPS_FILE or WXACODE_APPID, as the workers have them"
+	switch {
+	case a.File != "":
+		return fmt.Errorf("app %s is not configured: WXACODE_APPS_FILE %s lists %s (%s); no worker with this configuration would serve it", app, a.File, strings.Join(names, ", "), from)
+	case a.AppID != "":
+		return fmt.Errorf("app %s is not configured: WXACODE_APPID is %s (%s); no worker with this configuration would serve it", app, a.AppID, from)
+	}
+	return fmt.Errorf("app %s is not configured: no WXACODE_APPID or WXACODE_APPS_FILE is set (%s)", app, from)
 }

@@ -136,7 +136,9 @@ func CheckPrivate(path string) error {
 // rediss-cluster:// select Cluster (ParseClusterURL). poolSize 0 keeps the
 // library default; tlsCfg, if set, adds a CA and client certificate to a
 // rediss:// URL's TLS. It pings before returning; errors never echo
-// passwords.
+// passwords. Every command honours its context's deadline, so a caller
+// that bounds a call (the resolver: --redis-timeout) gets its answer in
+// time even from a stalled Redis.
 func openRedis(ctx context.Context, rawURL string, poolSize int, tlsCfg *tls.Config) (redis.UniversalClient, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -151,6 +153,7 @@ func openRedis(ctx context.Context, rawURL string, poolSize int, tlsCfg *tls.Con
 			return nil, redisURLError("cluster: " + redactErr(perr, rawURL))
 		}
 		o.PoolSize, o.TLSConfig = poolSize, tlsFor(o.TLSConfig, tlsCfg)
+		o.ContextTimeoutEnabled = true
 		c = redis.NewClusterClient(o)
 	case u.Query().Has("master_name"):
 		o, perr := redis.ParseFailoverURL(rawURL)
@@ -158,6 +161,7 @@ func openRedis(ctx context.Context, rawURL string, poolSize int, tlsCfg *tls.Con
 			return nil, redisURLError("sentinel: " + redactErr(perr, rawURL))
 		}
 		o.PoolSize, o.TLSConfig = poolSize, tlsFor(o.TLSConfig, tlsCfg)
+		o.ContextTimeoutEnabled = true
 		c = redis.NewFailoverClient(o)
 	default:
 		o, perr := redis.ParseURL(rawURL)
@@ -165,6 +169,7 @@ func openRedis(ctx context.Context, rawURL string, poolSize int, tlsCfg *tls.Con
 			return nil, redisURLError(redactErr(perr, rawURL))
 		}
 		o.PoolSize, o.TLSConfig = poolSize, tlsFor(o.TLSConfig, tlsCfg)
+		o.ContextTimeoutEnabled = true
 		c = redis.NewClient(o)
 	}
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)

@@ -4,12 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/jobs/runs"
 )
 
 // queueTotals adds up the asynq state of an app's queues (missing ones count 0).
@@ -25,26 +30,43 @@ func queueTotals(insp *asynq.Inspector, names ...string) asynq.QueueInfo {
 	return t
 }
 
-// PrintStatus prints, per app, the ledger's counts, the asynq queue, and
-// the newest final failures.
-func PrintStatus(ctx context.Context, w io.Writer, l *jobs.Ledger, insp *asynq.Inspector, n int64) error {
+// StatusLegend says what the per-app columns count, so that they add up.
+const StatusLegend = `ENQUEUED: jobs queued by wxacode enqueue. CAMPAIGN ROWS: rows campaign runs fed, of which REJECTED
+were refused for their input and never queued. STORED, SKIPPED and FAILED count the outcomes of both;
+the queue columns are what is still open. Cancelled campaign rows have no outcome (wxacode status RUN).`
+
+// PrintStatus prints, per app, the ledger's counts, the campaign rows of
+// rs (nil: none), the asynq queue, and the newest final failures.
+func PrintStatus(ctx context.Context, w io.Writer, l *jobs.Ledger, rs *runs.Store, insp *asynq.Inspector, n int64) error {
 	apps, err := l.Apps(ctx)
 	if err != nil {
 		return err
 	}
+	camp, err := rs.AppRows(ctx)
+	if err != nil {
+		return err
+	}
+	for app := range camp {
+		if !slices.Contains(apps, app) {
+			apps = append(apps, app)
+		}
+	}
 	sort.Strings(apps)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "APP\tENQUEUED\tSTORED\tSKIPPED\tFAILED\tPENDING\tACTIVE\tRETRY\tSCHEDULED\tARCHIVED")
+	fmt.Fprintln(tw, "APP\tENQUEUED\tCAMPAIGN ROWS\tREJECTED\tSTORED\tSKIPPED\tFAILED\tPENDING\tACTIVE\tRETRY\tSCHEDULED\tARCHIVED")
 	for _, app := range apps {
 		t, err := l.Totals(ctx, app)
 		if err != nil {
 			return err
 		}
 		q := queueTotals(insp, jobs.Queue(app), jobs.HighQueue(app))
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", app, t["enqueued"], t[string(jobs.StatusStored)],
-			t[string(jobs.StatusSkipped)], t[string(jobs.StatusFailed)], q.Pending, q.Active, q.Retry, q.Scheduled, q.Archived)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", app, t["enqueued"], camp[app].Fed, camp[app].Rejected,
+			t[string(jobs.StatusStored)], t[string(jobs.StatusSkipped)], t[string(jobs.StatusFailed)], q.Pending, q.Active, q.Retry, q.Scheduled, q.Archived)
 	}
 	tw.Flush()
+	if len(apps) > 0 {
+		fmt.Fprintln(w, StatusLegend)
+	}
 	for _, app := range apps {
 		fails, err := l.Failures(ctx, app, n)
 		if err != nil {
@@ -59,4 +81,55 @@ func PrintStatus(ctx context.Context, w io.Writer, l *jobs.Ledger, insp *asynq.I
 		}
 	}
 	return nil
+}
+
+// WarnUnserved prints a warning for every app that has work waiting (jobs
+// in its queues, or a running campaign run) and no live worker serving it
+// (jobs.Serving heartbeats), saying what to start. It returns how many
+// apps it warned about.
+func WarnUnserved(ctx context.Context, w io.Writer, rdb redis.UniversalClient) (int, error) {
+	work := map[string][]string{}
+	apps, err := jobs.NewLedger(rdb, "").Apps(ctx)
+	if err != nil {
+		return 0, err
+	}
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	for _, app := range apps {
+		q := queueTotals(insp, jobs.Queue(app), jobs.HighQueue(app))
+		if n := q.Pending + q.Active + q.Retry + q.Scheduled; n > 0 {
+			work[app] = append(work[app], fmt.Sprintf("%d queued jobs", n))
+		}
+	}
+	list, err := runs.NewStore(rdb, "").List(ctx, 100)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range list {
+		if r.State == runs.StateRunning {
+			work[r.App] = append(work[r.App], "run "+r.ID)
+		}
+	}
+	return warnUnserved(ctx, w, jobs.NewServing(rdb, ""), work)
+}
+
+// WarnUnservedApp warns, like WarnUnserved, when no live worker serves
+// app, which has work.
+func WarnUnservedApp(ctx context.Context, w io.Writer, rdb redis.UniversalClient, app, work string) (int, error) {
+	return warnUnserved(ctx, w, jobs.NewServing(rdb, ""), map[string][]string{app: {work}})
+}
+
+func warnUnserved(ctx context.Context, w io.Writer, sv *jobs.Serving, work map[string][]string) (int, error) {
+	n := 0
+	for _, app := range slices.Sorted(maps.Keys(work)) {
+		live, err := sv.Live(ctx, app)
+		if err != nil {
+			return n, err
+		}
+		if live == 0 {
+			n++
+			fmt.Fprintf(w, "warning: no live worker serves app %s, which has work (%s): it waits until a worker whose WXACODE_APPID or WXACODE_APPS_FILE lists %s is running\n",
+				app, strings.Join(work[app], ", "), app)
+		}
+	}
+	return n, nil
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -13,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/wxacode/wxacode/dashboard"
+	"github.com/wxacode/wxacode/internal/preflight"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/runs"
 	"github.com/wxacode/wxacode/metrics"
@@ -33,6 +36,23 @@ type Settings struct {
 	Scenes  Scenes
 	// WeChatBaseURL is the WeChat API root. Default "": wechat's default.
 	WeChatBaseURL string
+	// SourceDirs lists, comma-separated, the local directories campaigns
+	// may read file:// objects from outside the store. Default "": none.
+	SourceDirs string
+}
+
+// Dirs returns SourceDirs as a list.
+func (st Settings) Dirs() []string { return SplitDirs(st.SourceDirs) }
+
+// SplitDirs splits a comma-separated list of directories.
+func SplitDirs(s string) []string {
+	var dirs []string
+	for _, d := range strings.Split(s, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
 }
 
 // System is what a worker (or gen, or a campaign run) needs, built from
@@ -45,6 +65,9 @@ type System struct {
 	// Registry holds this process's series (the worker's, Go runtime,
 	// process).
 	Registry *prometheus.Registry
+
+	apps     []worker.AppConfig
+	storeURL string
 }
 
 // Close closes the Redis connection.
@@ -67,7 +90,7 @@ func Build(ctx context.Context, st Settings, poolSize int, logw io.Writer) (*Sys
 	if err != nil {
 		return nil, err
 	}
-	s := &System{Redis: rdb, Log: log, Registry: metrics.NewRegistry()}
+	s := &System{Redis: rdb, Log: log, Registry: metrics.NewRegistry(), apps: apps, storeURL: st.Storage.Shown()}
 	if err := s.wire(ctx, st, apps); err != nil {
 		rdb.Close()
 		return nil, err
@@ -77,6 +100,12 @@ func Build(ctx context.Context, st Settings, poolSize int, logw io.Writer) (*Sys
 
 func (s *System) wire(ctx context.Context, st Settings, apps []worker.AppConfig) error {
 	store, keys, err := st.Storage.Open(ctx)
+	var ce *ConfigError
+	if err != nil && !errors.As(err, &ce) {
+		// The directory cannot be created or opened: say why, as the
+		// preflight would.
+		return preflight.Report{preflight.StoreFailure(st.Storage.Shown(), err)}.Err()
+	}
 	if err != nil {
 		return err
 	}
@@ -94,7 +123,7 @@ func (s *System) wire(ctx context.Context, st Settings, apps []worker.AppConfig)
 	}
 	s.Deps.Feeder = &runs.Feeder{Runs: s.Deps.Runs, Client: asynq.NewClientFromRedisClient(s.Redis),
 		Enqueuer: jobs.NewEnqueuer(nil, jobs.EnqueueConfig{}), Store: store, KeyOf: worker.KeyOf(keys, st.Storage.PNG),
-		Validate: worker.Validate, Log: s.Log, Scenes: Issuer(sc), OnStart: runs.RateShare(s.capOf, s.setCap)}
+		Validate: worker.Validate, Log: s.Log, Scenes: Issuer(sc), OnStart: runs.RateShare(s.capOf, s.setCap), SourceDirs: st.Dirs()}
 	for _, a := range apps {
 		ts, err := a.TokenSource(client, s.Redis)
 		if err != nil {
@@ -117,6 +146,22 @@ func (s *System) setCap(ctx context.Context, key string, perMinute int) error {
 	return s.Limiter.SetCap(ctx, key, perMinute, false)
 }
 
+// Preflight checks the store (a probe object written and removed) and,
+// with apps, every app's token source (one stable_token call in normal
+// mode per app, whatever is cached), logging each failure with its cause
+// and advice. It makes no interface B call. The report's Err is nil when
+// all passed.
+func (s *System) Preflight(ctx context.Context, apps bool) preflight.Report {
+	rep := preflight.Report{preflight.Store(ctx, s.storeURL, s.Deps.Store)}
+	if apps {
+		rep = append(rep, preflight.Apps(ctx, s.apps, s.Deps.Client, s.Redis)...)
+	}
+	for _, r := range rep.Failed() {
+		s.Log.Error("preflight failed", "check", r.Check, "target", r.Target, "cause", r.Detail, "advice", r.Advice)
+	}
+	return rep
+}
+
 // Storage are the settings of the store.
 type Storage struct {
 	// URL is s3://bucket/prefix, file:///dir or a directory path (relative
@@ -129,6 +174,23 @@ type Storage struct {
 	// PNG stores every code as PNG.
 	PNG bool
 }
+
+// LocalDir is the store's directory when it is local (absolute), "" for S3.
+func (s Storage) LocalDir() string {
+	u := cmpOr(s.URL, storage.DefaultLocalDir)
+	if strings.HasPrefix(u, "s3://") {
+		return ""
+	}
+	u = strings.TrimPrefix(u, "file://")
+	abs, err := filepath.Abs(u)
+	if err != nil {
+		return ""
+	}
+	return abs
+}
+
+// Shown is the store's URL for messages, without credentials.
+func (s Storage) Shown() string { return RedactURL(cmpOr(s.URL, storage.DefaultLocalDir)) }
 
 // Open opens the store and parses the key template; a bad URL or template
 // is a *ConfigError.

@@ -52,6 +52,10 @@ type Feeder struct {
 	// Scenes issues short scenes for rows that carry parameters (a params
 	// column, key or format); zero: such rows are recorded as failures.
 	Scenes jobs.SceneIssuer
+	// SourceDirs are the local directories file:// object sources outside
+	// Store may be read from (campaign.Definition.CheckLocalObject); none
+	// by default.
+	SourceDirs []string
 
 	stopMu sync.Mutex
 	stopCh chan struct{} // closed by Stop
@@ -145,7 +149,7 @@ func (f *Feeder) feedBatch(ctx context.Context, run Run, def campaign.Definition
 		var re *jobs.RowError
 		switch {
 		case errors.As(err, &re):
-			_, err = f.Runs.Record(ctx, run.ID, idx, jobs.StatusFailed, nil, &Failure{Reason: "rejected: " + re.Error()})
+			_, err = f.Runs.Record(ctx, run.ID, idx, jobs.StatusFailed, nil, rejected(re))
 		case err != nil:
 			return fed, err
 		default:
@@ -182,12 +186,13 @@ func (f *Feeder) enqueue(ctx context.Context, run Run, def campaign.Definition, 
 		return err
 	}
 	if err := f.Validate(j); err != nil {
+		fl := &Failure{Reason: "rejected: " + err.Error(), Input: true, Cause: err.Error()}
 		var re *jobs.RowError
-		reason := err.Error()
 		if errors.As(err, &re) {
-			reason = fmt.Sprintf("rejected: %s %q: %s", re.Field, re.Value, re.Reason)
+			fl = rejected(re)
 		}
-		_, err := f.Runs.Record(ctx, run.ID, idx, jobs.StatusFailed, nil, &Failure{Scene: j.Scene, Reason: reason})
+		fl.Scene = j.Scene
+		_, err := f.Runs.Record(ctx, run.ID, idx, jobs.StatusFailed, nil, fl)
 		return err
 	}
 	task, opts, err := f.Enqueuer.Task(j)
@@ -221,4 +226,15 @@ func campaignKey(tmpl string, j jobs.Job) (string, error) {
 		return "", err
 	}
 	return t.Key(j.KeyParams(false)), nil
+}
+
+// rejected is the failure of a row whose input breaks a rule: the field
+// and the rule are its cause, so that explain groups such rows by what is
+// wrong with them, not by the first one's value.
+func rejected(re *jobs.RowError) *Failure {
+	cause := re.Reason
+	if re.Field != "" {
+		cause = re.Field + ": " + re.Reason
+	}
+	return &Failure{Reason: "rejected: " + re.Error(), Input: true, Cause: cause}
 }

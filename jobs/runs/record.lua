@@ -7,7 +7,8 @@
 -- errcode (hash), KEYS[9] the newest failures (list, capped)
 -- ARGV[1] row index, ARGV[2] status (stored|skipped|failed), ARGV[3] failure
 -- JSON or "", ARGV[4] the image's SHA-256 (32 raw bytes) or "", ARGV[5]
--- the failure's errcode ("0" without one), ARGV[6] the recent list's cap
+-- the failure's errcode ("0" without one, "input" for a rejected input
+-- row), ARGV[6] the recent list's cap
 -- Returns 0 for a repeat (at-least-once delivery), 1 for a new outcome,
 -- 2 for a failed row that now succeeded.
 local row = tonumber(ARGV[1])
@@ -17,6 +18,7 @@ local function oldCode()
   local old = redis.call('HGET', KEYS[4], row)
   if not old then return '0' end
   local ok, f = pcall(cjson.decode, old)
+  if ok and type(f) == 'table' and f.input then return 'input' end
   if ok and type(f) == 'table' and f.errcode then return tostring(f.errcode) end
   return '0'
 end

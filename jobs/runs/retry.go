@@ -34,7 +34,7 @@ func (f *Feeder) RetryFailed(ctx context.Context, id string, insp *asynq.Inspect
 	}
 	rows := map[int64]bool{}
 	err = f.Runs.Failures(ctx, id, func(fl Failure) error {
-		if !strings.HasPrefix(fl.Reason, "rejected") {
+		if !fl.Input && !strings.HasPrefix(fl.Reason, "rejected") { // the prefix: records from before Input
 			rows[fl.Row] = true
 		}
 		return nil

@@ -71,19 +71,49 @@ func (s *Store) Failure(ctx context.Context, id string, row int64) (Failure, boo
 // in order, for dashboards (every failure is kept by row regardless).
 const RecentFailures = 100
 
-// FailureCodes counts a run's failed rows by errcode (0: failed without a
-// WeChat errcode) from a hash the ledger keeps up to date, without
-// reading the failures themselves.
-func (s *Store) FailureCodes(ctx context.Context, id string) (map[int]int64, error) {
+// FailureCounts are a run's failed rows by cause.
+type FailureCounts struct {
+	// ByCode counts failures by WeChat errcode (0: failed without one,
+	// after WeChat was or would have been called: storage, a bad job).
+	ByCode map[int]int64
+	// Input counts rows rejected before enqueue for their input.
+	Input int64
+}
+
+// Total is every failed row.
+func (c FailureCounts) Total() int64 {
+	n := c.Input
+	for _, k := range c.ByCode {
+		n += k
+	}
+	return n
+}
+
+func (c *FailureCounts) add(f Failure) {
+	if f.Input {
+		c.Input++
+		return
+	}
+	c.ByCode[f.Code]++
+}
+
+// FailureCodes counts a run's failed rows by errcode and rejected input
+// from a hash the ledger keeps up to date, without reading the failures
+// themselves.
+func (s *Store) FailureCodes(ctx context.Context, id string) (FailureCounts, error) {
+	out := FailureCounts{ByCode: map[int]int64{}}
 	m, err := s.rdb.HGetAll(ctx, s.key(id, "codes")).Result()
 	if err != nil {
-		return nil, err
+		return out, err
 	}
-	out := make(map[int]int64, len(m))
 	for k, v := range m {
-		code, _ := strconv.Atoi(k)
-		if n, _ := strconv.ParseInt(v, 10, 64); n > 0 {
-			out[code] = n
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch code, cerr := strconv.Atoi(k); {
+		case n <= 0:
+		case k == inputKey:
+			out.Input = n
+		case cerr == nil:
+			out.ByCode[code] = n
 		}
 	}
 	return out, nil
@@ -121,30 +151,59 @@ func (s *Store) Recent(ctx context.Context, id string, n int) ([]Failure, error)
 // failures (n at most RecentFailures), from the ledger's summaries. A run
 // recorded before the ledger kept summaries (counts that do not add up to
 // its failed rows) is read in full instead.
-func (s *Store) FailureSummary(ctx context.Context, id string, n int) (map[int]int64, []Failure, error) {
+func (s *Store) FailureSummary(ctx context.Context, id string, n int) (FailureCounts, []Failure, error) {
 	_, c, err := s.Get(ctx, id)
 	if err != nil {
-		return nil, nil, err
+		return FailureCounts{}, nil, err
 	}
 	byCode, err := s.FailureCodes(ctx, id)
 	if err != nil {
-		return nil, nil, err
+		return FailureCounts{}, nil, err
 	}
-	var sum int64
-	for _, k := range byCode {
-		sum += k
-	}
-	if sum == c.Failed {
+	if byCode.Total() == c.Failed {
 		recent, err := s.Recent(ctx, id, n)
 		return byCode, recent, err
 	}
-	byCode = map[int]int64{}
+	byCode = FailureCounts{ByCode: map[int]int64{}}
 	var all []Failure
 	err = s.Failures(ctx, id, func(f Failure) error {
-		byCode[f.Code]++
+		byCode.add(f)
 		all = append(all, f)
 		return nil
 	})
 	slices.SortFunc(all, func(a, b Failure) int { return cmp.Or(b.At.Compare(a.At), cmp.Compare(a.Row, b.Row)) })
 	return byCode, all[:min(len(all), n)], err
+}
+
+// AppRows are an app's rows over all its campaign runs.
+type AppRows struct {
+	Fed      int64 // rows fed to the queue (rejected ones included)
+	Rejected int64 // of those, rows refused for their input, never queued
+}
+
+// AppRows adds up every run's rows per app. It reads each run (a few
+// round trips per run). A nil Store has none.
+func (s *Store) AppRows(ctx context.Context) (map[string]AppRows, error) {
+	out := map[string]AppRows{}
+	if s == nil {
+		return out, nil
+	}
+	ids, err := s.rdb.ZRange(ctx, s.indexKey(), 0, -1).Result()
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		r, c, err := s.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		fc, err := s.FailureCodes(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		t := out[r.App]
+		t.Fed, t.Rejected = t.Fed+c.Fed, t.Rejected+fc.Input
+		out[r.App] = t
+	}
+	return out, nil
 }

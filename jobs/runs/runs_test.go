@@ -67,7 +67,7 @@ func TestRecordExactlyOncePerRow(t *testing.T) {
 	require.Equal(t, int64(1), fails[0].Row)
 	codes, err := s.FailureCodes(ctx, "r1")
 	require.NoError(t, err)
-	require.Equal(t, map[int]int64{41030: 1}, codes, "row 2's -1 moved out when it was found stored")
+	require.Equal(t, map[int]int64{41030: 1}, codes.ByCode, "row 2's -1 moved out when it was found stored")
 	recent, err := s.Recent(ctx, "r1", 10)
 	require.NoError(t, err)
 	require.Len(t, recent, 1)
@@ -96,8 +96,8 @@ func TestFailureCodesFollowRetries(t *testing.T) {
 	require.NoError(t, err)
 	_, c, err := s.Get(ctx, "r")
 	require.NoError(t, err)
-	require.Equal(t, map[int]int64{0: 50, 41030: 98, -1: 1}, codes)
-	require.Equal(t, c.Failed, codes[0]+codes[41030]+codes[-1])
+	require.Equal(t, map[int]int64{0: 50, 41030: 98, -1: 1}, codes.ByCode)
+	require.Equal(t, c.Failed, codes.Total())
 	recent, err := s.Recent(ctx, "r", 5)
 	require.NoError(t, err)
 	var rows []int64
@@ -205,4 +205,35 @@ func TestStopHandsTheRunBack(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 10, c.Fed, "the checkpoint stays")
 	require.ErrorIs(t, f.ProcessTask(ctx, task), ErrStopping, "a stopped feeder takes no run")
+}
+
+// Rejected input rows are counted apart from errcodes (never as errcode
+// 0), also across retry-failed, and group by their cause.
+func TestRejectedInputCountedApart(t *testing.T) {
+	ctx := context.Background()
+	s := NewStore(redistest.Start(t).Client(t), "")
+	require.NoError(t, s.Create(ctx, Run{ID: "r", Total: 10, Created: time.Now()}))
+	long := &jobs.RowError{Line: 3, Field: "scene", Value: strings.Repeat("x", 40), Reason: "longer than 32 bytes"}
+	bad := &jobs.RowError{Line: 5, Field: "page", Value: "/abs", Reason: "must not start with /"}
+	require.NoError(t, rec(s.Record(ctx, "r", 1, jobs.StatusFailed, nil, rejected(long))))
+	require.NoError(t, rec(s.Record(ctx, "r", 3, jobs.StatusFailed, nil, rejected(bad))))
+	require.NoError(t, rec(s.Record(ctx, "r", 4, jobs.StatusFailed, nil, &Failure{Reason: "storage: down"})))
+	require.NoError(t, rec(s.Record(ctx, "r", 5, jobs.StatusFailed, nil, &Failure{Code: 41030, Reason: "page not published"})))
+	codes, err := s.FailureCodes(ctx, "r")
+	require.NoError(t, err)
+	require.Equal(t, FailureCounts{ByCode: map[int]int64{0: 1, 41030: 1}, Input: 2}, codes)
+	require.NoError(t, s.MarkRetry(ctx, "r", []int64{1}))
+	require.NoError(t, rec(s.Record(ctx, "r", 1, jobs.StatusFailed, nil, rejected(long)))) // rejected again
+	codes, err = s.FailureCodes(ctx, "r")
+	require.NoError(t, err)
+	require.Equal(t, int64(2), codes.Input)
+	byCode, _, err := s.FailureSummary(ctx, "r", 10)
+	require.NoError(t, err)
+	require.Equal(t, codes, byCode)
+	f, ok, err := s.Failure(ctx, "r", 1)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "rejected (input): scene: longer than 32 bytes", f.Group())
+	require.Equal(t, "errcode 41030", Failure{Code: 41030}.Group())
+	require.Equal(t, "storage: down", Failure{Reason: "storage: down"}.Group())
 }

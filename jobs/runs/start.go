@@ -31,6 +31,9 @@ func FireTask(def campaign.Definition) (*asynq.Task, error) {
 // feeder. id "" picks a new id (name + time + random). It fails if the
 // run exists. scheduled is the tick a scheduler fired for (zero by hand).
 func (f *Feeder) Start(ctx context.Context, def campaign.Definition, id string, scheduled time.Time) (Run, error) {
+	if err := def.CheckLocalObject(f.Store, f.SourceDirs); err != nil {
+		return Run{}, err
+	}
 	total, err := def.Count(ctx, f.Store)
 	if err != nil {
 		return Run{}, fmt.Errorf("runs: counting the rows of %s: %w", def.Name, err)

@@ -53,23 +53,62 @@ type Counts struct {
 	Stored, Skipped, Failed, Fed int64
 	// Retrying is failed rows given another try that have no new outcome yet.
 	Retrying int64
+	// Cancelled is, in a cancelled run, the rows fed that have no outcome:
+	// their jobs are revoked, not failed (a job that was already being
+	// generated may still finish, and moves to Stored). Zero otherwise.
+	Cancelled int64
 }
 
 // Finished is rows with a final outcome.
 func (c Counts) Finished() int64 { return c.Stored + c.Skipped + c.Failed }
 
-// InFlight is rows fed but not finished.
-func (c Counts) InFlight() int64 { return max(0, c.Fed-c.Finished()) }
+// InFlight is rows fed but not finished, and not cancelled: 0 once the
+// run is cancelled. Fed = Finished + InFlight + Cancelled.
+func (c Counts) InFlight() int64 { return max(0, c.Fed-c.Finished()-c.Cancelled) }
 
 // Failure is the record of one row's final failure.
 type Failure struct {
-	Row    int64     `json:"row"`
-	Scene  string    `json:"scene"`
-	Code   int       `json:"errcode,omitempty"`
-	Msg    string    `json:"errmsg,omitempty"`
-	RID    string    `json:"rid,omitempty"`
-	Reason string    `json:"reason"`
-	At     time.Time `json:"at"`
+	Row    int64  `json:"row"`
+	Scene  string `json:"scene"`
+	Code   int    `json:"errcode,omitempty"`
+	Msg    string `json:"errmsg,omitempty"`
+	RID    string `json:"rid,omitempty"`
+	Reason string `json:"reason"`
+	// Input marks a row rejected before enqueue (its input breaks a rule of
+	// package code): it was never sent to WeChat and has no errcode.
+	Input bool `json:"input,omitempty"`
+	// Cause is the reason without what is particular to the row (its line,
+	// its value), so that rows failing the same way group together; empty
+	// for WeChat answers, which group by errcode.
+	Cause string    `json:"cause,omitempty"`
+	At    time.Time `json:"at"`
+}
+
+// summaryKey is the failure's field in the run's failure counts: its
+// errcode, or "input" for a rejected input row.
+func (f *Failure) summaryKey() string {
+	if f == nil {
+		return "0"
+	}
+	if f.Input {
+		return inputKey
+	}
+	return strconv.Itoa(f.Code)
+}
+
+// inputKey counts rejected input rows in a run's failure counts.
+const inputKey = "input"
+
+// Group is what failures are grouped by when explained: the errcode of a
+// WeChat answer, else the cause (or the whole reason of an older record).
+func (f Failure) Group() string {
+	switch {
+	case f.Code != 0:
+		return "errcode " + strconv.Itoa(f.Code)
+	case f.Input:
+		return "rejected (input): " + cmp.Or(f.Cause, f.Reason)
+	}
+	return cmp.Or(f.Cause, f.Reason)
 }
 
 //go:embed record.lua
@@ -131,7 +170,11 @@ func (s *Store) Get(ctx context.Context, id string) (Run, Counts, error) {
 	}
 	m := counts.Val()
 	n := func(k string) int64 { v, _ := strconv.ParseInt(m[k], 10, 64); return v }
-	return r, Counts{Stored: n("stored"), Skipped: n("skipped"), Failed: n("failed"), Fed: n("fed"), Retrying: n("retrying")}, nil
+	c := Counts{Stored: n("stored"), Skipped: n("skipped"), Failed: n("failed"), Fed: n("fed"), Retrying: n("retrying")}
+	if r.State == StateCancelled {
+		c.Cancelled = max(0, c.Fed-c.Finished())
+	}
+	return r, c, nil
 }
 
 // Update changes a run's metadata with fn (read, modify, write; callers
@@ -179,13 +222,9 @@ func (s *Store) Record(ctx context.Context, id string, row int64, status jobs.St
 		}
 		fj = string(b)
 	}
-	code := 0
-	if f != nil {
-		code = f.Code
-	}
 	keys := []string{s.key(id, "done"), s.key(id, "failed"), s.key(id, "n"), s.key(id, "f"),
 		s.key(id, "retry"), s.key(id, "skipped"), s.key(id, "sha"), s.key(id, "codes"), s.key(id, "recent")}
-	return recordScript.Run(ctx, s.rdb, keys, row, string(status), fj, sha256, code, RecentFailures).Int()
+	return recordScript.Run(ctx, s.rdb, keys, row, string(status), fj, sha256, f.summaryKey(), RecentFailures).Int()
 }
 
 // RowInfo is what a run's ledger holds about one row.
