@@ -88,7 +88,7 @@ func TestDemoSmall(t *testing.T) {
 	out := w.ok("demo", "--scenes", "60", "--rate-per-minute", "3000")
 	require.Contains(t, out, "enqueued 60 jobs")
 	require.Contains(t, out, "dashboard while the demo runs: http://127.0.0.1:")
-	require.Regexp(t, `wxd000000000000001\s+60\s+60\s+0\s+0`, out, "60 enqueued, 60 stored, none skipped or failed")
+	require.Regexp(t, `wxd000000000000001\s+60\s+0\s+0\s+60\s+0\s+0`, out, "60 enqueued, no campaign rows, 60 stored, none skipped or failed")
 	entries, err := os.ReadDir(filepath.Join(w.dir, "wxacode-demo", demo.App, "pages~2Fcoupon~2Findex"))
 	require.NoError(t, err)
 	n := 0

@@ -31,15 +31,16 @@ func TestWorkerMetrics(t *testing.T) {
 	p := w.start("worker", "--concurrency", "10", "--metrics-listen", "127.0.0.1:0", "--log-format", "json")
 	addr := p.waitFor(`"metrics served","url":"http://([^/"]+)/metrics"`, 30*time.Second)
 	waitAllDone(t, ctx, w.rs, scenes)
-	// One more job meets a 45009: the worker reports it and cools the app
-	// down (the job waits out the cooldown, so the test does not wait for it).
+	// One more job meets a 45009: the worker reports it and pauses the app.
 	w.fake.BurstRateLimit(e2eApp, 1)
 	require.NoError(t, os.WriteFile(filepath.Join(w.dir, "more.txt"), []byte("one-more\n"), 0o600))
 	w.ok("enqueue", "--app", e2eApp, "--page", "pages/coupon/index", "more.txt")
 	var body string
 	require.Eventually(t, func() bool {
 		body = get(t, "http://"+addr+"/metrics", 200)
-		return strings.Contains(body, `wxacode_rate_limited_total{app="`+e2eApp+`",errcode="45009"} 1`)
+		// The job then waits out the pause (seconds) on the limiter.
+		return strings.Contains(body, `wxacode_rate_limited_total{app="`+e2eApp+`",errcode="45009"} 1`) &&
+			strings.Contains(body, `wxacode_limiter_wait_seconds_count{budget="`+e2eApp+`"}`)
 	}, 30*time.Second, 100*time.Millisecond)
 	stored := ledgerTotals(t, ctx, w.rs)["stored"]
 	for _, want := range []string{
