@@ -68,6 +68,30 @@ func probeThenOpen(t *testing.T, a *Limiter, clock *fakeClock, app string) float
 
 const probeWait = 3 * time.Second
 
+// refuseProbes has n probes refused in a row (the pause doubling each
+// time) and returns the last pause.
+func refuseProbes(t *testing.T, a *Limiter, clock *fakeClock, app string, n int) time.Duration {
+	t.Helper()
+	var pause time.Duration
+	for range n {
+		untilCooldownEnds(t, a, clock, app, 0)
+		ok, _, err := a.Take(ctxT(t), app)
+		require.NoError(t, err)
+		require.True(t, ok, "the probe")
+		require.NoError(t, a.ReportRateLimited(ctxT(t), app, 45009))
+		st := effective(t, a, app)
+		pause = st.CooldownUntil.Sub(st.Now)
+	}
+	return pause
+}
+
+// slidingEstimate is the documented estimate for a sliding window: what it
+// holds now plus what drained in half the last pause, at most what it held
+// at the first refusal.
+func slidingEstimate(before, now float64, pause time.Duration) float64 {
+	return math.Min(before, now+before*pause.Seconds()/2/60)
+}
+
 // cubic is the documented recovery curve t minutes after the rate resumed
 // at e0, below wmax: back at wmax after k, then on to the cap.
 func cubic(wmax, e0, capacity, beta, recoveryMin, t float64) float64 {
@@ -104,14 +128,16 @@ func TestAdaptiveRateResumesAtWhatWeChatAccepted(t *testing.T) {
 	require.Equal(t, 500*time.Millisecond, st.CooldownUntil.Sub(st.Now), "the pause did not grow")
 
 	clm := probeThenOpen(t, a, clock, app)
-	require.Less(t, clm, 4000.0, "the minute now holds fewer: the estimate keeps the larger count from before the refusal")
-	require.InDelta(t, 0.97*4000, effective(t, other, app).EffectivePerMinute, 0.5)
+	require.Less(t, clm, 0.98*4000, "the window drained: a sliding limit")
+	require.InDelta(t, 0.97*slidingEstimate(4000, clm, time.Second), effective(t, other, app).EffectivePerMinute, 0.5)
 
 	const young = "wxyoung"
-	takeN(t, a, clock, young, 1200, 12500*time.Microsecond)
+	takeN(t, a, clock, young, 2400, 25*time.Millisecond) // a minute at 2400/min
 	require.NoError(t, a.ReportRateLimited(ctx, young, 45009))
-	probeThenOpen(t, a, clock, young)
-	require.InDelta(t, 0.97*0.49*4800, effective(t, other, young).EffectivePerMinute, 0.5)
+	pause := refuseProbes(t, a, clock, young, 4) // 31 s of pauses drain the window
+	clm = probeThenOpen(t, a, clock, young)
+	require.Less(t, slidingEstimate(2400, clm, pause), 0.49*4800)
+	require.InDelta(t, 0.97*0.49*4800, effective(t, other, young).EffectivePerMinute, 0.5, "one episode lowers the rate at most to 0.49 of it")
 }
 
 // A WeChat limit silently lowered below the cap: the rate resumes just
@@ -126,7 +152,7 @@ func TestAdaptiveRecoveryFollowsTheCubicCurve(t *testing.T) {
 	before := float64(effective(t, a, app).CallsLastMinute)
 	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
 	clm := probeThenOpen(t, a, clock, app)
-	wmax := max(before, clm)
+	wmax := slidingEstimate(before, clm, time.Second)
 	e0 := 0.97 * wmax
 	start := clock.Now()
 	require.InDelta(t, e0, effective(t, other, app).EffectivePerMinute, 0.5)
@@ -139,17 +165,17 @@ func TestAdaptiveRecoveryFollowsTheCubicCurve(t *testing.T) {
 
 // Probes refused one after another (a storm, or a calendar-minute window
 // that only empties at the boundary) double the pause, 1 s, 2 s, 4 s, ...,
-// never past the next minute boundary; the rate is estimated once, when
-// WeChat accepts again, so a storm does not compound decreases.
+// never past the next minute boundary, and change no rate. When WeChat
+// accepts again with as many calls in its window as when it refused, the
+// refusal was not about the count: the rate stands.
 func TestAdaptiveStormDoesNotCompound(t *testing.T) {
 	const app = "wxstorm"
 	ctx := ctxT(t)
 	clock, a, other := adaptiveSetup(t, Config{})
 
-	takeN(t, a, clock, app, 4800, 12500*time.Microsecond) // a full minute at the cap
-	before := float64(effective(t, a, app).CallsLastMinute)
+	takeN(t, a, clock, app, 800, 12500*time.Microsecond) // 10 s at the cap, then a 10 s storm
 	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
-	for _, want := range []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second} {
+	for _, want := range []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second} {
 		untilCooldownEnds(t, a, clock, app, 0)
 		ok, _, err := other.Take(ctx, app)
 		require.NoError(t, err)
@@ -161,10 +187,9 @@ func TestAdaptiveStormDoesNotCompound(t *testing.T) {
 		boundary := st.Now.Truncate(time.Minute).Add(time.Minute)
 		require.Equal(t, min(want, boundary.Sub(st.Now)), st.CooldownUntil.Sub(st.Now))
 	}
-	clm := probeThenOpen(t, a, clock, app) // the storm is over, mid-minute
-	require.Less(t, clm, 0.5*before, "the pauses emptied the last minute")
-	require.InDelta(t, 0.97*before, effective(t, other, app).EffectivePerMinute, 0.5,
-		"a storm refuses whatever the count: the rate from before it stands, not what the pauses left")
+	probeThenOpen(t, a, clock, app) // the storm is over
+	require.Equal(t, 4800.0, effective(t, other, app).EffectivePerMinute,
+		"accepted with the same 800 calls in the window: not a count limit, the rate stands")
 }
 
 func TestAdaptiveRatePacesCallsAndHasAFloor(t *testing.T) {
@@ -172,9 +197,10 @@ func TestAdaptiveRatePacesCallsAndHasAFloor(t *testing.T) {
 	ctx := ctxT(t)
 	clock, a, other := adaptiveSetup(t, Config{Burst: 2, MinPerMinute: 2000})
 
-	takeN(t, a, clock, app, 1000, 15*time.Millisecond)
+	takeN(t, a, clock, app, 2000, 30*time.Millisecond) // a minute at 2000/min
 	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
-	probeThenOpen(t, a, clock, app) // 0.97 x 0.49 x 4800 = 2281/min
+	refuseProbes(t, a, clock, app, 4)
+	probeThenOpen(t, a, clock, app) // at most to 0.49 x 4800, then 0.97 of it: 2281/min
 	ok, _, err := other.Take(ctx, app)
 	require.NoError(t, err)
 	require.True(t, ok, "the burst of 2: the opening call and this one")
@@ -187,6 +213,7 @@ func TestAdaptiveRatePacesCallsAndHasAFloor(t *testing.T) {
 	// floor holds the rate at 2000.
 	clock.Add(20 * time.Second)
 	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
+	refuseProbes(t, a, clock, app, 4)
 	probeThenOpen(t, a, clock, app)
 	require.InDelta(t, 2000, effective(t, other, app).EffectivePerMinute, 0.01)
 }

@@ -70,18 +70,25 @@
 //     window must accept again. So a sliding window costs about 4 s per
 //     episode, a storm its length plus at most the last pause, and a
 //     calendar minute what is left of it plus a few refused probes.
-//   - Estimate, when a probe goes unrefused: if the probes were refused up
-//     to a minute boundary and the first after it was accepted, the window
-//     is the calendar minute, and the limit is what the fleet had sent in
-//     that minute when the first refusal came (cnt_cur then). Otherwise the
-//     window slides (or it was a storm), and the limit is the larger of the
-//     fleet's calls in the 60 s before the first refusal and in the 60 s
-//     before now: a sliding window refuses once it holds its limit and has
-//     drained to it when it accepts again, while a storm refuses whatever
-//     the count, so the rate before it stands. The model and estimate are
-//     learned again in each episode (the state's "model" field shows the
-//     last one), since WeChat may change either.
-//   - Resume: Wmax = min(E before the episode, max(estimate, beta^2*E)),
+//   - Estimate, when a probe goes unrefused, with the window model it
+//     shows (learned again in each episode, since WeChat may change either;
+//     the state's "model" field shows the last one):
+//     fixed: the probes were refused up to a minute boundary and the first
+//     after it was accepted, so the window is the calendar minute and the
+//     limit what the fleet had sent in that minute at the first refusal
+//     (cnt_cur then);
+//     storm: WeChat accepts with as many calls in the last 60 s as when it
+//     refused (at least 0.98 of them), so the refusal was not about the
+//     count (a storm, a stray refusal): the rate is left as it was;
+//     sliding: the window has drained below its limit during the last
+//     pause, so the limit is what it holds now plus what drained in half
+//     that pause (the window could have reopened anywhere in it), at most
+//     what it held at the first refusal. A long storm over a fleet that had
+//     run for a minute looks the same (its pauses drain the window too): it
+//     costs a lower rate, bounded below as said next, that the recovery
+//     curve raises again within minutes.
+//   - Resume (not after a storm): Wmax = min(E before the episode,
+//     max(estimate, beta^2*E)),
 //     and E restarts at 0.97*Wmax (headroom for the callers' jitter),
 //     never below the floor min(cap, MinPerMinute). An episode whose probe
 //     came more than 2 minutes after it began (the app was idle) carries no

@@ -134,19 +134,24 @@ local function deny(wait, reason)
 end
 
 -- estimate is what WeChat accepts per minute, judged when a probe went
--- unrefused. A probe accepted just after a minute boundary, when the ones
--- before it were refused, shows a calendar-minute window: the limit is what
--- the fleet had sent in that minute when the first refusal came. Otherwise
--- (a sliding 60 s window, or a storm) it is the larger of what the fleet
--- sent in the 60 s before the first refusal and in the 60 s before now: a
--- sliding window refuses once it holds the limit, and has drained to it
--- when it accepts again; a storm refuses whatever the count, so the rate
--- before it stands. Returns the estimate and the window model it assumed.
+-- unrefused, with the window model it shows:
+--   - fixed: the probes were refused up to a minute boundary and the first
+--     after it was accepted, so the window is the calendar minute and the
+--     limit what the fleet had sent in that minute at the first refusal;
+--   - storm: WeChat accepts with as many calls in the last 60 s as when it
+--     refused, so the refusal was not about the count (a storm, a stray
+--     refusal): the rate before it stands;
+--   - sliding: the window drained below its limit during the last pause;
+--     the limit is what it holds now plus what drained in half that pause
+--     (the probe came anywhere in it), never more than it held at the first
+--     refusal.
 local function estimate()
   if ep_fail > 0 and math.floor(probe / MINUTE) > math.floor(ep_lastfail / MINUTE) then
     return ep_min, 'fixed'
   end
-  return math.max(ep_clm, calls_last_minute()), 'sliding'
+  local held = calls_last_minute()
+  if held >= ep_clm * 0.98 then return ep_eff, 'storm' end
+  return math.min(ep_clm, held + ep_clm * (pause / 2) / MINUTE), 'sliding'
 end
 
 -- open ends an episode once its probe went unrefused. The rate resumes
@@ -156,11 +161,14 @@ local function open()
   local fields = {'ep_at', '0', 'probe', '0', 'pause', int(FIRST_PAUSE), 'ep_fail', '0'}
   if now - ep_at < STALE and factor < 1 then
     local est, model = estimate()
-    est = math.max(est, ep_eff * factor * factor)
-    local wmax = math.max(math.min(ep_eff, est), floor_rate)
-    local e0 = math.max(wmax * HEADROOM, floor_rate)
-    for _, v in ipairs({'wmax', num(wmax), 'eff', num(e0), 'eff_at', int(now), 'model', model}) do table.insert(fields, v) end
-    st[2], st[3], st[8] = e0, now, wmax
+    table.insert(fields, 'model'); table.insert(fields, model)
+    if model ~= 'storm' then
+      est = math.max(est, ep_eff * factor * factor)
+      local wmax = math.max(math.min(ep_eff, est), floor_rate)
+      local e0 = math.max(wmax * HEADROOM, floor_rate)
+      for _, v in ipairs({'wmax', num(wmax), 'eff', num(e0), 'eff_at', int(now)}) do table.insert(fields, v) end
+      st[2], st[3], st[8] = e0, now, wmax
+    end
   end
   redis.call('HSET', K_STATE, unpack(fields))
   ep_at, probe = 0, 0
