@@ -111,7 +111,9 @@
 //	                           and eff_at (µs, start of recovery), cool (µs, end of the
 //	                           pause), cnt_min/cnt_cur/cnt_prev (calls of
 //	                           the current and previous fixed minute, by slot
-//	                           time), rl_total, rl_last (µs), rl_code; during
+//	                           time), b0..b6 and t0..t6 (calls of 10 s bucket
+//	                           t<i>, i = t mod 7), rl_total, rl_last (µs),
+//	                           rl_code; during
 //	                           an episode ep_at, ep_eff, ep_clm, ep_min,
 //	                           ep_fail, ep_lastfail, pause and probe (µs, the
 //	                           probe's slot), and model (sliding or fixed)

@@ -44,7 +44,8 @@ local cap = tonumber(redis.call('GET', K_CAP)) or default_cap
 if cap < 1 then cap = 1 end
 
 local st = redis.call('HMGET', K_STATE, 'tat', 'eff', 'eff_at', 'cool', 'cnt_min', 'cnt_cur', 'cnt_prev', 'wmax',
-  'ep_at', 'ep_eff', 'pause', 'probe', 'ep_clm', 'ep_min', 'ep_fail', 'ep_lastfail')
+  'ep_at', 'ep_eff', 'pause', 'probe', 'ep_clm', 'ep_min', 'ep_fail', 'ep_lastfail',
+  'b0', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6', 't0', 't1', 't2', 't3', 't4', 't5', 't6')
 local tat = tonumber(st[1]) or 0
 local cool = tonumber(st[4]) or 0
 -- The current episode of refusals: when it began, the rate then, the
@@ -87,7 +88,17 @@ end
 local eff = effective()
 local interval = math.ceil(MINUTE / eff)
 
--- Two fixed-minute counters give an approximate "calls in the last 60 s".
+-- Two fixed-minute counters count the calls of the calendar minute (and
+-- the one before); seven 10 s buckets (b<i> calls of bucket t<i>, i = t mod
+-- 7) count the calls of the last 60 s to within part of one bucket, even
+-- when they came in a burst. Both are written in the grant's one HSET.
+local BUCKET = 10000000
+local NB = 7
+local bk, bt = {}, {}
+for i = 0, NB - 1 do
+  bk[i] = tonumber(st[17 + i]) or 0
+  bt[i] = tonumber(st[17 + NB + i]) or -1
+end
 local cnt_min = tonumber(st[5])
 local cnt_cur = tonumber(st[6]) or 0
 local cnt_prev = tonumber(st[7]) or 0
@@ -106,17 +117,36 @@ local function count(slot, delta)
   elseif cnt_min and m == cnt_min - 1 then
     cnt_prev = math.max(0, cnt_prev + delta)
   end
-  return {'cnt_min', int(cnt_min or m), 'cnt_cur', int(cnt_cur), 'cnt_prev', int(cnt_prev)}
+  local b = math.floor(slot / BUCKET)
+  local i = b % NB
+  if bt[i] ~= b then
+    if delta < 0 then
+      return {'cnt_min', int(cnt_min or m), 'cnt_cur', int(cnt_cur), 'cnt_prev', int(cnt_prev)}
+    end
+    bt[i], bk[i] = b, 0
+  end
+  bk[i] = math.max(0, bk[i] + delta)
+  return {'cnt_min', int(cnt_min or m), 'cnt_cur', int(cnt_cur), 'cnt_prev', int(cnt_prev),
+    'b' .. i, int(bk[i]), 't' .. i, int(b)}
 end
 
+-- calls_last_minute is the calls granted in the 60 s up to now (and those
+-- already reserved after it): whole buckets, and the share of the oldest
+-- one still inside the window.
 local function calls_last_minute()
-  if not cnt_min then return 0 end
-  local m = math.floor(now / MINUTE)
-  local frac = (now - m * MINUTE) / MINUTE
-  if cnt_min == m then return cnt_prev * (1 - frac) + cnt_cur end
-  if cnt_min == m - 1 then return cnt_cur * (1 - frac) end
-  if cnt_min == m + 1 then return cnt_prev end
-  return 0
+  local cur = math.floor(now / BUCKET)
+  local from = now - MINUTE
+  local total = 0
+  for i = 0, NB - 1 do
+    local b = bt[i]
+    if b > cur - 6 then
+      total = total + bk[i]
+    elseif b == cur - 6 then
+      local inside = ((b + 1) * BUCKET - from) / BUCKET
+      total = total + bk[i] * math.max(0, math.min(1, inside))
+    end
+  end
+  return total
 end
 
 local function grant(slot, new_tat)
