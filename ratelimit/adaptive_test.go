@@ -44,23 +44,28 @@ func untilCooldownEnds(t *testing.T, l *Limiter, clock *fakeClock, app string, d
 }
 
 // probeThenOpen runs the end of an episode as the fleet would: it waits
-// out the pause, sends the probe (Take by a), lets the probe's verdict
+// out the pause, sends the round's probes (Take by a), lets their verdict
 // time pass without a refusal, and returns the calls of the last minute
 // WeChat's acceptance is measured by, read just before the call that
 // resumes the rate (also Take by a).
 func probeThenOpen(t *testing.T, a *Limiter, clock *fakeClock, app string) float64 {
 	t.Helper()
 	untilCooldownEnds(t, a, clock, app, 0)
-	ok, _, err := a.Take(ctxT(t), app)
-	require.NoError(t, err)
-	require.True(t, ok, "the probe")
-	ok, retry, err := a.Take(ctxT(t), app)
-	require.NoError(t, err)
-	require.False(t, ok, "one probe only: the others wait for its verdict")
-	require.InDelta(t, 3, retry.Seconds(), 0.01)
+	probes := 0
+	for {
+		ok, retry, err := a.Take(ctxT(t), app)
+		require.NoError(t, err)
+		if !ok {
+			require.InDelta(t, 3, retry.Seconds(), 0.01, "the others wait for the probes' verdict")
+			break
+		}
+		probes++
+		require.LessOrEqual(t, probes, 16, "at most 16 probes in a round")
+	}
+	require.Positive(t, probes)
 	clock.Add(probeWait)
 	clm := float64(effective(t, a, app).CallsLastMinute)
-	ok, _, err = a.Take(ctxT(t), app)
+	ok, _, err := a.Take(ctxT(t), app)
 	require.NoError(t, err)
 	require.True(t, ok, "the probe was not refused: the rate resumes")
 	return clm
@@ -269,4 +274,30 @@ func TestAdaptiveLearnsACalendarMinute(t *testing.T) {
 	require.Equal(t, boundary, clock.Now().UTC(), "the pauses grew up to the boundary, not past it")
 	probeThenOpen(t, a, clock, app)
 	require.InDelta(t, 0.97*3200, effective(t, other, app).EffectivePerMinute, 0.5)
+}
+
+// Each refused round doubles the probes as well as the pause (1, 2, 4, ...
+// up to 16), so a fault that refuses the next N calls, whatever the time,
+// is used up in a few rounds rather than one call per pause.
+func TestAdaptiveProbeRoundsGrow(t *testing.T) {
+	const app = "wxrounds"
+	ctx := ctxT(t)
+	clock, a, _ := adaptiveSetup(t, Config{})
+	takeN(t, a, clock, app, 100, 12500*time.Microsecond)
+	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
+	for _, want := range []int{1, 2, 4, 8, 16, 16} {
+		untilCooldownEnds(t, a, clock, app, 0)
+		got := 0
+		for {
+			ok, _, err := a.Take(ctx, app)
+			require.NoError(t, err)
+			if !ok {
+				break
+			}
+			got++
+			require.LessOrEqual(t, got, want)
+		}
+		require.Equal(t, want, got, "probes in this round")
+		require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
+	}
 }

@@ -62,12 +62,15 @@
 //     (FIRST_PAUSE), fleet-wide, drops the holes and moves TAT past the
 //     pause. Reports during a pause come from calls already in flight (at
 //     most ReserveHorizon ahead) and change nothing.
-//   - Probe: the first "acquire" after the pause is granted alone; every
-//     other caller is told to wait PROBE_WAIT (3 s, above the call's p99)
-//     for its verdict. A report in that time means the probe was refused:
-//     the pause doubles (1, 2, 4, 8 s, ...) but never goes past the next
-//     minute boundary plus the reporter's jitter, where a calendar-minute
-//     window must accept again. So a sliding window costs about 4 s per
+//   - Probe: after the pause a round of probe calls is granted, one in the
+//     first round, twice as many in each next one up to 16; every other
+//     caller is told to wait PROBE_WAIT (3 s, above the call's p99) for
+//     their verdict. A report in that time means a probe was refused: the
+//     pause doubles (1, 2, 4, 8 s, ...) but never goes past the next minute
+//     boundary plus the reporter's jitter, where a calendar-minute window
+//     must accept again. The growing rounds use up in a few rounds a fault
+//     that refuses the next N calls whatever the time (the chaos suite's
+//     storm), at the cost of at most 31 refused probes per episode. So a sliding window costs about 4 s per
 //     episode, a storm its length plus at most the last pause, and a
 //     calendar minute what is left of it plus a few refused probes.
 //   - Estimate, when a probe goes unrefused, with the window model it

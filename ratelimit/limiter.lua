@@ -23,9 +23,10 @@ end
 
 local MINUTE = 60000000
 local HOUR = 3600000000
--- After a refusal the fleet pauses FIRST_PAUSE, then sends one probe call
--- and waits PROBE_WAIT for its verdict (a report within it means refused);
--- each refused probe doubles the pause, up to the next minute boundary.
+-- After a refusal the fleet pauses FIRST_PAUSE, then sends a round of
+-- probe calls and waits PROBE_WAIT for their verdict (a report within it
+-- means refused); each refused round doubles the pause, up to the next
+-- minute boundary, and the probes, up to MAX_PROBES.
 -- doc.go explains why.
 local FIRST_PAUSE = 1000000
 local PROBE_WAIT = 3000000
@@ -45,7 +46,7 @@ if cap < 1 then cap = 1 end
 
 local st = redis.call('HMGET', K_STATE, 'tat', 'eff', 'eff_at', 'cool', 'cnt_min', 'cnt_cur', 'cnt_prev', 'wmax',
   'ep_at', 'ep_eff', 'pause', 'probe', 'ep_clm', 'ep_min', 'ep_fail', 'ep_lastfail',
-  'b0', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6', 't0', 't1', 't2', 't3', 't4', 't5', 't6')
+  'b0', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6', 't0', 't1', 't2', 't3', 't4', 't5', 't6', 'probe_n')
 local tat = tonumber(st[1]) or 0
 local cool = tonumber(st[4]) or 0
 -- The current episode of refusals: when it began, the rate then, the
@@ -60,6 +61,10 @@ local ep_clm = tonumber(st[13]) or 0
 local ep_min = tonumber(st[14]) or 0
 local ep_fail = tonumber(st[15]) or 0
 local ep_lastfail = tonumber(st[16]) or 0
+-- Probes granted in this round: 1 after the first pause, doubling with
+-- each refused round up to MAX_PROBES (st[31]).
+local probe_n = tonumber(st[31]) or 0
+local MAX_PROBES = 16
 
 local floor_rate = math.max(math.min(cap, min_rate), 1)
 
@@ -188,7 +193,7 @@ end
 -- just below the estimate, never above the rate before the episode nor
 -- below factor^2 of it, and climbs from there on the recovery curve.
 local function open()
-  local fields = {'ep_at', '0', 'probe', '0', 'pause', int(FIRST_PAUSE), 'ep_fail', '0'}
+  local fields = {'ep_at', '0', 'probe', '0', 'probe_n', '0', 'pause', int(FIRST_PAUSE), 'ep_fail', '0'}
   if now - ep_at < STALE and factor < 1 then
     local est, model = estimate()
     table.insert(fields, 'model'); table.insert(fields, model)
@@ -209,9 +214,11 @@ end
 if op == 'acquire' then
   if now < cool then return deny(cool - now, 2) end
   if ep_at > 0 then
-    if probe == 0 then
-      -- The pause is over: this call is the fleet's one probe.
-      redis.call('HSET', K_STATE, 'probe', int(now))
+    local batch = math.min(MAX_PROBES, 2 ^ ep_fail)
+    if probe == 0 or (probe_n < batch and now < probe + PROBE_WAIT) then
+      -- The pause is over: this call is one of the round's probes.
+      if probe == 0 then probe = now end
+      redis.call('HSET', K_STATE, 'probe', int(probe), 'probe_n', int(probe_n + 1))
       return grant(now, math.max(tat, now) + interval)
     end
     if now < probe + PROBE_WAIT then return deny(probe + PROBE_WAIT - now, 2) end
@@ -276,7 +283,7 @@ if op == 'report' then
       if cnt_min == m then ep_min = cnt_cur end
     end
     cool = math.min(now + pause, boundary)
-    redis.call('HSET', K_STATE, 'ep_at', int(ep_at), 'ep_eff', num(ep_eff), 'pause', int(pause), 'probe', '0',
+    redis.call('HSET', K_STATE, 'ep_at', int(ep_at), 'ep_eff', num(ep_eff), 'pause', int(pause), 'probe', '0', 'probe_n', '0',
       'ep_clm', num(ep_clm), 'ep_min', int(ep_min), 'ep_fail', int(ep_fail), 'ep_lastfail', int(ep_lastfail),
       'cool', int(cool), 'tat', int(math.max(tat, cool)))
     redis.call('DEL', K_HOLES)
