@@ -40,102 +40,162 @@ func takeN(t *testing.T, l *Limiter, clock *fakeClock, app string, n int, every 
 func untilCooldownEnds(t *testing.T, l *Limiter, clock *fakeClock, app string, d time.Duration) {
 	t.Helper()
 	st := effective(t, l, app)
-	clock.Add(st.CooldownUntil.Sub(clock.Now()) + d)
+	clock.Add(max(0, st.CooldownUntil.Sub(clock.Now())) + d)
 }
 
-// cubic is the documented recovery curve, t minutes after the cooldown.
-func cubic(wmax, capacity, beta, recoveryMin, t float64) float64 {
-	k := recoveryMin * math.Cbrt(wmax/capacity)
-	c := wmax * (1 - beta) / (k * k * k)
+// probeThenOpen runs the end of an episode as the fleet would: it waits
+// out the pause, sends the round's probes (Take by a), lets their verdict
+// time pass without a refusal, and returns the calls of the last minute
+// WeChat's acceptance is measured by, read just before the call that
+// resumes the rate (also Take by a).
+func probeThenOpen(t *testing.T, a *Limiter, clock *fakeClock, app string) float64 {
+	t.Helper()
+	untilCooldownEnds(t, a, clock, app, 0)
+	probes := 0
+	for {
+		ok, retry, err := a.Take(ctxT(t), app)
+		require.NoError(t, err)
+		if !ok {
+			require.InDelta(t, 3, retry.Seconds(), 0.01, "the others wait for the probes' verdict")
+			break
+		}
+		probes++
+		require.LessOrEqual(t, probes, 16, "at most 16 probes in a round")
+	}
+	require.Positive(t, probes)
+	clock.Add(probeWait)
+	clm := float64(effective(t, a, app).CallsLastMinute)
+	ok, _, err := a.Take(ctxT(t), app)
+	require.NoError(t, err)
+	require.True(t, ok, "the probe was not refused: the rate resumes")
+	return clm
+}
+
+const probeWait = 3 * time.Second
+
+// refuseProbes has n probes refused in a row (the pause doubling each
+// time) and returns the last pause.
+func refuseProbes(t *testing.T, a *Limiter, clock *fakeClock, app string, n int) time.Duration {
+	t.Helper()
+	var pause time.Duration
+	for range n {
+		untilCooldownEnds(t, a, clock, app, 0)
+		ok, _, err := a.Take(ctxT(t), app)
+		require.NoError(t, err)
+		require.True(t, ok, "the probe")
+		require.NoError(t, a.ReportRateLimited(ctxT(t), app, 45009))
+		st := effective(t, a, app)
+		pause = st.CooldownUntil.Sub(st.Now)
+	}
+	return pause
+}
+
+// slidingEstimate is the documented estimate for a sliding window: what it
+// holds now plus what drained in half the last pause, at most what it held
+// at the first refusal.
+func slidingEstimate(before, now float64, pause time.Duration) float64 {
+	return math.Min(before, now+before*pause.Seconds()/2/60)
+}
+
+// cubic is the documented recovery curve t minutes after the rate resumed
+// at e0, below wmax: back at wmax after k, then on to the cap.
+func cubic(wmax, e0, capacity, beta, recoveryMin, t float64) float64 {
+	c := capacity * (1 - beta) / (recoveryMin * recoveryMin * recoveryMin)
+	k := math.Cbrt((wmax - e0) / c)
 	return math.Min(capacity, wmax+c*math.Pow(t-k, 3))
 }
 
-// The decrease starts from what the fleet actually sent in the last minute:
-// 4000 calls, then a 45009, gives 0.7 * 4000. After only 1200 calls it is
-// bounded: never below 0.49 of the rate in one step.
-func TestAdaptiveDecreaseFromCallsOfTheLastMinute(t *testing.T) {
+// The rate resumes at 0.97 of what WeChat accepts, estimated when the probe
+// goes unrefused: a full minute at 4800/min, a 45009, and the window that
+// drained during the pause give about 0.97 x 4500. A window drained far
+// lower is bounded: never below 0.49 of the rate in one step.
+func TestAdaptiveRateResumesAtWhatWeChatAccepted(t *testing.T) {
 	const app = "wxadapt"
 	ctx := ctxT(t)
 	clock, a, other := adaptiveSetup(t, Config{})
 
 	require.Equal(t, 4800.0, effective(t, other, app).EffectivePerMinute)
-	takeN(t, a, clock, app, 4000, 12500*time.Microsecond) // 4800/min for 50 s
-	require.EqualValues(t, 4000, effective(t, other, app).CallsLastMinute)
+	takeN(t, a, clock, app, 6000, 12500*time.Microsecond) // 4800/min for 75 s
+	before := float64(effective(t, other, app).CallsLastMinute)
+	require.InDelta(t, 4800, before, 2, "a full window at the cap")
 	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
-	require.InDelta(t, 2800, effective(t, other, app).EffectivePerMinute, 0.01)
+	st := effective(t, other, app)
+	require.True(t, st.InCooldown())
+	require.Equal(t, 4800.0, st.EffectivePerMinute, "unchanged until WeChat accepts again")
+	require.Equal(t, time.Second, st.CooldownUntil.Sub(st.LastRateLimited), "a first pause of 1 s, not the minute boundary")
 
-	// Same episode (calls already in flight): counted, no second decrease.
-	clock.Add(10 * time.Second)
+	// A report during the pause (a call already in flight): counted only.
+	clock.Add(500 * time.Millisecond)
 	require.NoError(t, other.ReportRateLimited(ctx, app, 45009))
-	st := effective(t, a, app)
-	require.InDelta(t, 2800, st.EffectivePerMinute, 0.01)
+	st = effective(t, a, app)
 	require.EqualValues(t, 2, st.RateLimitedTotal)
 	require.EqualValues(t, 2, st.RateLimitedLastHour)
 	require.Equal(t, "45009", st.LastErrCode)
-	require.Equal(t, time.Date(2026, 3, 1, 12, 2, 0, 0, time.UTC), st.CooldownUntil.UTC())
+	require.Equal(t, 500*time.Millisecond, st.CooldownUntil.Sub(st.Now), "the pause did not grow")
+
+	clm := probeThenOpen(t, a, clock, app)
+	require.Less(t, clm, 0.98*before, "the window drained: a sliding limit")
+	require.InDelta(t, 0.97*slidingEstimate(before, clm, time.Second), effective(t, other, app).EffectivePerMinute, 0.5)
 
 	const young = "wxyoung"
-	takeN(t, a, clock, young, 1200, 12500*time.Microsecond)
+	takeN(t, a, clock, young, 2400, 25*time.Millisecond) // a minute at 2400/min
 	require.NoError(t, a.ReportRateLimited(ctx, young, 45009))
-	require.InDelta(t, 0.49*4800, effective(t, other, young).EffectivePerMinute, 0.01)
+	pause := refuseProbes(t, a, clock, young, 4) // 31 s of pauses drain the window
+	clm = probeThenOpen(t, a, clock, young)
+	require.Less(t, slidingEstimate(2400, clm, pause), 0.49*4800)
+	require.InDelta(t, 0.97*0.49*4800, effective(t, other, young).EffectivePerMinute, 0.5, "one episode lowers the rate at most to 0.49 of it")
 }
 
-// A WeChat limit silently lowered below the cap: one decrease brings the
-// rate under it, and the rate climbs back to the refused rate, not above it,
-// for minutes (CUBIC's plateau), then on to the cap.
+// A WeChat limit silently lowered below the cap: the rate resumes just
+// under what WeChat accepted, stays near it for a while and climbs on to
+// the cap on the recovery curve (a refusal on the way starts again).
 func TestAdaptiveRecoveryFollowsTheCubicCurve(t *testing.T) {
 	const app = "wxcubic"
 	ctx := ctxT(t)
 	clock, a, other := adaptiveSetup(t, Config{})
 
-	takeN(t, a, clock, app, 3800, 12500*time.Microsecond) // 47.5 s at 4800/min: WeChat allows 3800
+	takeN(t, a, clock, app, 3000, 20*time.Millisecond) // 60 s at 3000/min: WeChat allows 3000
+	before := float64(effective(t, a, app).CallsLastMinute)
 	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
-	end := effective(t, a, app).CooldownUntil
-	require.InDelta(t, 2660, effective(t, other, app).EffectivePerMinute, 0.01, "0.7 x 3800 during the cooldown")
-
-	k := 4 * math.Cbrt(3800.0/4800) // minutes back to 3800
-	for _, tc := range []struct {
-		at   float64 // minutes after the cooldown
-		want float64
-	}{
-		{0, 2660}, {k / 2, 3800 - 1140.0/8}, {k, 3800}, {k + 0.5, cubic(3800, 4800, 0.7, 4, k+0.5)},
-		{1.5 * k, 3800 + 1140.0/8}, {30, 4800},
-	} {
-		clock.Add(end.Add(time.Duration(tc.at * float64(time.Minute))).Sub(clock.Now()))
-		require.InDelta(t, tc.want, effective(t, other, app).EffectivePerMinute, 0.05, "%.2f min after the cooldown", tc.at)
+	clm := probeThenOpen(t, a, clock, app)
+	wmax := slidingEstimate(before, clm, time.Second)
+	e0 := 0.97 * wmax
+	start := clock.Now()
+	require.InDelta(t, e0, effective(t, other, app).EffectivePerMinute, 0.5)
+	for _, at := range []float64{0.5, 1, 2, 3, 30} {
+		clock.Add(start.Add(time.Duration(at * float64(time.Minute))).Sub(clock.Now()))
+		require.InDelta(t, cubic(wmax, e0, 4800, 0.7, 4, at), effective(t, other, app).EffectivePerMinute, 0.5, "%.1f min after", at)
 	}
+	require.Equal(t, 4800.0, effective(t, other, app).EffectivePerMinute, "back at the cap")
 }
 
-// A 45009 storm: WeChat refuses the first calls after every cooldown. Only
-// the first refusal lowers the rate; those right after a cooldown (within
-// 10 s) only pause the fleet again, and the rate keeps recovering.
+// Probes refused one after another (a storm, or a calendar-minute window
+// that only empties at the boundary) double the pause, 1 s, 2 s, 4 s, ...,
+// never past the next minute boundary, and change no rate. When WeChat
+// accepts again with as many calls in its window as when it refused, the
+// refusal was not about the count: the rate stands.
 func TestAdaptiveStormDoesNotCompound(t *testing.T) {
 	const app = "wxstorm"
 	ctx := ctxT(t)
 	clock, a, other := adaptiveSetup(t, Config{})
 
-	takeN(t, a, clock, app, 4000, 12500*time.Microsecond) // 50 s at the cap
+	takeN(t, a, clock, app, 800, 12500*time.Microsecond) // 10 s at the cap, then a 10 s storm
 	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
-	first := effective(t, other, app).EffectivePerMinute
-	require.InDelta(t, 0.7*4000, first, 0.01)
-	for i := range 6 {
+	for _, want := range []time.Duration{2 * time.Second, 4 * time.Second, 8 * time.Second} {
 		untilCooldownEnds(t, a, clock, app, 0)
-		takeN(t, other, clock, app, 5, 100*time.Millisecond)
-		require.NoError(t, other.ReportRateLimited(ctx, app, 45009))
+		ok, _, err := other.Take(ctx, app)
+		require.NoError(t, err)
+		require.True(t, ok, "the probe")
+		clock.Add(200 * time.Millisecond)
+		require.NoError(t, other.ReportRateLimited(ctx, app, 45009)) // the probe refused
 		st := effective(t, a, app)
-		require.True(t, st.InCooldown(), "storm refusal %d pauses the fleet", i+1)
-		require.GreaterOrEqual(t, st.EffectivePerMinute, first, "storm refusal %d lowered the rate", i+1)
+		require.Equal(t, 4800.0, st.EffectivePerMinute, "no decrease while probes are refused")
+		boundary := st.Now.Truncate(time.Minute).Add(time.Minute)
+		require.Equal(t, min(want, boundary.Sub(st.Now)), st.CooldownUntil.Sub(st.Now))
 	}
-	require.InDelta(t, cubic(4000, 4800, 0.7, 4, 5+0.5/60), effective(t, a, app).EffectivePerMinute, 1,
-		"the curve ran on through the storm's pauses")
-
-	// Ten seconds after a cooldown the fleet has sent enough for a refusal
-	// to count again; 200 calls are little, so the bound applies.
-	untilCooldownEnds(t, a, clock, app, 0)
-	takeN(t, a, clock, app, 200, 50*time.Millisecond)
-	before := effective(t, other, app).EffectivePerMinute
-	require.NoError(t, a.ReportRateLimited(ctx, app, 45011))
-	require.InDelta(t, 0.49*before, effective(t, other, app).EffectivePerMinute, 0.01)
+	probeThenOpen(t, a, clock, app) // the storm is over
+	require.Equal(t, 4800.0, effective(t, other, app).EffectivePerMinute,
+		"accepted with the same 800 calls in the window: not a count limit, the rate stands")
 }
 
 func TestAdaptiveRatePacesCallsAndHasAFloor(t *testing.T) {
@@ -143,23 +203,24 @@ func TestAdaptiveRatePacesCallsAndHasAFloor(t *testing.T) {
 	ctx := ctxT(t)
 	clock, a, other := adaptiveSetup(t, Config{Burst: 2, MinPerMinute: 2000})
 
-	takeN(t, a, clock, app, 2000, 15*time.Millisecond)
-	require.NoError(t, a.ReportRateLimited(ctx, app, 45009)) // 0.49 x 4800 = 2352/min
-	untilCooldownEnds(t, a, clock, app, 0)
-	for range 2 {
-		ok, _, err := other.Take(ctx, app)
-		require.NoError(t, err)
-		require.True(t, ok)
-	}
+	takeN(t, a, clock, app, 2000, 30*time.Millisecond) // a minute at 2000/min
+	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
+	refuseProbes(t, a, clock, app, 4)
+	probeThenOpen(t, a, clock, app) // at most to 0.49 x 4800, then 0.97 of it: 2281/min
+	ok, _, err := other.Take(ctx, app)
+	require.NoError(t, err)
+	require.True(t, ok, "the burst of 2: the opening call and this one")
 	ok, retry, err := other.Take(ctx, app)
 	require.NoError(t, err)
 	require.False(t, ok)
-	require.InDelta(t, float64(time.Minute)/2352, float64(retry), float64(time.Millisecond), "60 s / 2352")
+	require.InDelta(t, float64(time.Minute)/(0.97*0.49*4800), float64(retry), float64(time.Millisecond), "60 s / 2281")
 
-	// Refused again with few calls: 0.49 x 2352 would be 1152; the floor
-	// holds the rate at 2000.
+	// Refused again with few calls: 0.97 x 0.49 x 2281 would be 1084; the
+	// floor holds the rate at 2000.
 	clock.Add(20 * time.Second)
 	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
+	refuseProbes(t, a, clock, app, 4)
+	probeThenOpen(t, a, clock, app)
 	require.InDelta(t, 2000, effective(t, other, app).EffectivePerMinute, 0.01)
 }
 
@@ -170,5 +231,73 @@ func TestAdaptiveFactorOneDisablesTheDecrease(t *testing.T) {
 	require.NoError(t, a.ReportRateLimited(ctxT(t), app, 45009))
 	st := effective(t, other, app)
 	require.True(t, st.InCooldown())
-	require.Equal(t, 4800.0, st.EffectivePerMinute)
+	probeThenOpen(t, a, clock, app)
+	require.Equal(t, 4800.0, effective(t, other, app).EffectivePerMinute)
+}
+
+// An episode whose probe comes minutes later (the app was idle) carries no
+// estimate: the rate stays as it was.
+func TestAdaptiveIdleEpisodeKeepsTheRate(t *testing.T) {
+	const app = "wxidle"
+	ctx := ctxT(t)
+	clock, a, other := adaptiveSetup(t, Config{})
+	takeN(t, a, clock, app, 100, 12500*time.Microsecond)
+	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
+	clock.Add(10 * time.Minute)
+	probeThenOpen(t, a, clock, app)
+	require.Equal(t, 4800.0, effective(t, other, app).EffectivePerMinute)
+}
+
+// A calendar-minute window: WeChat refuses from the 3200th call of a
+// minute until the minute ends. The probes are refused up to the boundary
+// and the first one after it is accepted: the limit is what the fleet had
+// sent in that minute, and the rate resumes just below it.
+func TestAdaptiveLearnsACalendarMinute(t *testing.T) {
+	const app = "wxfixedwin"
+	ctx := ctxT(t)
+	clock, a, other := adaptiveSetup(t, Config{})
+	takeN(t, a, clock, app, 4000, 12500*time.Microsecond) // 12:00:10 to 12:01:00
+	takeN(t, a, clock, app, 3200, 12500*time.Microsecond) // 3200 in the minute 12:01
+	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
+	boundary := time.Date(2026, 3, 1, 12, 2, 0, 0, time.UTC)
+	for range 10 {
+		untilCooldownEnds(t, a, clock, app, 0)
+		if !clock.Now().Before(boundary) {
+			break
+		}
+		ok, _, err := other.Take(ctx, app)
+		require.NoError(t, err)
+		require.True(t, ok, "the probe")
+		clock.Add(100 * time.Millisecond)
+		require.NoError(t, other.ReportRateLimited(ctx, app, 45009)) // refused until the minute ends
+	}
+	require.Equal(t, boundary, clock.Now().UTC(), "the pauses grew up to the boundary, not past it")
+	probeThenOpen(t, a, clock, app)
+	require.InDelta(t, 0.97*3200, effective(t, other, app).EffectivePerMinute, 0.5)
+}
+
+// Each refused round doubles the probes as well as the pause (1, 2, 4, ...
+// up to 16), so a fault that refuses the next N calls, whatever the time,
+// is used up in a few rounds rather than one call per pause.
+func TestAdaptiveProbeRoundsGrow(t *testing.T) {
+	const app = "wxrounds"
+	ctx := ctxT(t)
+	clock, a, _ := adaptiveSetup(t, Config{})
+	takeN(t, a, clock, app, 100, 12500*time.Microsecond)
+	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
+	for _, want := range []int{1, 2, 4, 8, 16, 16} {
+		untilCooldownEnds(t, a, clock, app, 0)
+		got := 0
+		for {
+			ok, _, err := a.Take(ctx, app)
+			require.NoError(t, err)
+			if !ok {
+				break
+			}
+			got++
+			require.LessOrEqual(t, got, want)
+		}
+		require.Equal(t, want, got, "probes in this round")
+		require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
+	}
 }

@@ -43,20 +43,21 @@ type Config struct {
 	// period. No window of length W ever holds more than
 	// cap*W/60s + Burst calls (in Redis time). Zero or negative: 5.
 	Burst int
-	// CooldownJitter is the upper bound of the random delay added after the
-	// next minute boundary when a rate-limit error starts a cooldown, so that
-	// the fleet does not resume at once. Zero: 3s. Negative: no jitter.
+	// CooldownJitter is the upper bound of the random delay added after a
+	// minute boundary when refused probes have grown the pause up to it, so
+	// that fleets do not all probe at the same instant. Zero: 3s. Negative:
+	// no jitter.
 	CooldownJitter time.Duration
-	// DecreaseFactor is CUBIC's beta: when a rate-limit error that is
-	// evidence of too high a rate starts a cooldown, the effective rate
-	// becomes DecreaseFactor times the lower of the current rate and the
-	// fleet's calls in the last minute, but not less than DecreaseFactor
-	// squared times the current rate. Zero, negative or above 1: 0.7.
-	// 1 disables the decrease.
+	// DecreaseFactor is CUBIC's beta. After a refusal the rate resumes at
+	// 0.97 of what WeChat was seen to accept per minute (see doc.go), never
+	// below DecreaseFactor squared times the rate before the refusal; it
+	// also sets how fast the rate climbs back (RecoveryTime). Zero, negative
+	// or above 1: 0.7. 1 keeps the rate unchanged after refusals.
 	DecreaseFactor float64
-	// RecoveryTime is how long after a cooldown the effective rate takes to
-	// climb back to the rate WeChat refused, when that was the cap; from a
-	// lower rate it takes RecoveryTime * cbrt(rate/cap) (CUBIC, RFC 8312).
+	// RecoveryTime scales the climb after a refusal: from DecreaseFactor
+	// times the cap the rate would be back at the cap after RecoveryTime
+	// (CUBIC, RFC 8312); from just below the estimate it passes the estimate
+	// at once and reaches the cap sooner.
 	// The climb is fast far below that rate, flat near it, and speeds up
 	// again above it until the cap. Zero or negative: 4 minutes.
 	RecoveryTime time.Duration

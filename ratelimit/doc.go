@@ -49,43 +49,58 @@
 // the pace of its slots, so its reservations are for "now" and cancelling
 // costs nothing.
 //
-// # Rate-limit errors and the adaptive rate
+// # Rate-limit errors: pause, probe, estimate
 //
-// ReportRateLimited (45009, 45011) starts a fleet-wide cooldown: every
-// "acquire" is refused until the next minute boundary (Redis time) plus a
-// random jitter chosen by the reporter, TAT is moved to the end of the
-// cooldown and the holes are dropped. Reports that arrive while the cooldown
-// runs are counted but change nothing. Calls other processes had already
-// reserved (at most ReserveHorizon ahead) still happen; the reporting process
-// drops its own.
+// WeChat documents its limit as "per minute" without saying whether the
+// window is the calendar minute or a sliding 60 s, and the figure may
+// change. Waiting for the next minute boundary after every refusal is right
+// for the first and wastes most of a minute for the second; a refusal
+// during a brief storm (WeChat refusing everything) says nothing about the
+// rate at all. So a refusal starts an episode that finds out:
 //
-// The effective rate E (never above the cap, never below min(cap,
-// MinPerMinute)) follows CUBIC (RFC 8312), as the AWS SDKs' adaptive retry
-// mode does, on the scale of WeChat's per-minute limit:
-//
-//   - Decrease: a report that starts a cooldown sets
-//     Wmax = min(E, max(M, beta*E)), where M is the fleet's calls in the
-//     last minute (the same estimate as State.CallsLastMinute), and
-//     E = beta*Wmax (beta is DecreaseFactor, default 0.7). WeChat counts
-//     calls per minute, so M is what it just refused: when its limit drops
-//     from 5000 to 4000 under a fleet at 4800, one decrease brings E to
-//     2800. One decrease never goes below beta^2 (0.49) of E, though: a
-//     fleet that has just started, or has lost its counters, has sent
-//     little, and a single refusal may have other causes; a limit far below
-//     the rate takes a few decreases (4800 to 1000: three).
-//   - No decrease right after a cooldown: a report less than 10 s after the
-//     previous cooldown ended only starts a new cooldown. Such a refusal
-//     comes before the fleet could have sent much (WeChat's window still
-//     holds the calls from before the pause, or WeChat refuses everything
-//     for a while), so it is no evidence about the rate; lowering on each
-//     one would halve a storm's way down to the floor.
-//   - Recovery, from the end of the cooldown that lowered it:
-//     E(t) = Wmax + C*(t-K)^3 with K = RecoveryTime*cbrt(Wmax/cap) and C
-//     such that E(0) = beta*Wmax. E climbs fast while far below Wmax, is
-//     back at Wmax after K (4 minutes after a refusal at the cap, by
-//     default), stays near it for a while, then speeds up again to the cap.
-//     A fleet whose true limit is L settles just under L with a 45009 every
-//     few minutes, not a saw-tooth from half of L.
+//   - Pause: ReportRateLimited (45009, 45011) stops every "acquire" for 1 s
+//     (FIRST_PAUSE), fleet-wide, drops the holes and moves TAT past the
+//     pause. Reports during a pause come from calls already in flight (at
+//     most ReserveHorizon ahead) and change nothing.
+//   - Probe: after the pause a round of probe calls is granted, one in the
+//     first round, twice as many in each next one up to 16; every other
+//     caller is told to wait PROBE_WAIT (3 s, above the call's p99) for
+//     their verdict. A report in that time means a probe was refused: the
+//     pause doubles (1, 2, 4, 8 s, ...) but never goes past the next minute
+//     boundary plus the reporter's jitter, where a calendar-minute window
+//     must accept again. The growing rounds use up in a few rounds a fault
+//     that refuses the next N calls whatever the time (the chaos suite's
+//     storm), at the cost of at most 31 refused probes per episode. So a sliding window costs about 4 s per
+//     episode, a storm its length plus at most the last pause, and a
+//     calendar minute what is left of it plus a few refused probes.
+//   - Estimate, when a probe goes unrefused, with the window model it
+//     shows (learned again in each episode, since WeChat may change either;
+//     the state's "model" field shows the last one):
+//     fixed: the probes were refused up to a minute boundary and the first
+//     after it was accepted, so the window is the calendar minute and the
+//     limit what the fleet had sent in that minute at the first refusal
+//     (cnt_cur then);
+//     storm: WeChat accepts with as many calls in the last 60 s as when it
+//     refused (at least 0.98 of them), so the refusal was not about the
+//     count (a storm, a stray refusal): the rate is left as it was;
+//     sliding: the window has drained below its limit during the last
+//     pause, so the limit is what it holds now plus what drained in half
+//     that pause (the window could have reopened anywhere in it), at most
+//     what it held at the first refusal. A long storm over a fleet that had
+//     run for a minute looks the same (its pauses drain the window too): it
+//     costs a lower rate, bounded below as said next, that the recovery
+//     curve raises again within minutes.
+//   - Resume (not after a storm): Wmax = min(E before the episode,
+//     max(estimate, beta^2*E)),
+//     and E restarts at 0.97*Wmax (headroom for the callers' jitter),
+//     never below the floor min(cap, MinPerMinute). An episode whose probe
+//     came more than 2 minutes after it began (the app was idle) carries no
+//     estimate and leaves E as it was; DecreaseFactor 1 never changes E.
+//   - Recovery: E(t) = Wmax + C*(t-K)^3 from the resume (CUBIC, RFC 8312),
+//     with C = cap*(1-beta)/RecoveryTime^3 and K such that E(0) = 0.97*Wmax:
+//     E passes Wmax almost at once, stays near it for a while and then
+//     speeds up to the cap, so a limit raised again is found within minutes,
+//     and a limit that did not change costs one short episode.
 //
 // T is always computed from E.
 //
@@ -95,11 +110,16 @@
 // Cluster slot. With the default prefix "wxacode:rl:":
 //
 //	wxacode:rl:{appid}:state   hash: tat (µs), wmax and eff (calls/min: the
-//	                           rate refused and the rate after the decrease)
+//	                           estimate and the rate the curve restarted at)
 //	                           and eff_at (µs, start of recovery), cool (µs, end of the
-//	                           cooldown), cnt_min/cnt_cur/cnt_prev (calls of
+//	                           pause), cnt_min/cnt_cur/cnt_prev (calls of
 //	                           the current and previous fixed minute, by slot
-//	                           time), rl_total, rl_last (µs), rl_code
+//	                           time), b0..b6 and t0..t6 (calls of 10 s bucket
+//	                           t<i>, i = t mod 7), rl_total, rl_last (µs),
+//	                           rl_code; during
+//	                           an episode ep_at, ep_eff, ep_clm, ep_min,
+//	                           ep_fail, ep_lastfail, pause and probe (µs, the
+//	                           probe's slot), and model (sliding or fixed)
 //	wxacode:rl:{appid}:cap     string: the app's cap per minute (SetCap); absent
 //	                           means the caller's default cap
 //	wxacode:rl:{appid}:holes   sorted set: given-back future slots (score µs)
@@ -122,12 +142,13 @@
 //	  {granted 0|1, wait µs, now µs, cooldown end µs, effective rate,
 //	   cap, reason, slot µs, TAT after µs, interval T µs}
 //	  granted 1: call when wait has elapsed (at slot). granted 0: ask again
-//	  after wait; reason 1 = no free slot within the horizon, 2 = cooldown.
+//	  after wait; reason 1 = no free slot within the horizon, 2 = a pause
+//	  or the wait for the probe's verdict.
 //	op "cancel" <slot µs> <TAT after µs> <interval µs>: give back an unused
 //	  reservation; returns 1 undone, 2 kept as a hole, 0 lost (in the past).
 //	op "report" <jitter µs> <errcode>: returns
 //	  {cooldown started 0|1, cooldown end µs, effective rate, now µs, total,
-//	   rate lowered 0|1}
+//	   episode started 0|1: the rate is re-estimated when it ends}
 //	op "state": returns {now, cooldown end, effective rate, cap, total
 //	  reports, last report µs, last errcode, reports in the last hour,
 //	  calls in the last minute (estimate), TAT}

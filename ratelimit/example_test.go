@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -37,14 +38,14 @@ func Example() {
 	if err := l.ReportRateLimited(ctx, "wxdemo", 45009); err != nil {
 		panic(err)
 	}
-	// Refused after only 3 calls in the last minute: the rate drops by the
-	// most one refusal may take it, to 0.49 of 600, and climbs back to the
-	// cap in minutes.
+	// The fleet pauses for a second, then sends one probe; the rate is
+	// re-estimated when WeChat accepts the probe.
 	st, err := l.State(ctx, "wxdemo")
-	fmt.Println(st.CapPerMinute, st.EffectivePerMinute, st.InCooldown(), st.RateLimitedTotal, st.CallsLastMinute, err)
+	fmt.Println(st.CapPerMinute, st.EffectivePerMinute, st.InCooldown(), st.RateLimitedTotal, st.CallsLastMinute,
+		st.CooldownUntil.Sub(st.Now).Round(100*time.Millisecond), err)
 	// Output:
 	// true false <nil>
 	// true false <nil>
 	// false true <nil>
-	// 600 294 true 1 3 <nil>
+	// 600 600 true 1 3 1s <nil>
 }

@@ -23,10 +23,19 @@ end
 
 local MINUTE = 60000000
 local HOUR = 3600000000
--- A refusal this soon after a cooldown ended says nothing about the fleet's
--- rate (WeChat's window had not emptied yet, a storm, calls from before the
--- cooldown): it starts a new cooldown but does not lower the rate again.
-local GRACE = 10000000
+-- After a refusal the fleet pauses FIRST_PAUSE, then sends a round of
+-- probe calls and waits PROBE_WAIT for their verdict (a report within it
+-- means refused); each refused round doubles the pause, up to the next
+-- minute boundary, and the probes, up to MAX_PROBES.
+-- doc.go explains why.
+local FIRST_PAUSE = 1000000
+local PROBE_WAIT = 3000000
+-- An episode whose probe comes this long after it began carries no
+-- estimate (the fleet was idle): the rate is left as it was.
+local STALE = 2 * MINUTE
+-- The rate resumes at this share of what WeChat accepted in the last
+-- minute: room for the callers' jitter.
+local HEADROOM = 0.97
 
 -- Lua prints large numbers as 1.7e+15: always format times as integers.
 local function int(x) return string.format('%.0f', x) end
@@ -35,9 +44,27 @@ local function num(x) return string.format('%.6f', x) end
 local cap = tonumber(redis.call('GET', K_CAP)) or default_cap
 if cap < 1 then cap = 1 end
 
-local st = redis.call('HMGET', K_STATE, 'tat', 'eff', 'eff_at', 'cool', 'cnt_min', 'cnt_cur', 'cnt_prev', 'wmax')
+local st = redis.call('HMGET', K_STATE, 'tat', 'eff', 'eff_at', 'cool', 'cnt_min', 'cnt_cur', 'cnt_prev', 'wmax',
+  'ep_at', 'ep_eff', 'pause', 'probe', 'ep_clm', 'ep_min', 'ep_fail', 'ep_lastfail',
+  'b0', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6', 't0', 't1', 't2', 't3', 't4', 't5', 't6', 'probe_n')
 local tat = tonumber(st[1]) or 0
 local cool = tonumber(st[4]) or 0
+-- The current episode of refusals: when it began, the rate then, the
+-- current pause, and the probe call's slot (0: not sent yet).
+local ep_at = tonumber(st[9]) or 0
+local ep_eff = tonumber(st[10]) or 0
+local pause = tonumber(st[11]) or FIRST_PAUSE
+local probe = tonumber(st[12]) or 0
+-- What the fleet had sent when the episode began: in the last 60 s, and
+-- in the current calendar minute; refused probes and the last one's time.
+local ep_clm = tonumber(st[13]) or 0
+local ep_min = tonumber(st[14]) or 0
+local ep_fail = tonumber(st[15]) or 0
+local ep_lastfail = tonumber(st[16]) or 0
+-- Probes granted in this round: 1 after the first pause, doubling with
+-- each refused round up to MAX_PROBES (st[31]).
+local probe_n = tonumber(st[31]) or 0
+local MAX_PROBES = 16
 
 local floor_rate = math.max(math.min(cap, min_rate), 1)
 
@@ -54,18 +81,29 @@ local function effective()
     wmax = e / factor -- state written before wmax existed
   end
   if factor >= 1 then return math.max(math.min(cap, wmax), floor_rate) end
-  -- eff_at is the end of the cooldown that lowered the rate; a cooldown
-  -- without a decrease (GRACE) does not restart the curve.
+  -- eff_at is when the rate was set to eff (the curve's start, below
+  -- wmax); the curve passes wmax after k.
   local t = math.max(0, now - (tonumber(st[3]) or 0)) / MINUTE
   local c = cap * (1 - factor) / (recovery / MINUTE) ^ 3
-  local k = (wmax * (1 - factor) / c) ^ (1 / 3)
+  local e0 = tonumber(st[2]) or wmax * factor
+  local k = (math.max(0, wmax - e0) / c) ^ (1 / 3)
   return math.max(math.min(cap, wmax + c * (t - k) ^ 3), floor_rate)
 end
 
 local eff = effective()
 local interval = math.ceil(MINUTE / eff)
 
--- Two fixed-minute counters give an approximate "calls in the last 60 s".
+-- Two fixed-minute counters count the calls of the calendar minute (and
+-- the one before); seven 10 s buckets (b<i> calls of bucket t<i>, i = t mod
+-- 7) count the calls of the last 60 s to within part of one bucket, even
+-- when they came in a burst. Both are written in the grant's one HSET.
+local BUCKET = 10000000
+local NB = 7
+local bk, bt = {}, {}
+for i = 0, NB - 1 do
+  bk[i] = tonumber(st[17 + i]) or 0
+  bt[i] = tonumber(st[17 + NB + i]) or -1
+end
 local cnt_min = tonumber(st[5])
 local cnt_cur = tonumber(st[6]) or 0
 local cnt_prev = tonumber(st[7]) or 0
@@ -84,17 +122,36 @@ local function count(slot, delta)
   elseif cnt_min and m == cnt_min - 1 then
     cnt_prev = math.max(0, cnt_prev + delta)
   end
-  return {'cnt_min', int(cnt_min or m), 'cnt_cur', int(cnt_cur), 'cnt_prev', int(cnt_prev)}
+  local b = math.floor(slot / BUCKET)
+  local i = b % NB
+  if bt[i] ~= b then
+    if delta < 0 then
+      return {'cnt_min', int(cnt_min or m), 'cnt_cur', int(cnt_cur), 'cnt_prev', int(cnt_prev)}
+    end
+    bt[i], bk[i] = b, 0
+  end
+  bk[i] = math.max(0, bk[i] + delta)
+  return {'cnt_min', int(cnt_min or m), 'cnt_cur', int(cnt_cur), 'cnt_prev', int(cnt_prev),
+    'b' .. i, int(bk[i]), 't' .. i, int(b)}
 end
 
+-- calls_last_minute is the calls granted in the 60 s up to now (and those
+-- already reserved after it): whole buckets, and the share of the oldest
+-- one still inside the window.
 local function calls_last_minute()
-  if not cnt_min then return 0 end
-  local m = math.floor(now / MINUTE)
-  local frac = (now - m * MINUTE) / MINUTE
-  if cnt_min == m then return cnt_prev * (1 - frac) + cnt_cur end
-  if cnt_min == m - 1 then return cnt_cur * (1 - frac) end
-  if cnt_min == m + 1 then return cnt_prev end
-  return 0
+  local cur = math.floor(now / BUCKET)
+  local from = now - MINUTE
+  local total = 0
+  for i = 0, NB - 1 do
+    local b = bt[i]
+    if b > cur - 6 then
+      total = total + bk[i]
+    elseif b == cur - 6 then
+      local inside = ((b + 1) * BUCKET - from) / BUCKET
+      total = total + bk[i] * math.max(0, math.min(1, inside))
+    end
+  end
+  return total
 end
 
 local function grant(slot, new_tat)
@@ -111,8 +168,62 @@ local function deny(wait, reason)
   return {0, int(wait), int(now), int(cool), num(eff), int(cap), reason, 0, 0, int(interval)}
 end
 
+-- estimate is what WeChat accepts per minute, judged when a probe went
+-- unrefused, with the window model it shows:
+--   - fixed: the probes were refused up to a minute boundary and the first
+--     after it was accepted, so the window is the calendar minute and the
+--     limit what the fleet had sent in that minute at the first refusal;
+--   - storm: WeChat accepts with as many calls in the last 60 s as when it
+--     refused, so the refusal was not about the count (a storm, a stray
+--     refusal): the rate before it stands;
+--   - sliding: the window drained below its limit during the last pause;
+--     the limit is what it holds now plus what drained in half that pause
+--     (the probe came anywhere in it), never more than it held at the first
+--     refusal.
+local function estimate()
+  if ep_fail > 0 and math.floor(probe / MINUTE) > math.floor(ep_lastfail / MINUTE) then
+    return ep_min, 'fixed'
+  end
+  local held = calls_last_minute()
+  if held >= ep_clm * 0.98 then return ep_eff, 'storm' end
+  return math.min(ep_clm, held + ep_clm * (pause / 2) / MINUTE), 'sliding'
+end
+
+-- open ends an episode once its probe went unrefused. The rate resumes
+-- just below the estimate, never above the rate before the episode nor
+-- below factor^2 of it, and climbs from there on the recovery curve.
+local function open()
+  local fields = {'ep_at', '0', 'probe', '0', 'probe_n', '0', 'pause', int(FIRST_PAUSE), 'ep_fail', '0'}
+  if now - ep_at < STALE and factor < 1 then
+    local est, model = estimate()
+    table.insert(fields, 'model'); table.insert(fields, model)
+    if model ~= 'storm' then
+      est = math.max(est, ep_eff * factor * factor)
+      local wmax = math.max(math.min(ep_eff, est), floor_rate)
+      local e0 = math.max(wmax * HEADROOM, floor_rate)
+      for _, v in ipairs({'wmax', num(wmax), 'eff', num(e0), 'eff_at', int(now)}) do table.insert(fields, v) end
+      st[2], st[3], st[8] = e0, now, wmax
+    end
+  end
+  redis.call('HSET', K_STATE, unpack(fields))
+  ep_at, probe = 0, 0
+  eff = effective()
+  interval = math.ceil(MINUTE / eff)
+end
+
 if op == 'acquire' then
   if now < cool then return deny(cool - now, 2) end
+  if ep_at > 0 then
+    local batch = math.min(MAX_PROBES, 2 ^ ep_fail)
+    if probe == 0 or (probe_n < batch and now < probe + PROBE_WAIT) then
+      -- The pause is over: this call is one of the round's probes.
+      if probe == 0 then probe = now end
+      redis.call('HSET', K_STATE, 'probe', int(probe), 'probe_n', int(probe_n + 1))
+      return grant(now, math.max(tat, now) + interval)
+    end
+    if now < probe + PROBE_WAIT then return deny(probe + PROBE_WAIT - now, 2) end
+    open()
+  end
   local allow = tat - (burst - 1) * interval
   if allow <= now then return grant(now, math.max(tat, now) + interval) end
   if horizon > 0 then
@@ -156,27 +267,25 @@ if op == 'report' then
   redis.call('ZADD', K_EVENTS, int(now), int(now) .. ':' .. total)
   redis.call('ZREMRANGEBYSCORE', K_EVENTS, '-inf', '(' .. int(now - HOUR))
   redis.call('PEXPIRE', K_EVENTS, HOUR / 1000 + 60000)
-  local started, decreased, wmax = 0, 0, 0
-  -- Reports during a cooldown come from calls already in flight: one
-  -- decrease per episode, and none right after a cooldown (GRACE).
+  local started, decreased = 0, 0
+  -- Reports during a pause come from calls already in flight: they change
+  -- nothing. After the pause, a report is the probe's (or a late call's)
+  -- refusal: the pause doubles, up to the next minute boundary.
   if now >= cool then
     started = 1
-    local fields = {}
-    if factor < 1 and (cool == 0 or now - cool >= GRACE) then
-      -- WeChat counts calls per minute: the fleet's own count of the last
-      -- minute is the best estimate of what it allows (AWS SDKs' adaptive
-      -- mode does the same with the measured rate). Bounded below by
-      -- factor * eff: a fleet that just started, or lost its counters,
-      -- has sent little, and one refusal must not throw it to the floor.
-      decreased = 1
-      wmax = math.max(math.min(eff, math.max(calls_last_minute(), eff * factor)), floor_rate)
-      eff = math.max(wmax * factor, floor_rate)
+    local boundary = (math.floor(now / MINUTE) + 1) * MINUTE + jitter
+    if ep_at > 0 then
+      pause, ep_fail, ep_lastfail = pause * 2, ep_fail + 1, now
+    else
+      local m = math.floor(now / MINUTE)
+      ep_at, ep_eff, pause, decreased, ep_fail, ep_lastfail = now, eff, FIRST_PAUSE, 1, 0, 0
+      ep_clm, ep_min = calls_last_minute(), 0
+      if cnt_min == m then ep_min = cnt_cur end
     end
-    cool = (math.floor(now / MINUTE) + 1) * MINUTE + jitter
-    if decreased == 1 then fields = {'wmax', num(wmax), 'eff', num(eff), 'eff_at', int(cool)} end
-    table.insert(fields, 'cool'); table.insert(fields, int(cool))
-    table.insert(fields, 'tat'); table.insert(fields, int(math.max(tat, cool)))
-    redis.call('HSET', K_STATE, unpack(fields))
+    cool = math.min(now + pause, boundary)
+    redis.call('HSET', K_STATE, 'ep_at', int(ep_at), 'ep_eff', num(ep_eff), 'pause', int(pause), 'probe', '0', 'probe_n', '0',
+      'ep_clm', num(ep_clm), 'ep_min', int(ep_min), 'ep_fail', int(ep_fail), 'ep_lastfail', int(ep_lastfail),
+      'cool', int(cool), 'tat', int(math.max(tat, cool)))
     redis.call('DEL', K_HOLES)
   end
   return {started, int(cool), num(eff), int(now), total, decreased}

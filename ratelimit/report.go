@@ -8,18 +8,16 @@ import (
 )
 
 // ReportRateLimited tells the fleet that a call for app was refused with a
-// rate-limit error (45009, 45011). If the app is not cooling down already, a
-// fleet-wide cooldown starts until the next minute boundary (Redis time) plus
-// a random jitter. The effective rate is lowered to DecreaseFactor times the
-// lower of the current rate and the fleet's calls in the last minute (but
-// at most to DecreaseFactor squared times the current rate), unless
-// the previous cooldown ended less than 10 s ago: such a refusal (WeChat's
-// window not yet empty, a storm) says nothing about the rate, and lowering
-// again each time would drive the rate to its floor. Reports during a
-// cooldown are counted but change nothing (they come from calls that were
-// already in flight). This process pauses at once, even if Redis cannot be
-// reached; in that case the error wraps ErrRedisUnavailable and the other
-// processes are not told.
+// rate-limit error (45009, 45011). If the app is not paused already, a
+// fleet-wide pause starts: 1 s after a first refusal, then one probe call;
+// each refused probe doubles the pause, up to the next minute boundary plus
+// a random jitter. When a probe goes unrefused the rate resumes just below
+// what WeChat was seen to accept (doc.go says how that is estimated).
+// Reports during a pause are counted but change nothing (they come from
+// calls that were already in flight). This process pauses at once, until
+// the minute boundary while it waits for Redis's answer and for good if
+// Redis cannot be reached; in that case the error wraps ErrRedisUnavailable
+// and the other processes are not told.
 func (l *Limiter) ReportRateLimited(ctx context.Context, app string, errcode int) error {
 	a, err := l.app(app)
 	if err != nil {

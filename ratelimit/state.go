@@ -25,10 +25,11 @@ type State struct {
 	// LastErrCode its errcode.
 	LastRateLimited time.Time
 	LastErrCode     string
-	// CallsLastMinute approximates calls granted in the last 60 s: calls of
-	// the current fixed minute plus the previous minute's count weighted by
-	// the part of it still inside the window. Calls are counted at their
-	// slot times, so reservations a little in the future are included.
+	// CallsLastMinute is the calls granted in the last 60 s, from 10 s
+	// buckets: the newest six whole, and the share of the oldest one still
+	// inside the window (so within part of one bucket's calls). Calls are
+	// counted at their slot times, so reservations a little in the future
+	// are included.
 	CallsLastMinute int64
 }
 
