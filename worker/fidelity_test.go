@@ -133,16 +133,27 @@ func TestFreshTokenRejectedHoldsApp(t *testing.T) {
 	b.h.apps[testApp] = App{AppID: testApp, Tokens: &freshTokens{}}
 	var y *YieldError
 	err := b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: "t1"}}))
-	require.ErrorAs(t, err, &y, "held, not retried: %v", err)
-	require.GreaterOrEqual(t, y.After, b.h.cfg.ConfigHold-time.Second)
+	require.ErrorAs(t, err, &y, "paused, not retried: %v", err)
+	require.Less(t, y.After, time.Minute, "one rejection may be two rotations close together: a short pause")
 	require.EqualValues(t, 2, b.fake.Stats().Endpoints["/wxa/getwxacodeunlimit"], "one call and one retry")
+	require.Contains(t, logs.String(), `level=WARN msg="WeChat rejected a freshly fetched token`)
 	err = b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: "t2"}}))
 	require.ErrorAs(t, err, &y)
-	require.EqualValues(t, 2, b.fake.Stats().Endpoints["/wxa/getwxacodeunlimit"], "held: no call")
+	require.EqualValues(t, 2, b.fake.Stats().Endpoints["/wxa/getwxacodeunlimit"], "paused: no call")
+	b.h.mu.Lock()
+	delete(b.h.held, testApp) // the pause is over
+	b.h.mu.Unlock()
+	err = b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: "t2"}}))
+	require.ErrorAs(t, err, &y, "rejected again: held: %v", err)
+	require.GreaterOrEqual(t, y.After, b.h.cfg.ConfigHold-time.Second)
+	require.EqualValues(t, 4, b.fake.Stats().Endpoints["/wxa/getwxacodeunlimit"])
+	err = b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: "t3"}}))
+	require.ErrorAs(t, err, &y)
+	require.EqualValues(t, 4, b.fake.Stats().Endpoints["/wxa/getwxacodeunlimit"], "held: no call")
 	tot, err := b.ledger.Totals(ctx, testApp)
 	require.NoError(t, err)
 	require.Zero(t, tot["failed"])
-	require.Contains(t, logs.String(), `level=ERROR msg="ALERT: WeChat rejected a freshly fetched token too`)
+	require.Contains(t, logs.String(), `level=ERROR msg="ALERT: WeChat rejected a freshly fetched token again`)
 	require.NotContains(t, logs.String(), wechattest.TokenPrefix, "no token in the log")
 }
 

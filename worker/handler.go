@@ -25,9 +25,11 @@ type Handler struct {
 	log  *slog.Logger
 	apps map[string]App
 
-	mu       sync.Mutex
-	held     map[string]appHold  // apps held after an error no retry cures
-	runState map[string]runState // cached state of campaign runs
+	mu   sync.Mutex
+	held map[string]appHold // apps held after an error no retry cures
+	// rejectedAt is when a fresh token of the app was last rejected.
+	rejectedAt map[string]time.Time
+	runState   map[string]runState // cached state of campaign runs
 
 	outage     outage     // storage unavailable since when, for the whole process
 	outageWait outageWait // how long jobs wait for unavailable storage
@@ -42,7 +44,7 @@ func NewHandler(d Deps, cfg Config) (*Handler, error) {
 	if len(d.Apps) == 0 {
 		return nil, errors.New("worker: no apps configured")
 	}
-	h := &Handler{deps: d, cfg: cfg.withDefaults(), log: d.Logger, apps: map[string]App{}, held: map[string]appHold{}, runState: map[string]runState{},
+	h := &Handler{deps: d, cfg: cfg.withDefaults(), log: d.Logger, apps: map[string]App{}, held: map[string]appHold{}, rejectedAt: map[string]time.Time{}, runState: map[string]runState{},
 		outageWait: defaultOutageWait}
 	if h.log == nil {
 		h.log = slog.Default()

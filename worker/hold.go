@@ -23,6 +23,25 @@ type appHold struct {
 // offers a new token.
 const tokenRecheck = 30 * time.Second
 
+// A fresh token rejected once may be bad luck (the token was revoked again
+// between its fetch and its use: two rotations close together): the app
+// pauses for freshRejectPause. Rejected again within freshRejectWindow, it
+// is held for ConfigHold with an alert.
+const (
+	freshRejectPause  = 10 * time.Second
+	freshRejectWindow = 2 * time.Minute
+)
+
+// secondFreshReject records a rejection of a fresh token for app and
+// reports whether another came within freshRejectWindow.
+func (h *Handler) secondFreshReject(app string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	last, ok := h.rejectedAt[app]
+	h.rejectedAt[app] = time.Now()
+	return ok && time.Since(last) < freshRejectWindow
+}
+
 // heldUntil returns the app's hold, dropping it once it has passed. A hold
 // on a rejected token is checked against the app's token source once its
 // until has passed (by one job at a time) and dropped only if the source
@@ -80,9 +99,14 @@ func (h *Handler) holdErr(ctx context.Context, j *job, log *slog.Logger, err err
 		d, what = h.cfg.ConfigHold, "the token endpoint's daily quota is spent (WeChat restores it at its daily reset, or call clear_quota)"
 	case errors.As(err, &reused) && reused.Reused:
 		d, what = tokenRecheck, "the token source offers the token WeChat rejected (held until it offers another)"
+	case wechat.IsTokenRejected(err) && !h.secondFreshReject(j.App):
+		hd := h.hold(j.App, freshRejectPause, "a fresh token was rejected once", nil)
+		log.Warn("WeChat rejected a freshly fetched token (revoked again meanwhile?): app paused; a repeat within 2 minutes holds it",
+			"err", err, "pause", freshRejectPause)
+		return h.yield(ctx, j, &YieldError{After: time.Until(hd.until) + jitter(5*time.Second), Reason: "a fresh token was rejected: " + err.Error()}), true
 	case wechat.IsTokenRejected(err):
 		reused = nil
-		d, what = h.cfg.ConfigHold, "WeChat rejected a freshly fetched token too (check the app secret, and that nothing else calls cgi-bin/token for this appid)"
+		d, what = h.cfg.ConfigHold, "WeChat rejected a freshly fetched token again (check the app secret, and that nothing else calls cgi-bin/token for this appid)"
 	case wechat.IsAccountBlocked(err):
 		d, what = h.cfg.ConfigHold, "WeChat refuses interface B for the whole account (see wxacode explain ERRCODE; restart the worker to release it at once)"
 	default:
