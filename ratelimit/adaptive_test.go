@@ -147,8 +147,10 @@ func TestAdaptiveRateResumesAtWhatWeChatAccepted(t *testing.T) {
 }
 
 // A WeChat limit silently lowered below the cap: the rate resumes just
-// under what WeChat accepted, stays near it for a while and climbs on to
-// the cap on the recovery curve (a refusal on the way starts again).
+// under the estimate, climbs to what the window held when WeChat refused
+// (the limit lies between), stays near it for a while and climbs on to the
+// cap on the recovery curve, 90 s by default (a refusal on the way starts
+// again).
 func TestAdaptiveRecoveryFollowsTheCubicCurve(t *testing.T) {
 	const app = "wxcubic"
 	ctx := ctxT(t)
@@ -158,13 +160,14 @@ func TestAdaptiveRecoveryFollowsTheCubicCurve(t *testing.T) {
 	before := float64(effective(t, a, app).CallsLastMinute)
 	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
 	clm := probeThenOpen(t, a, clock, app)
-	wmax := slidingEstimate(before, clm, time.Second)
-	e0 := 0.97 * wmax
+	est := slidingEstimate(before, clm, time.Second)
+	wmax, e0 := before, 0.97*est // the limit lies between est and what the window held
+	require.Less(t, e0, wmax)
 	start := clock.Now()
 	require.InDelta(t, e0, effective(t, other, app).EffectivePerMinute, 0.5)
-	for _, at := range []float64{0.5, 1, 2, 3, 30} {
+	for _, at := range []float64{0.25, 0.5, 1, 1.5, 2, 30} {
 		clock.Add(start.Add(time.Duration(at * float64(time.Minute))).Sub(clock.Now()))
-		require.InDelta(t, cubic(wmax, e0, 4800, 0.7, 4, at), effective(t, other, app).EffectivePerMinute, 0.5, "%.1f min after", at)
+		require.InDelta(t, cubic(wmax, e0, 4800, 0.7, 1.5, at), effective(t, other, app).EffectivePerMinute, 0.5, "%.2f min after", at)
 	}
 	require.Equal(t, 4800.0, effective(t, other, app).EffectivePerMinute, "back at the cap")
 }

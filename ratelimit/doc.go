@@ -90,16 +90,19 @@
 //     run for a minute looks the same (its pauses drain the window too): it
 //     costs a lower rate, bounded below as said next, that the recovery
 //     curve raises again within minutes.
-//   - Resume (not after a storm): Wmax = min(E before the episode,
-//     max(estimate, beta^2*E)),
-//     and E restarts at 0.97*Wmax (headroom for the callers' jitter),
-//     never below the floor min(cap, MinPerMinute). An episode whose probe
+//   - Resume (not after a storm): with est = max(estimate, beta^2*E),
+//     E restarts at 0.97*min(E before the episode, est) (headroom for the
+//     callers' jitter) and Wmax, where the curve levels off, is est, or
+//     for a sliding window max(est, what it held at the first refusal):
+//     its limit lies between the two, and a refusal on the way corrects an
+//     estimate too high. Never below the floor min(cap, MinPerMinute). An episode whose probe
 //     came more than 2 minutes after it began (the app was idle) carries no
 //     estimate and leaves E as it was; DecreaseFactor 1 never changes E.
 //   - Recovery: E(t) = Wmax + C*(t-K)^3 from the resume (CUBIC, RFC 8312),
-//     with C = cap*(1-beta)/RecoveryTime^3 and K such that E(0) = 0.97*Wmax:
-//     E passes Wmax almost at once, stays near it for a while and then
-//     speeds up to the cap, so a limit raised again is found within minutes,
+//     with C = cap*(1-beta)/RecoveryTime^3 (RecoveryTime 90 s by default)
+//     and K such that E(0) is the restart rate: E climbs to Wmax, stays
+//     near it for a while and then speeds up to the cap, so a limit raised
+//     again is found within about RecoveryTime,
 //     and a limit that did not change costs one short episode.
 //
 // T is always computed from E.
@@ -132,10 +135,10 @@
 //
 //	EVALSHA <sha1 of Script()> 4 <state> <cap> <holes> <events>
 //	        <op> <default cap> <burst> <horizon µs> <decrease factor>
-//	        <recovery time µs, 0 = 4 min> <min per min> <now µs, 0 = Redis TIME>
+//	        <recovery time µs, 0 = 90 s> <min per min> <now µs, 0 = Redis TIME>
 //	        [op arguments]
 //
-// The workers' values are 4800 5 <horizon> 0.7 240000000 60 0 unless configured
+// The workers' values are 4800 5 <horizon> 0.7 90000000 60 0 unless configured
 // otherwise; use the same ones. Fall back to EVAL with the source on NOSCRIPT.
 //
 //	op "acquire" (no arguments) returns
@@ -157,7 +160,7 @@
 // 0 and, if refused, sleeps wait microseconds and asks again:
 //
 //	$r = $redis->evalSha($sha, [$state, $cap, $holes, $events,
-//	        'acquire', 4800, 5, 0, 0.7, 240000000, 60, 0], 4);
+//	        'acquire', 4800, 5, 0, 0.7, 90000000, 60, 0], 4);
 //	if ($r[0] == 1) { call_wechat(); } else { usleep((int)$r[1]); }
 //
 // From a shell, `wxacode ratelimit take --app X` does the same through

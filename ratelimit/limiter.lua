@@ -13,7 +13,7 @@ local burst = math.max(1, math.floor(tonumber(ARGV[3]) or 1))
 local horizon = math.max(0, tonumber(ARGV[4]) or 0)
 local factor = tonumber(ARGV[5]) or 0.7
 local recovery = tonumber(ARGV[6]) or 0
-if recovery <= 0 then recovery = 240000000 end
+if recovery <= 0 then recovery = 90000000 end
 local min_rate = tonumber(ARGV[7]) or 60
 local now = tonumber(ARGV[8]) or 0
 if now <= 0 then
@@ -72,7 +72,7 @@ local floor_rate = math.max(math.min(cap, min_rate), 1)
 -- the cooldown: fast while far below wmax, the rate WeChat refused, flat
 -- near it, then faster again up to the cap. It is back at wmax after
 -- recovery * cbrt(wmax / cap), so a refusal at the cap recovers in
--- `recovery` (default 4 min).
+-- `recovery` (default 90 s).
 local function effective()
   local wmax = tonumber(st[8])
   if not wmax then
@@ -199,8 +199,13 @@ local function open()
     table.insert(fields, 'model'); table.insert(fields, model)
     if model ~= 'storm' then
       est = math.max(est, ep_eff * factor * factor)
-      local wmax = math.max(math.min(ep_eff, est), floor_rate)
-      local e0 = math.max(wmax * HEADROOM, floor_rate)
+      -- A sliding window's limit lies between the estimate and what it
+      -- held at the first refusal: the curve starts just below the first
+      -- and levels off at the second (a refusal on the way corrects it).
+      local top = est
+      if model == 'sliding' then top = math.max(est, ep_clm) end
+      local wmax = math.max(math.min(ep_eff, top), floor_rate)
+      local e0 = math.max(math.min(wmax, math.min(ep_eff, est) * HEADROOM), floor_rate)
       for _, v in ipairs({'wmax', num(wmax), 'eff', num(e0), 'eff_at', int(now)}) do table.insert(fields, v) end
       st[2], st[3], st[8] = e0, now, wmax
     end
