@@ -75,3 +75,26 @@ func atoi(t *testing.T, s string) int {
 	require.NoError(t, err)
 	return n
 }
+
+// TestBenchRecovery runs the recovery benchmark's isolated scenario small
+// on the sliding window: the fake refused calls, the row states when and
+// what share, the per-10 s timeline follows, and unknown names are refused.
+func TestBenchRecovery(t *testing.T) {
+	w := newWorld(t)
+	r := w.run("bench", "recovery", "--scenarios", "isolated", "--windows", "sliding", "--scenes", "150",
+		"--at", "1s", "--isolated-every", "2s", "--duration", "10s")
+	t.Log("\n" + r.stdout)
+	require.Equal(t, 0, r.code, r)
+	m := regexp.MustCompile(`(?m)^isolated\s+sliding\s+2400\s+5000, 1/2s\s+(\d+)s\s+(\d\.\d{3})\s+(\S+)\s+[\d.]+% \((\d+)/(\d+)\)\s+(\d+)/150\s+(\S+)\s+-$`).FindStringSubmatch(r.stdout)
+	require.NotNil(t, m, "no isolated row")
+	require.LessOrEqual(t, atoi(t, m[1]), 2, "first 45009 about --at after the start")
+	require.Positive(t, atoi(t, m[4]), "the fake refused calls")
+	require.Greater(t, atoi(t, m[5]), atoi(t, m[4]), "and accepted some")
+	require.Positive(t, atoi(t, m[6]), "scenes were done")
+	require.Regexp(t, `(?m)^  isolated/sliding accepted\[/refused\] per 10 s:( \d+(/\d+)?)+$`, r.stdout)
+	require.Regexp(t, `(?m)^recovery: done in \d+`, r.stdout)
+
+	r = w.run("bench", "recovery", "--scenarios", "drop,nope")
+	require.Equal(t, 1, r.code, r)
+	require.Contains(t, r.stderr, `no scenario "nope"`)
+}

@@ -27,7 +27,8 @@ func newFakeWeChatCmd(e *env) *cobra.Command {
 		Short: "Serve the fake WeChat API (for staging, demos and benchmarks)",
 		Long: `fake-wechat serves the fake WeChat API: tokens, interfaces A/B/C, every documented
 errcode, a per-app 5000/60 s limit, real scannable QR images and fault injection.
-Control and statistics at /_fake/stats, /_fake/config, /_fake/revoke, /_fake/burst.
+Control and statistics at /_fake/stats, /_fake/config, /_fake/revoke, /_fake/burst,
+/_fake/seconds?appid= (interface B calls accepted and refused per second).
 Without --app it knows the demo app ` + demo.App + ` (secret ` + demo.Secret + `).`,
 		Example: `  wxacode fake-wechat --listen 127.0.0.1:8090
   wxacode fake-wechat --app wx0123456789abcdef:a-secret --p-system-error 0.01 --latency-median 150ms`,

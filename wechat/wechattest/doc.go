@@ -9,6 +9,7 @@
 //	/wxa/getwxacode, /cgi-bin/wxaapp/createwxaqrcode interfaces A and C
 //	/cgi-bin/openapi/quota/get, .../openapi/rid/get  getApiQuota, getRidInfo
 //	/_fake/stats, /_fake/config, /_fake/revoke, /_fake/burst   control
+//	/_fake/seconds?appid=                            interface B per second
 //
 // and enforces the documented rules with the documented errcodes, WeChat's
 // per-appid rate limit (45009) and the A+C budget (45029). Images are real,

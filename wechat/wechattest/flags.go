@@ -45,6 +45,12 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.RateLimit, "rate-limit", o.RateLimit, "interface B calls per appid per window (0: 5000, negative: unlimited)")
 	fs.DurationVar(&o.RateWindow, "rate-window", o.RateWindow, "rate limit window (0: 60s)")
 	fs.BoolVar(&o.FixedWindow, "fixed-window", o.FixedWindow, "wall-clock-aligned window instead of sliding")
+	fs.Func("rate-schedule", "silent limit changes after the fake's start, e.g. 25s=1500,90s=2500", func(v string) error {
+		steps, err := ParseRateSchedule(v)
+		o.RateSchedule = steps
+		return err
+	})
+	fs.DurationVar(&o.IsolatedEvery, "isolated-45009-every", o.IsolatedEvery, "refuse one interface B call per app with 45009 this often at any limit (0: never)")
 	fs.IntVar(&o.DailyLimit, "daily-limit", o.DailyLimit, "daily_limit reported by quota/get, never enforced (0: 7200000)")
 	fs.IntVar(&o.ACBudget, "ac-budget", o.ACBudget, "A+C lifetime budget per appid (0: 100000)")
 	fs.DurationVar(&o.LatencyMedian, "latency-median", o.LatencyMedian, "median added latency of code calls")

@@ -53,6 +53,12 @@ type Options struct {
 	RateWindow time.Duration `json:"rate_window,omitempty"`
 	// FixedWindow counts per wall-clock-aligned window instead of a sliding one.
 	FixedWindow bool `json:"fixed_window,omitempty"`
+	// RateSchedule changes RateLimit silently at given times after the
+	// fake's start (ratefaults.go), e.g. [{"after":"25s","limit":1500}].
+	RateSchedule []RateStep `json:"rate_schedule,omitempty"`
+	// IsolatedEvery refuses one interface B call per app with 45009 every
+	// IsolatedEvery, whatever the window holds (ratefaults.go). 0 = never.
+	IsolatedEvery time.Duration `json:"isolated_every,omitempty"`
 	// ACBudget is the A+C lifetime budget per appid (distinct bodies count
 	// once). Default 100000; beyond it 45029.
 	ACBudget int `json:"ac_budget,omitempty"`
@@ -118,6 +124,7 @@ func (o Options) withDefaults() Options {
 func (o Options) clone() Options {
 	o.Apps = maps.Clone(o.Apps)
 	o.Pages = slices.Clone(o.Pages)
+	o.RateSchedule = slices.Clone(o.RateSchedule)
 	o.TokenErrors = maps.Clone(o.TokenErrors)
 	o.CodeErrors = maps.Clone(o.CodeErrors)
 	o.OpenAPIErrors = maps.Clone(o.OpenAPIErrors)
@@ -163,8 +170,10 @@ func (o *Options) wire() any {
 		RateWindow    *duration `json:"rate_window,omitempty"`
 		LatencyMedian *duration `json:"latency_median,omitempty"`
 		LatencyP99    *duration `json:"latency_p99,omitempty"`
+		IsolatedEvery *duration `json:"isolated_every,omitempty"`
 	}{(*optionsWire)(o), (*duration)(&o.TokenTTL), (*duration)(&o.TokenOverlap),
-		(*duration)(&o.RateWindow), (*duration)(&o.LatencyMedian), (*duration)(&o.LatencyP99)}
+		(*duration)(&o.RateWindow), (*duration)(&o.LatencyMedian), (*duration)(&o.LatencyP99),
+		(*duration)(&o.IsolatedEvery)}
 }
 
 // UnmarshalJSON overwrites only the fields present in b (maps are merged),

@@ -28,6 +28,7 @@ type Server struct {
 	rids     *ridLog                    // errors' rids, for rid/get
 	usage    usage                      // today's requests per app and path, for quota/get
 	stats    Stats
+	rf       rateFaults // schedule, isolated refusals, per-second record
 }
 
 // New returns a fake configured by opts (zero fields take their defaults).
@@ -46,6 +47,7 @@ func New(opts Options) *Server {
 		acUsed:   map[string]map[string]bool{},
 		rids:     newRIDLog(ridCapacity),
 		stats:    newStats(),
+		rf:       newRateFaults(o.Now()),
 	}
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("/cgi-bin/token", s.handleToken)
@@ -59,6 +61,7 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("POST /_fake/config", s.handleConfig)
 	s.mux.HandleFunc("POST /_fake/revoke", s.handleRevoke)
 	s.mux.HandleFunc("POST /_fake/burst", s.handleBurst)
+	s.mux.HandleFunc("GET /_fake/seconds", s.handleSeconds)
 	return s
 }
 

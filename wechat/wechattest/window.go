@@ -50,7 +50,8 @@ func (f *fixedCount) add(t time.Time, span time.Duration) int {
 const statSpan = 60 * time.Second
 
 // admitB counts an interface B arrival for appid and returns 45009 when the
-// call is over the limit (or in a burst), else 0. s.mu must be held.
+// call is over the limit in force (or in a burst, or an isolated refusal is
+// due), else 0. s.mu must be held.
 func (s *Server) admitB(appid string, now time.Time) int {
 	a := s.arrivals[appid]
 	if a == nil {
@@ -61,11 +62,19 @@ func (s *Server) admitB(appid string, now time.Time) int {
 		s.stats.MaxWindowCalls[appid] = n
 	}
 	n := s.countLimited(appid, now)
-	if s.bursts[appid] > 0 {
+	var refused bool
+	switch {
+	case s.bursts[appid] > 0:
 		s.bursts[appid]--
-		return 45009
+		refused = true
+	case s.isolatedDue(appid, now):
+		refused = true
+	default:
+		limit := s.rateLimitAt(now)
+		refused = limit > 0 && n > limit
 	}
-	if s.opts.RateLimit > 0 && n > s.opts.RateLimit {
+	s.recordB(appid, now, refused)
+	if refused {
 		return 45009
 	}
 	return 0
