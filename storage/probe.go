@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"syscall"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -40,6 +41,32 @@ func (s *S3Store) probe(ctx context.Context) error {
 	if err := s.Ping(ctx); err != nil {
 		return err
 	}
+	// Workers started together probe together, and a posix-backed server
+	// (versitygw, MinIO in FS mode) may remove the probes' directory for one
+	// while it creates it for another (409 ExistingObjectIsDirectory): a
+	// probe that is not refused outright is tried again before it counts.
+	var err error
+	for attempt := range probeAttempts {
+		if err = s.probeOnce(ctx); err == nil || IsConfigAnswer(err) || ctx.Err() != nil {
+			return err
+		}
+		t := time.NewTimer(time.Duration(attempt+1) * 200 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+	return err
+}
+
+// probeAttempts is how many times a probe is tried before it fails.
+const probeAttempts = 4
+
+// probeOnce puts a small object with a random key under ProbePrefix and
+// deletes it.
+func (s *S3Store) probeOnce(ctx context.Context) error {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	key := s.prefix + ProbePrefix + hex.EncodeToString(b[:])

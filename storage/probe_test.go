@@ -3,8 +3,11 @@ package storage_test
 import (
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -73,4 +76,43 @@ func TestDiagnoseLocalErrors(t *testing.T) {
 	d = storage.Diagnose(err)
 	require.True(t, d.Config)
 	require.Equal(t, "not a directory", d.Cause, "%v", err)
+}
+
+// Workers started together probe together, and a posix-backed server can
+// fail one probe's put while another's cleanup removes the directory (409
+// ExistingObjectIsDirectory, seen with versitygw in the chaos suite): the
+// probe is tried again. A refusal that is the store's answer (403) is not.
+func TestProbeS3RetriesAConflictNotARefusal(t *testing.T) {
+	for _, tc := range []struct {
+		status    int
+		code      string
+		wantPuts  int32
+		wantError bool
+	}{
+		{http.StatusConflict, "ExistingObjectIsDirectory", 2, false},
+		{http.StatusForbidden, "AccessDenied", 1, true},
+	} {
+		var puts atomic.Int32
+		fail := func(next http.Handler) http.Handler {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "_preflight") && puts.Add(1) == 1 || tc.wantError && r.Method == http.MethodPut && strings.Contains(r.URL.Path, "_preflight") {
+					w.Header().Set("Content-Type", "application/xml")
+					w.WriteHeader(tc.status)
+					fmt.Fprintf(w, "<Error><Code>%s</Code><Message>injected</Message></Error>", tc.code)
+					return
+				}
+				next.ServeHTTP(w, r)
+			})
+		}
+		srv := storagetest.StartGoFakeS3(t, false, fail)
+		st := openS3(t, srv, "codes", "pre", srv.Options())
+		err := storage.Probe(ctx(t), st)
+		if tc.wantError {
+			require.Error(t, err, tc.code)
+			require.True(t, storage.Diagnose(err).Config, "%v", err)
+		} else {
+			require.NoError(t, err, tc.code)
+		}
+		require.Equal(t, tc.wantPuts, puts.Load(), "%s: probe puts", tc.code)
+	}
 }
