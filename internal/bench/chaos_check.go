@@ -111,8 +111,9 @@ func (r *chaosRig) tallyRows(ctx context.Context, present map[string]bool, t *ch
 	keyOf := worker.KeyOf(storage.DefaultTemplate(), false)
 	expected := make(map[string]bool, r.total)
 	var checks []rowCheck
+	ledger := r.runs.WithObjects(func(_ context.Context, key string) ([]byte, error) { return r.s3.Get(chaosPrefix + key) })
 	for from := int64(0); from < r.total; from += 1000 {
-		info, err := r.runs.Rows(ctx, r.runID, from, int(min(1000, r.total-from)))
+		info, err := ledger.Rows(ctx, r.runID, from, int(min(1000, r.total-from)))
 		if err != nil {
 			return nil, nil, err
 		}

@@ -119,7 +119,7 @@ func (o *explainOpts) openExplainer(ctx context.Context, env *env) (*explainer, 
 	if err != nil {
 		return nil, err
 	}
-	e := &explainer{o: o, env: env, w: env.stdout, rdb: rdb, runs: runs.NewStore(rdb, ""), ledger: jobs.NewLedger(rdb, ""),
+	e := &explainer{o: o, env: env, w: env.stdout, rdb: rdb, runs: runs.NewStore(rdb, "").WithObjects(runs.StoreObjects(store)), ledger: jobs.NewLedger(rdb, ""),
 		insp: asynq.NewInspectorFromRedisClient(rdb), store: store, keyOf: worker.KeyOf(keys, o.storage.PNG)}
 	e.feeder = &runs.Feeder{Runs: e.runs, Store: store, KeyOf: e.keyOf}
 	return e, nil

@@ -46,6 +46,9 @@ type Feeder struct {
 	// PartRows is how many rows one manifest object holds. Default
 	// ManifestPartRows.
 	PartRows int
+	// ChunkRows is how many rows one chunk of a new run's ledger holds
+	// (see Seal). Default DefaultChunkRows.
+	ChunkRows int64
 	// OnStart, if set, runs when a run is created, before its feeder: the
 	// worker uses it to set the campaign's share of the app's rate.
 	OnStart func(ctx context.Context, def campaign.Definition) error
@@ -104,10 +107,18 @@ func (f *Feeder) Feed(ctx context.Context, id string) error {
 	}
 	defer src.Close()
 	fed := c.Fed
+	var sealAfter time.Time
 	for {
 		run, c, err = f.Runs.Get(ctx, id)
 		if err != nil {
 			return err
+		}
+		if time.Now().After(sealAfter) {
+			if _, err := f.Seal(ctx, run); err != nil {
+				// The chunks wait in Redis; finish seals them or fails.
+				f.Log.Warn("run ledger: sealing chunks failed, trying again in 5s", "run", id, "err", err)
+				sealAfter = time.Now().Add(5 * time.Second)
+			}
 		}
 		switch {
 		case run.State == StateCancelled || run.State == StateDone:

@@ -110,14 +110,19 @@ func footprintServer(rdb *redis.Client, st *Store, queue string) *asynq.Server {
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256([]byte(j.Scene))
-		_, err = st.Record(ctx, j.Run, j.Row, jobs.StatusStored, sum[:], nil)
+		_, err = st.Record(ctx, j.Run, j.Row, jobs.StatusStored, footprintSHA(j.Scene), nil)
 		return err
 	}))
 	if err != nil {
 		panic(err)
 	}
 	return srv
+}
+
+// footprintSHA is the digest the footprint handler records for scene.
+func footprintSHA(scene string) []byte {
+	sum := sha256.Sum256([]byte(scene))
+	return sum[:]
 }
 
 // runBytes adds up MEMORY USAGE of every key of run id.

@@ -37,6 +37,9 @@ type ManifestRow struct {
 // run done and calls its webhook. Written files are complete objects; a
 // crash before the state changes writes them again on resume.
 func (f *Feeder) finish(ctx context.Context, run Run, def campaign.Definition) error {
+	if _, err := f.Seal(ctx, run); err != nil {
+		return err
+	}
 	parts, err := f.manifest(ctx, run, def)
 	if err != nil {
 		return fmt.Errorf("runs: manifest of %s: %w", run.ID, err)
@@ -95,7 +98,8 @@ func (f *Feeder) manifest(ctx context.Context, run Run, def campaign.Definition)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	const batch = 1000
+	batch := cmp.Or(run.ChunkRows, 1000) // a chunk of the ledger a time
+	ledger := f.Runs.WithObjects(StoreObjects(f.Store))
 	var info []RowInfo
 	parts := 0
 	flush := func() error {
@@ -114,7 +118,7 @@ func (f *Feeder) manifest(ctx context.Context, run Run, def campaign.Definition)
 			return parts, err
 		}
 		if i%batch == 0 || info == nil {
-			if info, err = f.Runs.Rows(ctx, run.ID, i, int(min(batch, run.Total-i))); err != nil {
+			if info, err = ledger.Rows(ctx, run.ID, i, int(min(batch, run.Total-i))); err != nil {
 				return parts, err
 			}
 		}

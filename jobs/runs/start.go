@@ -46,7 +46,7 @@ func (f *Feeder) Start(ctx context.Context, def campaign.Definition, id string, 
 		id = newID(def.Name, time.Now())
 	}
 	r := Run{ID: id, Campaign: def.Name, App: def.App, Total: total, Window: def.WindowOrDefault(),
-		State: StateRunning, Created: time.Now().UTC(), Scheduled: scheduled, Definition: b}
+		State: StateRunning, Created: time.Now().UTC(), Scheduled: scheduled, Definition: b, ChunkRows: f.ChunkRows}
 	if f.OnStart != nil {
 		if err := f.OnStart(ctx, def); err != nil {
 			return Run{}, fmt.Errorf("runs: starting %s: %w", def.Name, err)

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -40,8 +41,11 @@ type Run struct {
 	Finished  time.Time `json:"finished,omitzero"`
 	Manifest  string    `json:"manifest,omitempty"` // URL of the first part
 	// ManifestParts is how many manifest objects there are (ManifestKey 0..n-1).
-	ManifestParts int    `json:"manifest_parts,omitempty"`
-	Failures      string `json:"failures,omitempty"`
+	ManifestParts int `json:"manifest_parts,omitempty"`
+	// ChunkRows is how many rows one chunk of the run's ledger holds (set
+	// at Create; 0 for the first layout, whole-run bitmaps in Redis).
+	ChunkRows int64  `json:"chunk_rows,omitempty"`
+	Failures  string `json:"failures,omitempty"`
 	// Definition is the campaign as it was when the run started, so that a
 	// resumed feeder reads the same rows with the same options.
 	Definition json.RawMessage `json:"definition"`
@@ -121,31 +125,36 @@ var ErrNoRun = errors.New("runs: no such run")
 
 // Store keeps runs in Redis. All keys of one run share the hash tag {id}.
 type Store struct {
-	rdb    redis.UniversalClient
-	prefix string
+	rdb     redis.UniversalClient
+	prefix  string
+	layouts *sync.Map    // run id -> rows per chunk, once found
+	objects ObjectReader // sealed chunks; nil: see WithObjects
 }
 
 // NewStore returns a store under prefix (default "wxacode:run:").
 func NewStore(rdb redis.UniversalClient, prefix string) *Store {
-	return &Store{rdb: rdb, prefix: cmp.Or(prefix, "wxacode:run:")}
+	return &Store{rdb: rdb, prefix: cmp.Or(prefix, "wxacode:run:"), layouts: &sync.Map{}}
 }
 
 func (s *Store) key(id, part string) string { return s.prefix + "{" + id + "}:" + part }
 func (s *Store) indexKey() string           { return s.prefix + "index" }
 
-// Create stores a new run; it fails if the id exists.
+// Create stores a new run, in chunks of r.ChunkRows rows (default
+// DefaultChunkRows); it fails if the id exists.
 func (s *Store) Create(ctx context.Context, r Run) error {
+	r.ChunkRows = cmp.Or(r.ChunkRows, DefaultChunkRows)
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	ok, err := s.rdb.SetNX(ctx, s.key(r.ID, "meta"), b, 0).Result()
+	ok, err := createScript.Run(ctx, s.rdb, []string{s.key(r.ID, "meta"), s.key(r.ID, "n")}, b, r.ChunkRows).Bool()
 	if err != nil {
 		return err
 	}
 	if !ok {
 		return fmt.Errorf("runs: run %s exists", r.ID)
 	}
+	s.layouts.Store(r.ID, r.ChunkRows)
 	return s.rdb.ZAdd(ctx, s.indexKey(), redis.Z{Score: float64(r.Created.Unix()), Member: r.ID}).Err()
 }
 
@@ -208,7 +217,10 @@ func (s *Store) SetState(ctx context.Context, id, state string) error {
 // Record stores a row's final outcome (f is nil unless status is failed;
 // sha256 is the stored image's digest, 32 bytes, or nil). A repeat does not
 // count twice; a failed row that later succeeds moves. It returns 0 for a
-// repeat, 1 for a new outcome, 2 for a failed row that now succeeded.
+// repeat, 1 for a new outcome, 2 for a failed row that now succeeded. The
+// outcome goes to the row's chunk (record2.lua), or for a run of the first
+// layout to its whole-run bitmaps (record.lua). On error nothing is
+// recorded and the caller retries.
 func (s *Store) Record(ctx context.Context, id string, row int64, status jobs.Status, sha256 []byte, f *Failure) (int, error) {
 	fj := ""
 	if f != nil {
@@ -222,6 +234,13 @@ func (s *Store) Record(ctx context.Context, id string, row int64, status jobs.St
 		}
 		fj = string(b)
 	}
+	size, err := s.chunkRows(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	if size > 0 {
+		return s.record2(ctx, id, size, row, status, sha256, fj, f.summaryKey())
+	}
 	keys := []string{s.key(id, "done"), s.key(id, "failed"), s.key(id, "n"), s.key(id, "f"),
 		s.key(id, "retry"), s.key(id, "skipped"), s.key(id, "sha"), s.key(id, "codes"), s.key(id, "recent")}
 	return recordScript.Run(ctx, s.rdb, keys, row, string(status), fj, sha256, f.summaryKey(), RecentFailures).Int()
@@ -234,7 +253,14 @@ type RowInfo struct {
 }
 
 // Rows returns the ledger's view of rows [from, from+n) in one round trip.
+// Rows of a sealed chunk are read from the store (see WithObjects).
 func (s *Store) Rows(ctx context.Context, id string, from int64, n int) ([]RowInfo, error) {
+	if size, err := s.chunkRows(ctx, id); err != nil || size > 0 {
+		if err != nil {
+			return nil, err
+		}
+		return s.rows2(ctx, id, size, from, n)
+	}
 	pipe := s.rdb.Pipeline()
 	type cmds struct {
 		d, k, f *redis.IntCmd
@@ -262,12 +288,20 @@ func (s *Store) Rows(ctx context.Context, id string, from int64, n int) ([]RowIn
 // MarkRetry flags failed rows as being tried again: the run is not done
 // until each has a new outcome.
 func (s *Store) MarkRetry(ctx context.Context, id string, rows []int64) error {
+	size, err := s.chunkRows(ctx, id)
+	if err != nil {
+		return err
+	}
 	pipe := s.rdb.TxPipeline()
 	for _, r := range rows {
-		pipe.SetBit(ctx, s.key(id, "retry"), r, 1)
+		if size > 0 {
+			pipe.SAdd(ctx, s.key(id, "retrying"), r)
+		} else {
+			pipe.SetBit(ctx, s.key(id, "retry"), r, 1)
+		}
 	}
 	pipe.HIncrBy(ctx, s.key(id, "n"), "retrying", int64(len(rows)))
-	_, err := pipe.Exec(ctx)
+	_, err = pipe.Exec(ctx)
 	return err
 }
 
@@ -279,6 +313,12 @@ func (s *Store) SetFed(ctx context.Context, id string, fed int64) error {
 // RowStatus says what the ledger holds for a row: "stored/skipped" (done),
 // "failed", or "" (no outcome yet).
 func (s *Store) RowStatus(ctx context.Context, id string, row int64) (string, error) {
+	if size, err := s.chunkRows(ctx, id); err != nil || size > 0 {
+		if err != nil {
+			return "", err
+		}
+		return s.rowStatus2(ctx, id, size, row)
+	}
 	pipe := s.rdb.Pipeline()
 	d := pipe.GetBit(ctx, s.key(id, "done"), row)
 	f := pipe.GetBit(ctx, s.key(id, "failed"), row)
