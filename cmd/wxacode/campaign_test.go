@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wxacode/wxacode/jobs"
@@ -69,11 +70,10 @@ func TestCampaignRun(t *testing.T) {
 	require.LessOrEqual(t, max(maxInFlight, m2), int64(window), "never more than the window in flight")
 	require.Equal(t, int64(rows), c.Stored+c.Failed+c.Skipped)
 	require.Equal(t, int64(bad+invalid), c.Failed)
-	rdb := rs.Client(t)
-	done, _ := rdb.BitCount(ctx, "wxacode:run:{"+id[1]+"}:done", nil).Result()
-	failed, _ := rdb.BitCount(ctx, "wxacode:run:{"+id[1]+"}:failed", nil).Result()
+	done, failed := ledgerRows(t, ctx, st, dir, id[1], rows)
 	require.Equal(t, int64(rows-bad-invalid), done)
 	require.Equal(t, int64(bad+invalid), failed)
+	requireNoOpenChunks(t, ctx, rs.Client(t), id[1])
 
 	manifest := readJSONL(t, filepath.Join(dir, "codes", runs.ManifestKey(id[1], 0)))
 	require.Len(t, manifest, rows)
@@ -291,19 +291,23 @@ func TestCampaignRateShare(t *testing.T) {
 }
 
 // TestCampaignSurvivesKill9 kills the worker process that runs a campaign's
-// feeder with SIGKILL midway and starts another: asynq recovers the feeder
-// and the jobs after their leases expire, and every row ends exactly once.
+// feeder with SIGKILL midway, after it sealed the first chunks of the run's
+// ledger into the store, and starts another: asynq recovers the feeder and
+// the jobs after their leases expire, every row ends exactly once, and the
+// manifest lists each with the digest of its object.
 func TestCampaignSurvivesKill9(t *testing.T) {
-	const rows = 1000
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	const rows = 9000 // three ledger chunks of 4096 rows
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	rig := newCampaignRig(t, "wxX", wechattest.Options{RateLimit: -1, LatencyMedian: 5 * time.Millisecond}, 3000,
+	rig := newCampaignRig(t, "wxX", wechattest.Options{RateLimit: -1, LatencyMedian: 5 * time.Millisecond}, 100000,
 		fmt.Sprintf("campaigns:\n  - name: k\n    app: wxX\n    window: 300\n    source:\n      generator: {pattern: \"x{n}\", from: 1, to: %d}\n", rows))
 	rs, dir := rig.rs, rig.dir
 	id := rig.start(t, ctx, "k")
 	st := runs.NewStore(rs.Client(t), "")
 	w1 := rig.world.start("worker", "--concurrency", "20")
-	waitRun(t, ctx, st, id, func(c runs.Counts) bool { return c.Finished() >= rows/4 })
+	waitRun(t, ctx, st, id, func(c runs.Counts) bool { return c.Finished() >= 4200 })
+	sealed := func() bool { n, _ := rs.Client(t).BitCount(ctx, "wxacode:run:{"+id+"}:sealed", nil).Result(); return n >= 1 }
+	require.Eventually(t, sealed, time.Minute, 50*time.Millisecond, "the first chunk is sealed before the kill")
 	require.NoError(t, w1.cmd.Process.Kill())
 	<-w1.done
 	_, before, err := st.Get(ctx, id)
@@ -317,10 +321,50 @@ func TestCampaignSurvivesKill9(t *testing.T) {
 	require.Equal(t, runs.StateDone, r.State)
 	require.Equal(t, int64(rows), c.Stored+c.Skipped)
 	require.Zero(t, c.Failed)
-	done, _ := rs.Client(t).BitCount(ctx, "wxacode:run:{"+id+"}:done", nil).Result()
-	require.Equal(t, int64(rows), done, "every row exactly once")
+	done, failed := ledgerRows(t, ctx, st, dir, id, rows)
+	require.Equal(t, [2]int64{rows, 0}, [2]int64{done, failed}, "every row exactly once")
+	requireNoOpenChunks(t, ctx, rs.Client(t), id)
 	manifest := readJSONL(t, filepath.Join(dir, "codes", runs.ManifestKey(id, 0)))
 	require.Len(t, manifest, rows)
+	for i, m := range manifest {
+		require.EqualValues(t, i, m["row"])
+		data, err := os.ReadFile(filepath.Join(dir, "codes", m["key"].(string)))
+		require.NoError(t, err, "manifest row %d points at its object", i)
+		if m["status"] == "skipped" && m["sha256"] == nil {
+			continue // stored before the kill, its sidecar (with the digest) lost with it
+		}
+		sum := sha256.Sum256(data)
+		require.Equal(t, hex.EncodeToString(sum[:]), m["sha256"], "row %d", i)
+	}
+}
+
+// ledgerRows reads a run's ledger, sealed chunks from the store in dir,
+// and counts its rows done and failed.
+func ledgerRows(t *testing.T, ctx context.Context, st *runs.Store, dir, id string, rows int64) (done, failed int64) {
+	t.Helper()
+	ledger := st.WithObjects(func(_ context.Context, key string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, "codes", key)) })
+	for from := int64(0); from < rows; from += runs.DefaultChunkRows {
+		info, err := ledger.Rows(ctx, id, from, int(min(runs.DefaultChunkRows, rows-from)))
+		require.NoError(t, err)
+		for _, ri := range info {
+			switch {
+			case ri.Done:
+				done++
+			case ri.Failed:
+				failed++
+			}
+		}
+	}
+	return done, failed
+}
+
+// requireNoOpenChunks checks that a finished run's ledger chunks have all
+// left Redis for the store.
+func requireNoOpenChunks(t *testing.T, ctx context.Context, rdb *redis.Client, id string) {
+	t.Helper()
+	keys, err := rdb.Keys(ctx, "wxacode:run:{"+id+"}:c:*").Result()
+	require.NoError(t, err)
+	require.Empty(t, keys, "chunks left in Redis")
 }
 
 // campaignRig is a world with a private Redis, a fake WeChat knowing one
