@@ -82,19 +82,28 @@ func ChunkKey(id string, n int64) string {
 func (s *Store) chunkKey(id string, n int64) string { return s.key(id, "c:"+strconv.FormatInt(n, 10)) }
 
 // chunkRows returns the run's rows per chunk, 0 for the first layout. A
-// run's layout never changes, so a found value is kept for the process.
+// run's layout never changes, so it is kept for the process once the run
+// exists.
 func (s *Store) chunkRows(ctx context.Context, id string) (int64, error) {
 	if v, ok := s.layouts.Load(id); ok {
 		return v.(int64), nil
 	}
-	v, err := s.rdb.HGet(ctx, s.key(id, "n"), "chunk_rows").Int64()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
-	}
-	if err != nil {
+	pipe := s.rdb.Pipeline()
+	size := pipe.HGet(ctx, s.key(id, "n"), "chunk_rows")
+	exists := pipe.Exists(ctx, s.key(id, "meta"))
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return 0, err
 	}
-	s.layouts.Store(id, v)
+	v, err := size.Int64()
+	switch {
+	case errors.Is(err, redis.Nil):
+		v = 0
+	case err != nil:
+		return 0, fmt.Errorf("runs: run %s: chunk_rows: %w", id, err)
+	}
+	if exists.Val() == 1 {
+		s.layouts.Store(id, v)
+	}
 	return v, nil
 }
 
