@@ -1,5 +1,6 @@
-// Package runs keeps campaign runs: their per-row ledger (bitmaps by row
-// index, so the answer is exact under at-least-once delivery), their state
+// Package runs keeps campaign runs: their per-row ledger (by row index, so
+// the answer is exact under at-least-once delivery; in chunks that leave
+// Redis for the store once all their rows have an outcome), their state
 // (running, paused, cancelled, done), the feeder that keeps a bounded
 // window of their jobs in asynq, and the manifest written at the end.
 package runs
