@@ -126,6 +126,6 @@ func (o *dashboardOpts) build(ctx context.Context, e *env, rdb redis.UniversalCl
 	}
 	return dashboard.New(dashboard.Config{Extra: extra,
 		Redis: rdb, AsynqRedis: opt, Limiter: lim, Runs: rs, Ledger: led, Store: store, Apps: apps,
-		TokenState: system.TokenState(rdb), ACUsed: system.ACUsed(rdb), LiveWorkers: jobs.NewServing(rdb, "").Live, Auth: o.auth, Writable: o.writable, Metrics: metrics.Handler(reg), Logger: log,
+		TokenState: system.TokenState(rdb), ACUsed: system.ACUsed(rdb), LiveWorkers: jobs.NewServing(rdb, "").Live, Workers: jobs.NewServing(rdb, "").Workers, Auth: o.auth, Writable: o.writable, Metrics: metrics.Handler(reg), Logger: log,
 	})
 }
