@@ -51,7 +51,11 @@ that each campaign's app is configured (WXACODE_APPS_FILE or WXACODE_APPID, as t
 workers have it), since no worker would serve another, and that it can run: a source
 file exists and opens, a generator makes at most 1,000,000,000 rows, a schedule fires
 at most once a minute and at least once a year, and a file:// object lies in the store
-or under WXACODE_SOURCE_DIRS. Exit status 2 if anything is wrong.`,
+or under WXACODE_SOURCE_DIRS. It then reads each source as a run would: an object in the
+store (s3://, or file:// under a local store) must exist (a HEAD through the configured
+store), and the first 1000 rows must pass the rules every job passes (scene, page,
+rendering, key); a bad row is named by its run row (0-based) and file line (1-based,
+header included). Exit status 2 if anything is wrong.`,
 		Example: "  wxacode campaign validate --campaigns-file deploy/examples/campaigns.yaml --apps-file apps.yaml",
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {

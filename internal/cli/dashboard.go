@@ -85,7 +85,9 @@ func serveDashboard(ctx context.Context, e *env, o *dashboardOpts, ready func(ad
 	if err != nil {
 		return err
 	}
+	restore := system.QuietRedis(log) // the preflight says what Redis did
 	row, rdb := system.RedisCheck(ctx, e.redis, 8)
+	restore()
 	if rdb == nil { // the dashboard's data is all in Redis
 		log.Error("preflight failed", "check", row.Check, "target", row.Target, "cause", row.Detail, "advice", row.Advice)
 		return preflight.Report{row}.Err()

@@ -25,6 +25,7 @@ type schedulerOpts struct {
 	file, metricsListen string
 	sync                time.Duration
 	http                httpserver.Config
+	preflight           bool
 	apps                system.Apps
 	store               system.Storage
 	dirs                string
@@ -46,7 +47,8 @@ that its app is configured when WXACODE_APPID or WXACODE_APPS_FILE is given); an
 failure stops it, naming the file, the campaign and the cause (exit 2 for a
 configuration problem, 1 if Redis is unreachable). A campaign that stops passing
 those checks when the file is re-read is left out of the schedule with a logged
-error; the others keep theirs.`,
+error; the others keep theirs. --preflight=false skips both (for tests of sub-minute
+schedules).`,
 		Example: `  wxacode scheduler --campaigns-file /etc/wxacode/campaigns.yaml
   wxacode scheduler --metrics-listen :9091`,
 		Args: exactArgs(0, "no arguments"),
@@ -56,6 +58,7 @@ error; the others keep theirs.`,
 	campaignsFile.Bind(fs, &o.file)
 	syncInterval.Bind(fs, &o.sync)
 	metricsListen.Bind(fs, &o.metricsListen)
+	schedulerPreflight.Bind(fs, &o.preflight)
 	appID.Bind(fs, &o.apps.AppID)
 	appsFile.Bind(fs, &o.apps.File)
 	storageURL.Bind(fs, &o.store.URL)
@@ -76,11 +79,13 @@ func (o *schedulerOpts) check(d campaign.Definition) []error {
 	return errs
 }
 
-// preflight checks, before the scheduler starts: Redis answers, the apps
+// startChecks checks, before the scheduler starts: Redis answers, the apps
 // setting (if any) reads, and every scheduled campaign passes check. Each
 // failure is logged; the error is a *preflight.Error naming them all.
-func (o *schedulerOpts) preflight(ctx context.Context, e *env, f *campaign.File, log *slog.Logger) error {
+func (o *schedulerOpts) startChecks(ctx context.Context, e *env, f *campaign.File, log *slog.Logger) error {
+	restore := system.QuietRedis(log) // the report says what Redis did
 	row, rdb := system.RedisCheck(ctx, e.redis, 2)
+	restore()
 	if rdb != nil {
 		rdb.Close()
 	}
@@ -114,8 +119,12 @@ func runScheduler(ctx context.Context, e *env, o *schedulerOpts) error {
 	if err != nil {
 		return &system.ConfigError{Setting: "--campaigns-file (WXACODE_CAMPAIGNS_FILE)", Err: err}
 	}
-	if err := o.preflight(ctx, e, f, log); err != nil {
-		return err
+	var check func(campaign.Definition) []error
+	if o.preflight {
+		if err := o.startChecks(ctx, e, f, log); err != nil {
+			return err
+		}
+		check = o.check
 	}
 	opt, err := e.redis.ConnOpt()
 	if err != nil {
@@ -128,7 +137,7 @@ func runScheduler(ctx context.Context, e *env, o *schedulerOpts) error {
 	}
 	m, err := asynq.NewPeriodicTaskManager(asynq.PeriodicTaskManagerOpts{
 		RedisConnOpt:               opt,
-		PeriodicTaskConfigProvider: &runs.Schedule{Path: o.file, Log: log.Warn, Check: o.check, Error: log.Error},
+		PeriodicTaskConfigProvider: &runs.Schedule{Path: o.file, Log: log.Warn, Check: check, Error: log.Error},
 		SyncInterval:               o.sync,
 		SchedulerOpts:              &asynq.SchedulerOpts{Logger: worker.AsynqLogger(log), LogLevel: asynq.WarnLevel},
 	})

@@ -64,10 +64,14 @@ func (l Log) New(w io.Writer) (*slog.Logger, error) {
 	return log, nil
 }
 
-// QuietRedis drops go-redis's own messages, for a command that reports
-// what Redis did itself (doctor's table): its dial retries' warnings would
-// only come before the report, saying the same.
-func QuietRedis() { redis.SetLogger(quietLogger{}) }
+// QuietRedis drops go-redis's own messages, for a command or check that
+// reports what Redis did itself (doctor's table, a preflight): its dial
+// retries' warnings would only come before the report, saying the same.
+// restore sends them to log again.
+func QuietRedis(log *slog.Logger) (restore func()) {
+	redis.SetLogger(quietLogger{})
+	return func() { redis.SetLogger(redisLogger{log}) }
+}
 
 type quietLogger struct{}
 
