@@ -62,8 +62,8 @@ func TestParkedBytesCapStopsCalls(t *testing.T) {
 	var failing atomic.Bool
 	w, _ := smallWorld(t, wechattest.Options{}, overloaded(&failing))
 	rdb := w.rs.Client(t)
-	const capBytes = 12 << 10 // a few of the fake's images
-	p := w.start("worker", "--check-quota=false", "--concurrency", "1", "--park-max-bytes", "12KiB", "--log-level", "info")
+	const capBytes = 100 << 10 // the fake's images are about 45 KB: the third one parked passes the cap
+	p := w.start("worker", "--check-quota=false", "--concurrency", "1", "--park-max-bytes", "100KiB", "--log-level", "info")
 	p.waitFor("worker started", 60*time.Second)
 	failing.Store(true)
 
