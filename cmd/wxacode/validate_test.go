@@ -65,8 +65,8 @@ func TestCampaignValidateSources(t *testing.T) {
 	r = w.run("campaign", "validate")
 	t.Logf("$ wxacode campaign validate\n%s", r)
 	require.Equal(t, 2, r.code, r)
-	require.Contains(t, r.stdout, `campaign "slash": page "/pages/coupon/index": must not start with '/'`)
-	require.Contains(t, r.stdout, `campaign "narrow": width "100": must be 280 to 1280 pixels`)
+	require.Contains(t, r.stdout, file+`: campaign "slash": page "/pages/coupon/index": must not start with '/'`)
+	require.Contains(t, r.stdout, file+`: campaign "narrow": width "100": must be 280 to 1280 pixels`)
 
 	// Only the good ones: all valid.
 	require.NoError(t, os.WriteFile(file, []byte("campaigns:\n"+c("good", "    source:\n      object: s3://codes/e2e/inputs/good.csv\n")+

@@ -60,6 +60,12 @@ header included). Exit status 2 if anything is wrong.`,
 		Args:    exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := campaign.Load(file)
+			if fes := campaign.FieldErrors(errors.Unwrap(err)); len(fes) > 0 && len(fes) == len(leaves(errors.Unwrap(err))) {
+				for _, fe := range fes { // one line per problem, each naming the file
+					fmt.Fprintf(e.stdout, "%s: %v\n", file, fe)
+				}
+				return ExitError{ExitUsage}
+			}
 			if err != nil {
 				fmt.Fprintln(e.stdout, err)
 				return ExitError{ExitUsage}
@@ -82,6 +88,22 @@ header included). Exit status 2 if anything is wrong.`,
 	storageSettings(cmd.Flags(), &store)
 	sourceDirs.Bind(cmd.Flags(), &dirs)
 	return cmd
+}
+
+// leaves are the errors joined in err (errors.Join, nested), or err.
+func leaves(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		if err == nil {
+			return nil
+		}
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, leaves(e)...)
+	}
+	return out
 }
 
 // validateCampaigns returns every problem of f's campaigns beyond the
