@@ -44,6 +44,7 @@ func (c *Collector) Collect(ctx context.Context) (Snapshot, error) {
 	if snap.Apps, err = c.collectApps(ctx, list); err != nil {
 		return Snapshot{}, err
 	}
+	snap.StoreHolds, snap.WorkersError = c.storeHolds(ctx)
 	effective := map[string]float64{}
 	for _, a := range snap.Apps {
 		if a.LimiterError == "" {
@@ -187,4 +188,23 @@ func (c *Collector) queues(qs queueSet, names ...string) QueueStatus {
 		}
 	}
 	return q
+}
+
+// storeHolds lists the live workers that hold their store; an error
+// reading them is returned as text for the page, not as a failure.
+func (c *Collector) storeHolds(ctx context.Context) ([]StoreHold, string) {
+	holds := []StoreHold{}
+	if c.cfg.Workers == nil {
+		return holds, ""
+	}
+	ws, err := c.cfg.Workers(ctx)
+	if err != nil {
+		return holds, redactErr(err)
+	}
+	for _, w := range ws {
+		if w.StoreHeld != "" {
+			holds = append(holds, StoreHold{Worker: w.ID, Cause: redact(w.StoreHeld), Since: w.StoreHeldSince})
+		}
+	}
+	return holds, ""
 }

@@ -51,6 +51,9 @@ type Config struct {
 	// LiveWorkers counts the live workers serving an app (their
 	// heartbeats, jobs.Serving). Nil: not shown.
 	LiveWorkers func(ctx context.Context, app string) (int64, error)
+	// Workers lists the live workers' own states (jobs.Serving.Workers),
+	// from which the page shows the stores they hold. Nil: not shown.
+	Workers func(ctx context.Context) ([]jobs.WorkerState, error)
 	// Auth protects everything but /healthz, /readyz and Extra. The zero
 	// value serves openly: callers decide whether that is allowed
 	// (CheckListen).

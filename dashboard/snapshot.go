@@ -13,6 +13,18 @@ type Snapshot struct {
 	At   time.Time   `json:"at"`
 	Apps []AppStatus `json:"apps"`
 	Runs []RunStatus `json:"runs"`
+	// StoreHolds are the live workers that hold their store: their jobs
+	// are handed back without calling WeChat until a probe succeeds.
+	StoreHolds []StoreHold `json:"store_holds"`
+	// WorkersError is why the workers' states could not be read.
+	WorkersError string `json:"workers_error,omitempty"`
+}
+
+// StoreHold is one worker's hold on its store.
+type StoreHold struct {
+	Worker string    `json:"worker"`
+	Cause  string    `json:"cause"`
+	Since  time.Time `json:"since,omitzero"`
 }
 
 // AppStatus is one app: its limiter, token, ledger totals and queues.

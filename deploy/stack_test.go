@@ -95,6 +95,11 @@ func TestComposeStackAsProcesses(t *testing.T) {
 
 	status := st.runCli(nil, c.Services["cli"].Command...)
 	require.Contains(t, status, app)
+	// The example's partner-shops campaign reads an object of the store,
+	// which campaign validate looks up: the operator uploads it first.
+	in, err := storage.OpenS3(context.Background(), minioBucket(t), storePrefix(t), s3srv.Options())
+	require.NoError(t, err)
+	require.NoError(t, in.Put(context.Background(), "_inputs/partner-shops.csv", []byte("scene\nshop1\nshop2\n"), storage.PutOptions{}))
 	st.runCli(nil, "campaign", "validate")
 	st.stopAll()
 	st.requireNoSecrets()

@@ -46,3 +46,30 @@ func TestServingHeartbeats(t *testing.T) {
 	require.Zero(t, n, "a worker that left is gone at once")
 	require.Regexp(t, `^.+:\d+:[0-9a-f]{6}$`, WorkerID())
 }
+
+// Each worker publishes its state in one key of its own; a worker that
+// stops beating drops out after ServingTTL, one that leaves at once.
+func TestServingWorkerState(t *testing.T) {
+	ctx := context.Background()
+	rdb := redistest.Start(t).Client(t)
+	s := NewServing(rdb, "")
+	now := time.Unix(1_800_000_000, 0)
+	s.now = func() time.Time { return now }
+	since := now.Add(-time.Minute).UTC()
+	require.NoError(t, s.Publish(ctx, WorkerState{ID: "w1", StoreHeld: "bucket does not exist (HeadBucket: HTTP 404 NotFound)", StoreHeldSince: since}))
+	require.NoError(t, s.Publish(ctx, WorkerState{ID: "w2"}))
+	got, err := s.Workers(ctx)
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	require.Equal(t, WorkerState{ID: "w1", Beat: now.UTC(), StoreHeld: "bucket does not exist (HeadBucket: HTTP 404 NotFound)", StoreHeldSince: since}, got[0])
+	require.Empty(t, got[1].StoreHeld)
+	ttl, err := rdb.PTTL(ctx, "wxacode:serving:_worker:{w1}").Result()
+	require.NoError(t, err)
+	require.True(t, ttl > ServingTTL && ttl <= 2*ServingTTL, "one key per worker, expiring on its own: %s", ttl)
+
+	require.NoError(t, s.Leave(ctx, "w2", nil))
+	now = now.Add(ServingTTL + time.Second)
+	got, err = s.Workers(ctx)
+	require.NoError(t, err)
+	require.Empty(t, got, "w2 left, w1 stopped beating")
+}

@@ -20,6 +20,7 @@ type Worker struct {
 	storedBytes  *prometheus.CounterVec
 	jobs         *prometheus.CounterVec
 	tokenFetches *prometheus.CounterVec
+	storeHeld    *prometheus.GaugeVec
 	// storageDownSince is when this process's storage became unavailable,
 	// in Unix nanoseconds; 0 while it is reachable.
 	storageDownSince atomic.Int64
@@ -63,14 +64,19 @@ func NewWorker(reg prometheus.Registerer) (*Worker, error) {
 			Name: "wxacode_token_fetches_total",
 			Help: "Access-token requests this process sent to WeChat, by endpoint and result (ok, error).",
 		}, []string{"app", "endpoint", "result"}),
+		storeHeld: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "wxacode_store_held",
+			Help: "1 while this worker holds its store after an answer that means configuration (cause: bucket does not exist, access denied, directory not writable, ...), its jobs handed back without calling WeChat; 0 (cause \"\") otherwise.",
+		}, []string{"cause"}),
 	}
+	w.storeHeld.WithLabelValues("").Set(0)
 	// Computed at each scrape, so that the value grows during an outage
 	// although no job reports anything new.
 	storageDown := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "wxacode_storage_unavailable_seconds",
 		Help: "Seconds since this worker found storage unavailable (0 while it is reachable); meanwhile jobs wait instead of failing, up to --storage-outage-limit.",
 	}, w.storageDownSeconds)
-	for _, c := range []prometheus.Collector{w.calls, w.callSeconds, w.limiterWait, w.rateLimited, w.stores, w.storedBytes, w.jobs, w.tokenFetches, storageDown} {
+	for _, c := range []prometheus.Collector{w.calls, w.callSeconds, w.limiterWait, w.rateLimited, w.stores, w.storedBytes, w.jobs, w.tokenFetches, w.storeHeld, storageDown} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -178,4 +184,23 @@ func (w *Worker) storageDownSeconds() float64 {
 		return 0
 	}
 	return time.Since(time.Unix(0, since)).Seconds()
+}
+
+// StoreHeld records that the worker holds its store for cause (one of
+// storage.Diagnose's causes: a short phrase, never a URL or credential).
+func (w *Worker) StoreHeld(cause string) {
+	if w == nil {
+		return
+	}
+	w.storeHeld.Reset()
+	w.storeHeld.WithLabelValues(cause).Set(1)
+}
+
+// StoreReleased records that the store hold was lifted.
+func (w *Worker) StoreReleased() {
+	if w == nil {
+		return
+	}
+	w.storeHeld.Reset()
+	w.storeHeld.WithLabelValues("").Set(0)
 }

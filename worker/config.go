@@ -90,9 +90,19 @@ type Config struct {
 	PNG bool
 	// ParkTTL is how long an unstored image is kept in Redis. Default 24h.
 	ParkTTL time.Duration
+	// ParkMaxBytes caps the bytes of unstored images parked in Redis per
+	// app, fleet-wide: at the cap, jobs that would call WeChat are handed
+	// back as non-failures until the store takes the parked ones (the cap
+	// can be passed by one image per job in flight). Default
+	// DefaultParkMaxBytes (256 MiB, about 5,000 codes of 50 KB); negative:
+	// no cap.
+	ParkMaxBytes int64
 	// KeyPrefix prefixes the worker's own Redis keys. Default "wxacode:".
 	KeyPrefix string
 }
+
+// DefaultParkMaxBytes is Config.ParkMaxBytes's default: 256 MiB per app.
+const DefaultParkMaxBytes = 256 << 20
 
 func (c Config) withDefaults() Config {
 	c.Concurrency = cmp.Or(c.Concurrency, 100)
@@ -107,6 +117,7 @@ func (c Config) withDefaults() Config {
 	c.IPRejectedDayHold = cmp.Or(c.IPRejectedDayHold, 24*time.Hour)
 	c.IPRejectedHourHold = cmp.Or(c.IPRejectedHourHold, time.Hour)
 	c.ParkTTL = cmp.Or(c.ParkTTL, 24*time.Hour)
+	c.ParkMaxBytes = cmp.Or(c.ParkMaxBytes, DefaultParkMaxBytes)
 	c.KeyPrefix = cmp.Or(c.KeyPrefix, "wxacode:")
 	return c
 }

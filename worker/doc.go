@@ -32,6 +32,10 @@
 //     not use up its tries; a fetched image stays parked. Only after
 //     StorageOutageLimit (default 1h) without a storage success in this
 //     process do these errors count as transient again.
+//   - parked images at ParkMaxBytes (default 256 MiB per app, counted
+//     fleet-wide in Redis, see park.go): a job that would call WeChat is
+//     handed back as a non-failure first, so that a store that keeps
+//     failing neither fills Redis nor spends quota.
 //   - permanent (40097, 40129, 40169, 41030, 47001, 85096, bad payloads,
 //     invalid parameters or keys, a key holding another code): recorded
 //     with errcode, errmsg and rid; no retry.

@@ -29,7 +29,8 @@ type Handler struct {
 	held map[string]appHold // apps held after an error no retry cures
 	// rejectedAt is when a fresh token of the app was last rejected.
 	rejectedAt map[string]time.Time
-	runState   map[string]runState // cached state of campaign runs
+	runState   map[string]runState  // cached state of campaign runs
+	parkFullAt map[string]time.Time // when each app's full park was last logged
 
 	outage     outage     // storage unavailable since when, for the whole process
 	outageWait outageWait // how long jobs wait for unavailable storage
@@ -45,7 +46,7 @@ func NewHandler(d Deps, cfg Config) (*Handler, error) {
 		return nil, errors.New("worker: no apps configured")
 	}
 	h := &Handler{deps: d, cfg: cfg.withDefaults(), log: d.Logger, apps: map[string]App{}, held: map[string]appHold{}, rejectedAt: map[string]time.Time{}, runState: map[string]runState{},
-		outageWait: defaultOutageWait}
+		parkFullAt: map[string]time.Time{}, outageWait: defaultOutageWait}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -92,6 +93,9 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		log.Warn("reading parked image", "err", err)
 	}
 	if img == nil {
+		if err := h.parkFull(ctx, j); err != nil {
+			return err // the store is not taking what was fetched already
+		}
 		img, err = h.generate(ctx, j)
 		if err != nil {
 			return h.classify(ctx, j, log, err)

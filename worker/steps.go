@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/jobs"
@@ -158,7 +157,7 @@ func (h *Handler) store(ctx context.Context, j *job, img *wechat.Image) error {
 		IfAbsent: !j.existed,
 	}
 	if err := h.put(ctx, j, data, opts); err != nil {
-		if perr := h.park(context.WithoutCancel(ctx), j.id, img); perr != nil {
+		if perr := h.park(context.WithoutCancel(ctx), j, img); perr != nil {
 			h.log.Warn("could not park image", "task", j.id, "err", perr)
 		}
 		return err
@@ -168,7 +167,7 @@ func (h *Handler) store(ctx context.Context, j *job, img *wechat.Image) error {
 	if err := h.record(ctx, j, o); err != nil {
 		return err
 	}
-	h.unpark(ctx, j.id)
+	h.unpark(ctx, j)
 	return nil
 }
 
@@ -222,37 +221,6 @@ func convert(img *wechat.Image, f code.Format) ([]byte, error) {
 		return storage.ToJPEG(img.Data, storage.DefaultJPEGQuality)
 	}
 	return img.Data, nil
-}
-
-func (h *Handler) parkKey(id string) string { return h.cfg.KeyPrefix + "parked:{" + id + "}" }
-
-// park keeps an image that could not be stored; format byte + data.
-func (h *Handler) park(ctx context.Context, id string, img *wechat.Image) error {
-	v := append([]byte(img.Format+"\n"), img.Data...)
-	return h.deps.Redis.Set(ctx, h.parkKey(id), v, h.cfg.ParkTTL).Err()
-}
-
-// parked returns an image parked by an earlier run, or nil.
-func (h *Handler) parked(ctx context.Context, id string) (*wechat.Image, error) {
-	v, err := h.deps.Redis.Get(ctx, h.parkKey(id)).Bytes()
-	if err == redis.Nil {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	for i, b := range v {
-		if b == '\n' {
-			return &wechat.Image{Format: code.Format(v[:i]), Data: v[i+1:]}, nil
-		}
-	}
-	return nil, errors.New("parked image without format")
-}
-
-func (h *Handler) unpark(ctx context.Context, id string) {
-	if err := h.deps.Redis.Del(ctx, h.parkKey(id)).Err(); err != nil {
-		h.log.Warn("could not drop parked image", "task", id, "err", err)
-	}
 }
 
 // record writes an outcome. A plain job's goes to the app's ledger. A

@@ -39,6 +39,19 @@ func (s *storeHold) held() string {
 	return s.cause
 }
 
+// StoreHold returns why this process holds its store and since when; ""
+// while it does not. The cause names what the store answered (a missing
+// bucket, access denied, a directory that denies writing), never a
+// credential.
+func (h *Handler) StoreHold() (cause string, since time.Time) {
+	h.storeHold.mu.Lock()
+	defer h.storeHold.mu.Unlock()
+	if h.storeHold.cause == "" {
+		return "", time.Time{}
+	}
+	return h.storeHold.cause, h.storeHold.since
+}
+
 // storeHeld hands the job back while the store is held; nil otherwise.
 func (h *Handler) storeHeld(ctx context.Context, j *job) error {
 	cause := h.storeHold.held()
@@ -58,6 +71,7 @@ func (h *Handler) holdStore(ctx context.Context, j *job, err error) error {
 	first := h.storeHold.cause == ""
 	if first {
 		h.storeHold.cause, h.storeHold.since = d.Cause+" ("+storage.Brief(err)+")", time.Now()
+		h.deps.Metrics.StoreHeld(d.Cause)
 	}
 	start := !h.storeHold.probing
 	h.storeHold.probing = true
@@ -89,6 +103,7 @@ func (h *Handler) recheckStore() {
 		held := time.Since(h.storeHold.since)
 		h.storeHold.cause, h.storeHold.probing = "", false
 		h.storeHold.mu.Unlock()
+		h.deps.Metrics.StoreReleased()
 		h.log.Info("store hold lifted: a probe object was written and removed", "held", held.Round(time.Millisecond).String())
 		return
 	}

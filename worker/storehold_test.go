@@ -64,6 +64,10 @@ func TestStoreConfigAnswerHoldsTheStore(t *testing.T) {
 			require.Zero(t, tot[string(jobs.StatusFailed)], "no recorded failure")
 			require.Equal(t, 1, r.logs.Count("store held"), "logged once:\n%s", r.logs.String())
 			require.Contains(t, r.logs.String(), "s3:PutObject", "with the advice")
+			require.Equal(t, map[string]float64{"access denied": 1}, r.storeHeldMetric(t), "the hold and its cause in the metrics")
+			cause, since := r.h.StoreHold()
+			require.Contains(t, cause, "access denied")
+			require.False(t, since.IsZero())
 
 			// Still refused: the probes keep the hold.
 			waitFor(t, 10*time.Second, "two probes", func() bool { return r.logs.Count("store still held") >= 2 })
@@ -76,6 +80,7 @@ func TestStoreConfigAnswerHoldsTheStore(t *testing.T) {
 			require.EqualValues(t, 3, r.totals(t)[string(jobs.StatusStored)])
 			require.EqualValues(t, 3, r.fake.Stats().Calls[testApp], "one call per code: the parked image was used")
 			require.Equal(t, 1, r.logs.Count("store hold lifted"))
+			require.Equal(t, map[string]float64{"": 0}, r.storeHeldMetric(t), "released")
 		})
 	}
 }
@@ -87,4 +92,21 @@ func TestIsConfigAnswer(t *testing.T) {
 	require.False(t, storage.IsConfigAnswer(&storage.KeyError{Key: "k"}))
 	require.False(t, storage.IsConfigAnswer(errors.New("something else")))
 	require.False(t, storage.IsConfigAnswer(nil))
+}
+
+// storeHeldMetric is wxacode_store_held by cause.
+func (r *s3Rig) storeHeldMetric(t *testing.T) map[string]float64 {
+	t.Helper()
+	families, err := r.reg.Gather()
+	require.NoError(t, err)
+	out := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "wxacode_store_held" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			out[m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
+		}
+	}
+	return out
 }

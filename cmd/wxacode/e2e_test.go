@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -94,11 +95,11 @@ func TestEndToEnd(t *testing.T) {
 // smallWorld starts a private redis-server, a fake WeChat (options o)
 // publishing pages/coupon/index for e2eApp and gofakes3 with bucket
 // "codes", and points the world's environment at them.
-func smallWorld(t *testing.T, o wechattest.Options) (*world, *storagetest.Server) {
+func smallWorld(t *testing.T, o wechattest.Options, middleware ...func(http.Handler) http.Handler) (*world, *storagetest.Server) {
 	t.Helper()
 	o.Pages = []string{"pages/coupon/index"}
 	w := newWorld(t).withRedis().withFake(e2eApp, e2eSecret, o)
-	s3srv := storagetest.StartGoFakeS3(t, false)
+	s3srv := storagetest.StartGoFakeS3(t, false, middleware...)
 	s3srv.CreateBucket(t, "codes")
 	for k, v := range map[string]string{
 		"WXACODE_STORAGE_URL": "s3://codes/e2e", "WXACODE_S3_PATH_STYLE": "true",

@@ -56,6 +56,7 @@ func TestWorkerMetrics(t *testing.T) {
 		`wxacode_jobs_total{app="` + e2eApp + `",outcome="failed"} ` + itoa(bad),
 		// The preflight's check of the secret, then the one fetch of the run.
 		`wxacode_token_fetches_total{app="` + e2eApp + `",endpoint="/cgi-bin/stable_token",result="ok"} 2`,
+		`wxacode_store_held{cause=""} 0`,
 		`go_goroutines`,
 	} {
 		require.Contains(t, body, want)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -160,7 +161,8 @@ func TestPreflightExternalTokenSource(t *testing.T) {
 // one call each.
 func TestRunTimeMissingBucketHoldsTheStore(t *testing.T) {
 	w, s3srv := smallWorld(t, wechattest.Options{})
-	p := w.start("worker", "--check-quota=false", "--concurrency", "1", "--log-level", "info")
+	p := w.start("worker", "--check-quota=false", "--concurrency", "1", "--log-level", "info", "--metrics-listen", "127.0.0.1:0")
+	metricsAddr := p.waitFor(`"metrics served","url":"http://([^/"]+)/metrics"`, 30*time.Second)
 	p.waitFor("worker started", 30*time.Second)
 	st, err := storage.OpenS3(context.Background(), "codes", "", s3srv.Options())
 	require.NoError(t, err)
@@ -177,6 +179,24 @@ func TestRunTimeMissingBucketHoldsTheStore(t *testing.T) {
 	require.LessOrEqual(t, codeCalls(w.fake), int64(1), "at most the job that met the missing bucket called WeChat")
 	require.Zero(t, ledgerTotals(t, context.Background(), w.rs)["failed"], "no job failed")
 	require.NotContains(t, p.out.String(), "transient error, will retry")
+
+	// The hold and its cause show in the worker's metrics and, through its
+	// heartbeat, on the dashboard.
+	require.Contains(t, get(t, "http://"+metricsAddr+"/metrics", 200), `wxacode_store_held{cause="bucket does not exist"} 1`)
+	d := w.start("dashboard", "--listen", "127.0.0.1:0")
+	base := d.waitFor(`dashboard on (http://\S+)/ `, 30*time.Second)
+	var holds struct {
+		StoreHolds []struct{ Worker, Cause string } `json:"store_holds"`
+	}
+	require.Eventually(t, func() bool {
+		holds.StoreHolds = nil
+		require.NoError(t, json.Unmarshal([]byte(get(t, base+"/api/apps", 200)), &holds))
+		return len(holds.StoreHolds) == 1
+	}, 20*time.Second, 200*time.Millisecond, "the worker's next heartbeat carries the hold")
+	t.Logf("dashboard /api/apps store_holds: %+v", holds.StoreHolds)
+	require.Contains(t, holds.StoreHolds[0].Cause, "bucket does not exist")
+	require.Contains(t, get(t, base+"/", 200), "Store held")
+	d.stop(30 * time.Second)
 
 	s3srv.CreateBucket(t, "codes")
 	p.waitFor(`store hold lifted`, 2*time.Minute)

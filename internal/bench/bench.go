@@ -140,7 +140,7 @@ func benchEnqueue(ctx context.Context, sizes string, workers int, stdout, stderr
 	for _, f := range strings.Split(sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
 		if err != nil || n < 1 {
-			return fmt.Errorf("--lines: %q is not a positive number", f)
+			return usagef("--lines: %q is not a positive number", f)
 		}
 		r, err := enqueueOnce(ctx, n, workers, stderr)
 		if err != nil {
@@ -202,3 +202,13 @@ func writeScenes(n int) (string, error) {
 	}
 	return filepath.Clean(f.Name()), nil
 }
+
+// UsageError is a bench flag whose value the benchmark does not take: the
+// command line is wrong (exit status 2), not the benchmark (1).
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+
+func (e *UsageError) Unwrap() error { return e.Err }
+
+func usagef(format string, args ...any) error { return &UsageError{fmt.Errorf(format, args...)} }

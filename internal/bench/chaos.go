@@ -69,7 +69,7 @@ func benchChaos(ctx context.Context, cfg chaosConfig, which, logs string, stdout
 		return err
 	}
 	if cfg.Scenes < 1 || cfg.Workers < 1 || cfg.Concurrency < 1 || cfg.StorageDown <= 0 {
-		return errors.New("--scenes, --workers, --concurrency and --storage-down must be positive")
+		return usagef("--scenes, --workers, --concurrency and --storage-down must be positive")
 	}
 	if cfg.LogDir, err = chaosLogDir(logs); err != nil {
 		return err
@@ -97,7 +97,7 @@ func pickScenarios(all []chaosScenario, which string) ([]chaosScenario, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("--scenario: no scenario %q", name)
+			return nil, usagef("--scenario: no scenario %q (want all, or some of: %s)", name, strings.Join(scenarioNames(all), ", "))
 		}
 	}
 	return out, nil
@@ -286,4 +286,12 @@ func (r *chaosRig) await(ctx context.Context, start, deadline time.Time) (runs.R
 			return run, false
 		}
 	}
+}
+
+func scenarioNames(all []chaosScenario) []string {
+	names := make([]string, len(all))
+	for i, s := range all {
+		names[i] = s.name
+	}
+	return names
 }

@@ -73,7 +73,7 @@ p50/p99 latency and error rate and the server's peak memory and descriptors,
 func runEndpoints(ctx context.Context, o endpointsOpts, stdout, stderr io.Writer) error {
 	modes := map[string][]string{"before": {"before"}, "after": {"after"}, "both": {"before", "after"}}[o.mode]
 	if modes == nil {
-		return fmt.Errorf("--mode %q: want before, after or both", o.mode)
+		return usagef("--mode %q: want before, after or both", o.mode)
 	}
 	fmt.Fprintf(stdout, "attack: %d idle sockets from 127.0.0.2 (%d processes), %d slow-header connections from 127.0.0.3; %d ordinary clients at 5 req/s each, measured %s after a %s ramp\n",
 		o.idle, attackerProcs, o.slow, o.clients, o.dur, o.ramp)

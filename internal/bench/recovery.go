@@ -363,7 +363,7 @@ func pickRecovery(names string) ([]recoveryScenario, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("--scenarios: no scenario %q (drop, rise, storm, isolated)", n)
+			return nil, usagef("--scenarios: no scenario %q (drop, rise, storm, isolated)", n)
 		}
 	}
 	return out, nil
@@ -378,7 +378,7 @@ func pickWindows(names string) ([]bool, error) {
 		case "fixed":
 			out = append(out, true)
 		default:
-			return nil, fmt.Errorf("--windows: %q is neither sliding nor fixed", n)
+			return nil, usagef("--windows: %q is neither sliding nor fixed", n)
 		}
 	}
 	return out, nil
@@ -394,7 +394,7 @@ func benchRecovery(ctx context.Context, cfg recoveryConfig, scenarios, windows s
 		return err
 	}
 	if cfg.Workers < 1 || cfg.Concurrency < 1 || cfg.Duration <= 0 || cfg.Scenes < 0 || cfg.IsolatedEvery <= 0 {
-		return fmt.Errorf("--workers, --concurrency, --duration and --isolated-every must be positive, --scenes ≥ 0")
+		return usagef("--workers, --concurrency, --duration and --isolated-every must be positive, --scenes ≥ 0")
 	}
 	host, _ := os.Hostname()
 	load, _ := os.ReadFile("/proc/loadavg")

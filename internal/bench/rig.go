@@ -159,7 +159,7 @@ ratio to the cap, 45009 answers and the most calls in any 60 s window.`,
 				for _, f := range strings.Split(procs, ",") {
 					n, err := strconv.Atoi(strings.TrimSpace(f))
 					if err != nil || n < 1 {
-						return fmt.Errorf("--workers: %q is not a positive number", f)
+						return usagef("--workers: %q is not a positive number", f)
 					}
 					if err := throughputOnce(cmd.Context(), n, rate, dur, warm, med, p99, stdout, cmd.ErrOrStderr()); err != nil {
 						return err

@@ -15,8 +15,10 @@ import (
 	"github.com/wxacode/wxacode/internal/config"
 	"github.com/wxacode/wxacode/internal/progress"
 	"github.com/wxacode/wxacode/internal/system"
+	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/campaign"
 	"github.com/wxacode/wxacode/jobs/runs"
+	"github.com/wxacode/wxacode/storage"
 )
 
 func init() { register(newCampaignCmd) }
@@ -49,40 +51,92 @@ that each campaign's app is configured (WXACODE_APPS_FILE or WXACODE_APPID, as t
 workers have it), since no worker would serve another, and that it can run: a source
 file exists and opens, a generator makes at most 1,000,000,000 rows, a schedule fires
 at most once a minute and at least once a year, and a file:// object lies in the store
-or under WXACODE_SOURCE_DIRS. Exit status 2 if anything is wrong.`,
+or under WXACODE_SOURCE_DIRS. It then reads each source as a run would: an object in the
+store (s3://, or file:// under a local store) must exist (a HEAD through the configured
+store), and the first 1000 rows must pass the rules every job passes (scene, page,
+rendering, key); a bad row is named by its run row (0-based) and file line (1-based,
+header included). Exit status 2 if anything is wrong.`,
 		Example: "  wxacode campaign validate --campaigns-file deploy/examples/campaigns.yaml --apps-file apps.yaml",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := campaign.Load(file)
+			if fes := campaign.FieldErrors(errors.Unwrap(err)); len(fes) > 0 && len(fes) == len(leaves(errors.Unwrap(err))) {
+				for _, fe := range fes { // one line per problem, each naming the file
+					fmt.Fprintf(e.stdout, "%s: %v\n", file, fe)
+				}
+				return ExitError{ExitUsage}
+			}
 			if err != nil {
 				fmt.Fprintln(e.stdout, err)
 				return ExitError{ExitUsage}
 			}
 			bad := 0
-			allowed := append(system.SplitDirs(dirs), store.LocalDir())
-			for _, d := range f.Campaigns {
-				if err := apps.Known(d.App); err != nil {
-					fmt.Fprintf(e.stdout, "%s: campaign %s: app: %v\n", file, d.Name, err)
-					bad++
-				}
-				for _, err := range d.Runnable(time.Now(), nil, allowed) {
-					fmt.Fprintf(e.stdout, "%s: %v\n", file, err)
-					bad++
-				}
+			for _, err := range validateCampaigns(cmd.Context(), f, apps, store, system.SplitDirs(dirs)) {
+				fmt.Fprintf(e.stdout, "%s: %v\n", file, err)
+				bad++
 			}
 			if bad > 0 {
 				return ExitError{ExitUsage}
 			}
-			fmt.Fprintf(e.stdout, "%s: %d campaigns, all valid\n", file, len(f.Campaigns))
+			fmt.Fprintf(e.stdout, "%s: %d campaigns, all valid (the first %d rows of each source checked)\n", file, len(f.Campaigns), campaign.SampleRows)
 			return nil
 		},
 	}
 	campaignsFile.Bind(cmd.Flags(), &file)
 	appID.Bind(cmd.Flags(), &apps.AppID)
 	appsFile.Bind(cmd.Flags(), &apps.File)
-	storageURL.Bind(cmd.Flags(), &store.URL)
+	storageSettings(cmd.Flags(), &store)
 	sourceDirs.Bind(cmd.Flags(), &dirs)
 	return cmd
+}
+
+// leaves are the errors joined in err (errors.Join, nested), or err.
+func leaves(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		if err == nil {
+			return nil
+		}
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, leaves(e)...)
+	}
+	return out
+}
+
+// validateCampaigns returns every problem of f's campaigns beyond the
+// file's own (Load): an app the configuration does not list, what stops a
+// campaign from running (Runnable), and, for a campaign without those, its
+// source as a run would read it: an object looked up in the store and the
+// first rows checked with the rules every job passes (CheckSource). The
+// store is opened only for an object source; failing to open it is one
+// problem per such campaign.
+func validateCampaigns(ctx context.Context, f *campaign.File, apps system.Apps, st system.Storage, dirs []string) []error {
+	var errs []error
+	var store storage.Store
+	var storeErr error
+	allowed := append(dirs, st.LocalDir())
+	for _, d := range f.Campaigns {
+		if err := apps.Known(d.App); err != nil {
+			errs = append(errs, fmt.Errorf("campaign %s: app: %w", d.Name, err))
+		}
+		problems := d.Runnable(time.Now(), nil, allowed)
+		errs = append(errs, problems...)
+		if len(problems) > 0 {
+			continue
+		}
+		if d.Source.Object != "" && store == nil && storeErr == nil {
+			store, _, storeErr = st.Open(ctx)
+		}
+		if d.Source.Object != "" && storeErr != nil {
+			errs = append(errs, fmt.Errorf("campaign %s: source.object: the store %s cannot be opened: %v", d.Name, st.Shown(), storeErr))
+			continue
+		}
+		errs = append(errs, d.CheckSource(ctx, store, 0, jobs.Validate)...)
+	}
+	return errs
 }
 
 func campaignListCmd(e *env) *cobra.Command {

@@ -31,6 +31,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wxacode/wxacode/internal/bench"
 	"github.com/wxacode/wxacode/internal/config"
 	"github.com/wxacode/wxacode/internal/preflight"
 	"github.com/wxacode/wxacode/internal/system"
@@ -112,7 +113,8 @@ func report(cmd *cobra.Command, err error, stderr io.Writer) int {
 			code = ExitUsage
 		}
 	}
-	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &se) {
+	var be *bench.UsageError
+	if errors.As(err, &ue) || errors.As(err, &ce) || errors.As(err, &se) || errors.As(err, &be) {
 		code = ExitUsage
 	}
 	fmt.Fprintf(stderr, "%s: %s\n", path, msg)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/wxacode/wxacode/dashboard"
 	"github.com/wxacode/wxacode/internal/httpserver"
+	"github.com/wxacode/wxacode/internal/preflight"
 	"github.com/wxacode/wxacode/internal/system"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/runs"
@@ -44,7 +45,9 @@ func newDashboardCmd(e *env) *cobra.Command {
 dashboard under /asynq/ (read-only unless --writable), /metrics, /healthz and /readyz.
 Everything but the health checks needs --dashboard-token (bearer) or
 --dashboard-user and --dashboard-password (basic auth); a non-loopback address is
-refused without them unless --insecure-no-auth.`,
+refused without them unless --insecure-no-auth. At start it checks that Redis answers
+(its data is all there): if not, it stops with the cause (exit 1; 2 for a malformed
+setting).`,
 		Example: `  WXACODE_DASHBOARD_TOKEN=$(openssl rand -hex 24) wxacode dashboard --listen 0.0.0.0:8080
   wxacode dashboard --serve-scenes`,
 		Args: exactArgs(0, "no arguments"),
@@ -82,9 +85,12 @@ func serveDashboard(ctx context.Context, e *env, o *dashboardOpts, ready func(ad
 	if err != nil {
 		return err
 	}
-	rdb, err := e.redis.Open(ctx, 8)
-	if err != nil {
-		return err
+	restore := system.QuietRedis(log) // the preflight says what Redis did
+	row, rdb := system.RedisCheck(ctx, e.redis, 8)
+	restore()
+	if rdb == nil { // the dashboard's data is all in Redis
+		log.Error("preflight failed", "check", row.Check, "target", row.Target, "cause", row.Detail, "advice", row.Advice)
+		return preflight.Report{row}.Err()
 	}
 	defer rdb.Close()
 	srv, err := o.build(ctx, e, rdb, log)
@@ -126,6 +132,6 @@ func (o *dashboardOpts) build(ctx context.Context, e *env, rdb redis.UniversalCl
 	}
 	return dashboard.New(dashboard.Config{Extra: extra,
 		Redis: rdb, AsynqRedis: opt, Limiter: lim, Runs: rs, Ledger: led, Store: store, Apps: apps,
-		TokenState: system.TokenState(rdb), ACUsed: system.ACUsed(rdb), LiveWorkers: jobs.NewServing(rdb, "").Live, Auth: o.auth, Writable: o.writable, Metrics: metrics.Handler(reg), Logger: log,
+		TokenState: system.TokenState(rdb), ACUsed: system.ACUsed(rdb), LiveWorkers: jobs.NewServing(rdb, "").Live, Workers: jobs.NewServing(rdb, "").Workers, Auth: o.auth, Writable: o.writable, Metrics: metrics.Handler(reg), Logger: log,
 	})
 }

@@ -35,6 +35,7 @@ Exit status 0 when every check passed, 2 when one found a configuration problem,
 			if err != nil {
 				return err
 			}
+			system.QuietRedis(log) // the table says what Redis did
 			rep := system.Doctor(cmd.Context(), o, log)
 			rep.Print(e.stdout)
 			if err := rep.Err(); err != nil {

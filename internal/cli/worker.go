@@ -64,6 +64,7 @@ With no --storage-url the codes go to ./` + storage.DefaultLocalDir + ` under th
 	configHold.Bind(fs, &o.cfg.ConfigHold)
 	ipDayHold.Bind(fs, &o.cfg.IPRejectedDayHold)
 	ipHourHold.Bind(fs, &o.cfg.IPRejectedHourHold)
+	parkMaxBytes.Bind(fs, &o.cfg.ParkMaxBytes)
 	force.Bind(fs, &o.cfg.Force)
 	checkQuota.Bind(fs, &o.checkQuota)
 	preflightOn.Bind(fs, &o.preflight)
@@ -120,7 +121,10 @@ func serveWorker(ctx context.Context, sys *system.System, cfg worker.Config) err
 	beats := make(chan struct{})
 	go func() {
 		defer close(beats)
-		jobs.NewServing(sys.Redis, "").Run(hbCtx, jobs.WorkerID(), apps, sys.Log)
+		jobs.NewServing(sys.Redis, "").Run(hbCtx, jobs.WorkerID(), apps, func() jobs.WorkerState {
+			cause, since := h.StoreHold()
+			return jobs.WorkerState{StoreHeld: cause, StoreHeldSince: since}
+		}, sys.Log)
 	}()
 	defer func() { stopBeats(); <-beats }()
 	sys.Log.Info("worker started", "apps", apps, "concurrency", cfg.Concurrency)

@@ -118,3 +118,47 @@ func OneOf(choices ...string) func(string) error {
 		return nil
 	}
 }
+
+// byteUnits are the suffixes Bytes takes, largest first.
+var byteUnits = []struct {
+	suffix string
+	n      int64
+}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+
+// Bytes declares a size setting: a whole number of bytes, or of KiB, MiB
+// or GiB with that suffix (256MiB); -1 for "no limit" where the setting
+// says so.
+func Bytes(flag string, def int64, usage string) Spec[int64] {
+	return Spec[int64]{Flag: flag, Default: def, Usage: usage, kind: kind[int64]{
+		typ: "bytes", want: "a size such as 256MiB, 1GiB or 65536", parse: parseBytes, format: formatBytes}}
+}
+
+func parseBytes(s string) (int64, error) {
+	for _, u := range byteUnits {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+			if err != nil || n > (1<<62)/u.n || n < -(1<<62)/u.n {
+				return 0, errors.New("bad size")
+			}
+			return n * u.n, nil
+		}
+	}
+	return strconv.ParseInt(s, 10, 64)
+}
+
+func formatBytes(n int64) string {
+	for _, u := range byteUnits[:3] {
+		if n != 0 && n%u.n == 0 {
+			return strconv.FormatInt(n/u.n, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+// SizeOrNoLimit wants a size above 0, or -1.
+func SizeOrNoLimit(n int64) error {
+	if n < 1 && n != -1 {
+		return errors.New("want a size above 0 such as 256MiB, or -1 for no limit")
+	}
+	return nil
+}

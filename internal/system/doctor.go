@@ -19,15 +19,9 @@ import (
 // It makes no interface B call.
 func Doctor(ctx context.Context, st Settings, log *slog.Logger) preflight.Report {
 	var rep preflight.Report
-	var rdb redis.UniversalClient
-	redisRow := preflight.Result{Check: "redis", Target: RedactURL(st.Redis.url())}
-	if c, err := st.Redis.Open(ctx, 4); err != nil {
-		redisRow.Config, redisRow.Detail = isConfig(err), err.Error()
-		redisRow.Advice = "start Redis or fix WXACODE_REDIS_URL (and its TLS files)"
-	} else {
-		rdb = c
-		defer c.Close()
-		redisRow.OK, redisRow.Detail = true, "answers PING"
+	redisRow, rdb := RedisCheck(ctx, st.Redis, 4)
+	if rdb != nil {
+		defer rdb.Close()
 	}
 	rep = append(rep, redisRow)
 
@@ -71,6 +65,34 @@ func Doctor(ctx context.Context, st Settings, log *slog.Logger) preflight.Report
 		rep = append(rep, r)
 	}
 	return rep
+}
+
+// RedisCheck opens Redis as r says and pings it: the preflight row, and
+// the client (nil when the check failed; the caller closes it).
+func RedisCheck(ctx context.Context, r Redis, poolSize int) (preflight.Result, redis.UniversalClient) {
+	row := preflight.Result{Check: "redis", Target: RedactURL(r.url())}
+	c, err := r.Open(ctx, poolSize)
+	if err != nil {
+		row.Config, row.Detail = isConfig(err), err.Error()
+		row.Advice = "start Redis or fix WXACODE_REDIS_URL (and its TLS files)"
+		return row, nil
+	}
+	row.OK, row.Detail = true, "answers PING"
+	return row, c
+}
+
+// AppsCheck is the preflight row of the apps the settings name, without
+// reading any secret.
+func AppsCheck(a Apps) preflight.Result {
+	row := preflight.Result{Check: "apps", Target: appsSource(a)}
+	names, err := a.Names()
+	if err != nil {
+		row.Config, row.Detail = true, err.Error()
+		row.Advice = "set WXACODE_APPID, or WXACODE_APPS_FILE, as the workers have them"
+		return row
+	}
+	row.OK, row.Detail = true, joinNames(names)
+	return row
 }
 
 func isConfig(err error) bool {

@@ -64,6 +64,19 @@ func (l Log) New(w io.Writer) (*slog.Logger, error) {
 	return log, nil
 }
 
+// QuietRedis drops go-redis's own messages, for a command or check that
+// reports what Redis did itself (doctor's table, a preflight): its dial
+// retries' warnings would only come before the report, saying the same.
+// restore sends them to log again.
+func QuietRedis(log *slog.Logger) (restore func()) {
+	redis.SetLogger(quietLogger{})
+	return func() { redis.SetLogger(redisLogger{log}) }
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
+
 // redisLogger turns go-redis's own messages (a refused dial, a pool
 // problem) into warnings of the process's logger.
 type redisLogger struct{ l *slog.Logger }

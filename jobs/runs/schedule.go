@@ -23,8 +23,40 @@ type Schedule struct {
 	// Log receives a warning when the file has become invalid; the last
 	// good schedule is kept. Nil: none.
 	Log func(msg string, args ...any)
+	// Check, if set, returns what stops a scheduled campaign from running
+	// (campaign.Definition.Runnable, an app not configured); such a
+	// campaign is left out of the schedule and Error is told, once per
+	// problem, while the others keep their schedule.
+	Check func(campaign.Definition) []error
+	// Error receives the campaigns left out. Nil: Log.
+	Error func(msg string, args ...any)
 
-	last []*asynq.PeriodicTaskConfig
+	last   []*asynq.PeriodicTaskConfig
+	logged map[string]bool // problems already reported
+}
+
+// skip reports whether d fails Check, telling Error about new problems.
+func (s *Schedule) skip(d campaign.Definition, seen map[string]bool) bool {
+	if s.Check == nil {
+		return false
+	}
+	errs := s.Check(d)
+	for _, err := range errs {
+		msg := err.Error()
+		seen[msg] = true
+		if s.logged[msg] {
+			continue
+		}
+		report := s.Error
+		if report == nil {
+			report = s.Log
+		}
+		if report != nil {
+			report("campaign not scheduled: it cannot run as defined (wxacode campaign validate lists every problem)",
+				"campaigns_file", s.Path, "campaign", d.Name, "err", msg)
+		}
+	}
+	return len(errs) > 0
 }
 
 // GetConfigs implements asynq.PeriodicTaskConfigProvider. An invalid file
@@ -39,8 +71,9 @@ func (s *Schedule) GetConfigs() ([]*asynq.PeriodicTaskConfig, error) {
 		return s.last, nil
 	}
 	var out []*asynq.PeriodicTaskConfig
+	seen := map[string]bool{}
 	for _, d := range f.Campaigns {
-		if d.CronSpec() == "" {
+		if d.CronSpec() == "" || s.skip(d, seen) {
 			continue
 		}
 		task, err := FireTask(d)
@@ -49,6 +82,6 @@ func (s *Schedule) GetConfigs() ([]*asynq.PeriodicTaskConfig, error) {
 		}
 		out = append(out, &asynq.PeriodicTaskConfig{Cronspec: d.CronSpec(), Task: task})
 	}
-	s.last = out
+	s.last, s.logged = out, seen
 	return out, nil
 }
