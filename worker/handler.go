@@ -12,6 +12,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/wxacode/wxacode/apphold"
 	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/runs"
@@ -31,9 +32,10 @@ type Handler struct {
 	rejectedAt map[string]time.Time
 	runState   map[string]runState // cached state of campaign runs
 
-	outage     outage     // storage unavailable since when, for the whole process
-	outageWait outageWait // how long jobs wait for unavailable storage
-	storeHold  storeHold  // held after a configuration answer of the store
+	outage     outage            // storage unavailable since when, for the whole process
+	outageWait outageWait        // how long jobs wait for unavailable storage
+	storeHold  storeHold         // held after a configuration answer of the store
+	holds      *apphold.Registry // the fleet's app holds
 }
 
 // NewHandler checks deps and returns a handler.
@@ -48,6 +50,10 @@ func NewHandler(d Deps, cfg Config) (*Handler, error) {
 		outageWait: defaultOutageWait}
 	if h.log == nil {
 		h.log = slog.Default()
+	}
+	h.holds = h.cfg.Holds
+	if h.holds == nil {
+		h.holds = apphold.New(d.Redis, apphold.Config{Key: h.cfg.KeyPrefix + "holds"})
 	}
 	for _, a := range d.Apps {
 		if err := code.ValidateApp(a.AppID); err != nil {
