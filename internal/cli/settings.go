@@ -65,6 +65,8 @@ var (
 	configHold      = withCheck(config.Duration("config-hold", workerDefaults.ConfigHold, "how long an app is held after a configuration error, a spent token-endpoint quota or a fresh token WeChat rejects too"), config.Positive)
 	ipDayHold       = withCheck(config.Duration("ip-rejected-day-hold", workerDefaults.IPRejectedDayHold, "how long an app is held after the token endpoint's 89506 (an admin rejected this IP: retry after 24 h)"), config.Positive)
 	ipHourHold      = withCheck(config.Duration("ip-rejected-hour-hold", workerDefaults.IPRejectedHourHold, "how long an app is held after the token endpoint's 89507 (an admin rejected this IP: retry after 1 h)"), config.Positive)
+	accountHold     = withCheck(config.Duration("account-hold", workerDefaults.AccountHold, "how long an app is held after an answer about its whole account (48001, 48004, 50002, 61007); 0: until 'wxacode holds release APP'"), config.NotNegative)
+	heldRetry       = withCheck(config.Duration("held-retry", workerDefaults.HeldRetry, "longest a held app's job is handed back for before it looks at the hold again (how soon a release takes effect)"), config.Positive)
 	force           = config.Bool("force", false, "regenerate codes whose objects already exist")
 	checkQuota      = config.Bool("check-quota", true, "at start, ask WeChat for each app's interface B quota and rate limit and log them")
 	capFromQuota    = withCheck(config.Float("cap-from-quota", 0, "at start, set each app's cap to this fraction of the rate limit WeChat reports, e.g. 0.96 (0: keep the configured cap)"), config.Fraction)

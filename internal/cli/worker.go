@@ -64,6 +64,8 @@ With no --storage-url the codes go to ./` + storage.DefaultLocalDir + ` under th
 	configHold.Bind(fs, &o.cfg.ConfigHold)
 	ipDayHold.Bind(fs, &o.cfg.IPRejectedDayHold)
 	ipHourHold.Bind(fs, &o.cfg.IPRejectedHourHold)
+	accountHold.Bind(fs, &o.cfg.AccountHold)
+	heldRetry.Bind(fs, &o.cfg.HeldRetry)
 	force.Bind(fs, &o.cfg.Force)
 	checkQuota.Bind(fs, &o.checkQuota)
 	preflightOn.Bind(fs, &o.preflight)
