@@ -90,3 +90,27 @@ func countLines(s, sub string) int {
 }
 
 func splitLines(s string) []string { return strings.Split(s, "\n") }
+
+// A 45011 (the fake answering its minute limit with it) is handled like a
+// 45009: reported to the fleet-wide limiter, the job handed back, nothing
+// failed, and no app hold.
+func TestMinuteLimit45011HandedBack(t *testing.T) {
+	b := setup(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	b.fake.Update(func(o *wechattest.Options) { o.RateLimit = 1; o.RateLimitCode = 45011 })
+	require.NoError(t, b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: "m1"}})))
+	var y *YieldError
+	require.ErrorAs(t, b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: "m2"}})), &y)
+	st, err := b.h.deps.Limiter.State(ctx, testApp)
+	require.NoError(t, err)
+	require.Positive(t, st.RateLimitedTotal, "reported to the limiter")
+	require.Equal(t, "45011", st.LastErrCode)
+	require.Positive(t, b.fake.Stats().Errcodes[45011])
+	tot, err := b.ledger.Totals(ctx, testApp)
+	require.NoError(t, err)
+	require.Zero(t, tot["failed"])
+	list, err := apphold.New(b.h.deps.Redis, apphold.Config{}).List(ctx)
+	require.NoError(t, err)
+	require.Empty(t, list, "a minute limit holds no app")
+}
