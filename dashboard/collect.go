@@ -84,7 +84,7 @@ func (c *Collector) collectApps(ctx context.Context, list []runs.Run) ([]AppStat
 		a.Totals.CampaignRows, a.Totals.Rejected = rows[app].Fed, rows[app].Rejected
 		out = append(out, a)
 	}
-	return out, nil
+	return c.attachHolds(ctx, out)
 }
 
 // CollectRun reads one run. An unknown id gives an error wrapping

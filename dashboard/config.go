@@ -12,6 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wxacode/wxacode/apphold"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/runs"
 	"github.com/wxacode/wxacode/ratelimit"
@@ -54,6 +55,8 @@ type Config struct {
 	// Workers lists the live workers' own states (jobs.Serving.Workers),
 	// from which the page shows the stores they hold. Nil: not shown.
 	Workers func(ctx context.Context) ([]jobs.WorkerState, error)
+	// Holds is the fleet's app holds. Nil: apphold.New(Redis, default key).
+	Holds *apphold.Registry
 	// Auth protects everything but /healthz, /readyz and Extra. The zero
 	// value serves openly: callers decide whether that is allowed
 	// (CheckListen).
@@ -142,6 +145,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Runs == nil {
 		c.Runs = runs.NewStore(c.Redis, "")
+	}
+	if c.Holds == nil {
+		c.Holds = apphold.New(c.Redis, apphold.Config{})
 	}
 	if c.Ledger == nil {
 		c.Ledger = jobs.NewLedger(c.Redis, "")

@@ -51,6 +51,8 @@ type AppStatus struct {
 	// Unserved is set when jobs wait in the app's queues and no live
 	// worker serves it.
 	Unserved bool `json:"unserved,omitempty"`
+	// Hold is the app's fleet-wide hold; nil when not held.
+	Hold *AppHold `json:"hold,omitempty"`
 }
 
 // Totals are an app's counts. Enqueued counts jobs of `wxacode enqueue`,

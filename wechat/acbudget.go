@@ -56,6 +56,22 @@ func (c *RedisACCounter) Spend(ctx context.Context, appid string, budget int) (i
 	return int(v[1]), v[0] == 1, nil
 }
 
+// Exhaust records that WeChat answered 45029 for appid: the count is set
+// to at least ACLifetime, above any budget a caller may give Spend, and
+// kept for good.
+func (c *RedisACCounter) Exhaust(ctx context.Context, appid string) error {
+	err := exhaustScript.Run(ctx, c.rdb, []string{c.key(appid)}, ACLifetime).Err()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("wechat: recording the spent A/C budget of %s in redis: %w", appid, err)
+	}
+	return nil
+}
+
+var exhaustScript = redis.NewScript(`
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1`)
+
 // Used returns how many A+C requests are counted for appid.
 func (c *RedisACCounter) Used(ctx context.Context, appid string) (int, error) {
 	n, err := c.rdb.Get(ctx, c.key(appid)).Int()

@@ -87,6 +87,9 @@ func TestErrcodes(t *testing.T) {
 		{"40001 unknown token", EndpointUnlimited, wechattest.TokenPrefix + strings.Repeat("A", 48), `{"scene":"a"}`, 40001, IsTokenInvalid},
 		{"40159 A path too long", EndpointA, tok, `{"path":"` + strings.Repeat("p", 1025) + `"}`, 40159, IsPermanent},
 		{"40189 A width", EndpointA, tok, `{"path":"p","width":100}`, 40189, IsPermanent},
+		{"40189 B width below 280", EndpointUnlimited, tok, `{"scene":"a","width":279}`, 40189, IsPermanent},
+		{"40189 B width above 1280", EndpointUnlimited, tok, `{"scene":"a","width":1281}`, 40189, IsPermanent},
+		{"40189 C width", EndpointC, tok, `{"path":"p","width":2000}`, 40189, IsPermanent},
 		{"40159 C path too long", EndpointC, tok, `{"path":"` + strings.Repeat("p", 129) + `"}`, 40159, IsPermanent},
 		{"85096 C scancode_time", EndpointC, tok, `{"path":"p?scancode_time=2"}`, 85096, IsPermanent},
 	}
@@ -152,6 +155,49 @@ func TestRateLimit45009(t *testing.T) {
 	_, err = e.client.GetUnlimited(ctx, tok, code.Params{Scene: "s"})
 	require.NoError(t, err, "burst over")
 	require.Equal(t, 4, e.fake.Stats().MaxWindowCalls[appA])
+}
+
+// A width the strict fake would answer 40189 (outside 280-1280) is refused
+// by the client before any call, on B and C; the bounds themselves are
+// drawn at their size.
+func TestWidthValidatedBeforeAnyCall(t *testing.T) {
+	e := newEnv(t, nil)
+	tok := e.token(t)
+	ctx := context.Background()
+	for _, w := range []int{-1, 279, 1281, 2000} {
+		_, err := e.client.GetUnlimited(ctx, tok, code.Params{Scene: "w", Rendering: code.Rendering{Width: w}})
+		require.True(t, IsPermanent(err) && !isAPIError(err), "width %d: %v", w, err)
+		require.ErrorContains(t, err, "width")
+		_, err = e.client.CreateQRCodeC(ctx, appA, tok, "pages/c", w)
+		require.ErrorContains(t, err, "width")
+	}
+	require.Zero(t, e.fake.Stats().Calls[appA], "nothing sent")
+	for _, w := range []int{280, 1280} {
+		img, err := e.client.GetUnlimited(ctx, tok, code.Params{Scene: "w", Rendering: code.Rendering{Width: w}})
+		require.NoError(t, err, "width %d", w)
+		require.NotEmpty(t, img.Data)
+	}
+}
+
+// With the fake answering its rate limit with 45011 (the minute throttle),
+// the client classes it as interface B's rate limit, like 45009.
+func TestRateLimit45011(t *testing.T) {
+	e := newEnv(t, func(o *wechattest.Options) { o.RateLimit = 1; o.RateLimitCode = 45011 })
+	tok := e.token(t)
+	ctx := context.Background()
+	_, err := e.client.GetUnlimited(ctx, tok, code.Params{Scene: "a"})
+	require.NoError(t, err)
+	_, err = e.client.GetUnlimited(ctx, tok, code.Params{Scene: "b"})
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, 45011, ae.Code)
+	require.True(t, IsRateLimited(err))
+	require.False(t, IsPermanent(err) || IsRetryable(err))
+}
+
+func isAPIError(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae)
 }
 
 func TestBudgetAC(t *testing.T) {

@@ -93,7 +93,7 @@ func (c *Client) GetQRCodeA(ctx context.Context, appid, token string, req QRCode
 		return nil, err
 	}
 	body := req.body()
-	return c.code(ctx, EndpointA, token, body)
+	return c.acAnswered(ctx, appid)(c.code(ctx, EndpointA, token, body))
 }
 
 // CreateQRCodeC calls interface C (square QR code, path ≤128 bytes). It
@@ -105,7 +105,39 @@ func (c *Client) CreateQRCodeC(ctx context.Context, appid, token string, path st
 	if err := c.spendAC(ctx, appid); err != nil {
 		return nil, err
 	}
-	return c.code(ctx, EndpointC, token, encodeJSON(cBody{Path: path, Width: width}))
+	return c.acAnswered(ctx, appid)(c.code(ctx, EndpointC, token, encodeJSON(cBody{Path: path, Width: width})))
+}
+
+// ACLifetime is WeChat's cap on an account's A+C codes, ever (spec §4.2).
+const ACLifetime = 100000
+
+// ACExhauster is an ACCounter that can record that WeChat itself refused
+// with 45029 (the account's 100,000 are spent, whatever wxacode counted):
+// every later Spend of the app is refused without a call.
+type ACExhauster interface {
+	Exhaust(ctx context.Context, appid string) error
+}
+
+// acAnswered returns a pass-through for an A/C call's result that, on
+// 45029, marks the app's A+C budget spent (in the shared counter when it
+// is an ACExhauster, else in this client), so no further A or C request is
+// sent for it. A failure to record it is logged; the 45029 is returned
+// either way.
+func (c *Client) acAnswered(ctx context.Context, appid string) func(*Image, error) (*Image, error) {
+	return func(img *Image, err error) (*Image, error) {
+		var ae *APIError
+		if !errors.As(err, &ae) || ae.Code != 45029 {
+			return img, err
+		}
+		if ex, ok := c.acCount.(ACExhauster); ok {
+			if xerr := ex.Exhaust(ctx, appid); xerr != nil {
+				c.log.Warn("wechat: could not record the spent A+C budget", "appid", appid, "err", xerr)
+			}
+			return img, err
+		}
+		c.acSpent.Store(max(c.acSpent.Load(), c.acBudget))
+		return img, err
+	}
 }
 
 // ACSpent is how many A+C requests this client has sent.

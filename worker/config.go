@@ -8,6 +8,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/wxacode/wxacode/apphold"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/runs"
 	"github.com/wxacode/wxacode/metrics"
@@ -84,6 +85,18 @@ type Config struct {
 	IPRejectedDayHold time.Duration
 	// IPRejectedHourHold is the same for 89507 (retry after 1 h). Default 1h.
 	IPRejectedHourHold time.Duration
+	// AccountHold is how long an app is held after an account-level answer
+	// of interface B (48001, 48004, 50002, 61007: every call of the app gets
+	// the same). Default 0: until an operator releases it (wxacode holds
+	// release APP); WeChat lifts none of these by itself.
+	AccountHold time.Duration
+	// HeldRetry is the longest a held app's job is handed back for before
+	// it looks at the hold again, so that a release (or the hold's end) is
+	// noticed within about that. Default 1m.
+	HeldRetry time.Duration
+	// Holds is the fleet's app holds; nil: the hash KeyPrefix+"holds" on
+	// Deps.Redis, read at most every 2 s.
+	Holds *apphold.Registry
 	// Force regenerates codes whose objects already exist. Default false.
 	Force bool
 	// PNG stores every code as PNG (WeChat returns JPEG unless hyaline).
@@ -116,6 +129,7 @@ func (c Config) withDefaults() Config {
 	c.ConfigHold = cmp.Or(c.ConfigHold, 5*time.Minute)
 	c.IPRejectedDayHold = cmp.Or(c.IPRejectedDayHold, 24*time.Hour)
 	c.IPRejectedHourHold = cmp.Or(c.IPRejectedHourHold, time.Hour)
+	c.HeldRetry = cmp.Or(c.HeldRetry, time.Minute)
 	c.ParkTTL = cmp.Or(c.ParkTTL, 24*time.Hour)
 	c.ParkMaxBytes = cmp.Or(c.ParkMaxBytes, DefaultParkMaxBytes)
 	c.KeyPrefix = cmp.Or(c.KeyPrefix, "wxacode:")

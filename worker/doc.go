@@ -18,8 +18,8 @@
 //     is handed back to asynq as a non-failure; it is never archived for it.
 //   - token invalid (40001/40014/42001): the client invalidates the token,
 //     gets another and calls once more, after taking another limiter slot.
-//     If WeChat rejects the fresh token too, the app is held for ConfigHold
-//     with an ALERT log line; if the source offers the rejected token again
+//     If WeChat rejects the fresh token once more within 2 minutes, the app
+//     is held for the fleet for ConfigHold with an ALERT log line; if the source offers the rejected token again
 //     (an external source not yet updated), nothing is sent and the app is
 //     held until the source offers another token (checked every 30 s).
 //   - transient (-1, 5xx, timeouts, unknown bodies, Redis down, storage
@@ -40,15 +40,21 @@
 //     invalid parameters or keys, a key holding another code): recorded
 //     with errcode, errmsg and rid; no retry.
 //   - about the account (48001, 48004, 50002, 61007,
-//     wechat.IsAccountBlocked): the app is held for ConfigHold with an ALERT
-//     log line and the job handed back, instead of failing job after job.
-//   - configuration (bad secret, IP not whitelisted, ...): the app is held in
-//     this process for ConfigHold (89506: IPRejectedDayHold, 24 h; 89507:
+//     wechat.IsAccountBlocked): the app is held for the fleet until an
+//     operator releases it (AccountHold) with an ALERT log line and the job
+//     handed back, instead of failing job after job.
+//   - configuration (bad secret, IP not whitelisted, ...): the app is held
+//     for the fleet for ConfigHold (89506: IPRejectedDayHold, 24 h; 89507:
 //     IPRejectedHourHold, 1 h, as WeChat states) and its jobs are handed
 //     back as non-failures: no retry storm against the token endpoint.
 //   - token endpoint's daily quota (45009 from stable_token or cgi-bin/token,
 //     wechat.TokenQuotaError): not interface B's limit, so no cooldown and no
-//     lower rate; the app is held for ConfigHold with an ALERT log line.
+//     lower rate; the app is held for the fleet for ConfigHold with an
+//     ALERT log line.
+//
+// Fleet holds (FleetHold) live in one Redis hash (package apphold), read by
+// each process at most every 2 s: no Redis command per job. A restart
+// releases none; `wxacode holds release APP` releases one.
 //
 // An image fetched but not stored is kept in Redis for a day, so the retry
 // stores it without calling WeChat again.

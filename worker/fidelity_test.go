@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/wxacode/wxacode/apphold"
 	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/internal/syncbuf"
@@ -42,9 +43,10 @@ func TestTokenEndpoint45009HoldsAppWithoutBCooldown(t *testing.T) {
 		err := b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: s}}))
 		var y *YieldError
 		require.ErrorAs(t, err, &y, "handed back, not failed: %v", err)
-		require.GreaterOrEqual(t, y.After, b.h.cfg.ConfigHold-time.Second)
 		require.Contains(t, y.Reason, "daily quota")
 	}
+	fh := b.fleetHold(t, apphold.CauseTokenQuota, 45009)
+	require.WithinDuration(t, time.Now().Add(b.h.cfg.ConfigHold), fh.Until, 5*time.Second)
 	st, err := b.h.deps.Limiter.State(ctx, testApp)
 	require.NoError(t, err)
 	require.False(t, st.InCooldown(), "no cooldown of interface B")
@@ -145,7 +147,8 @@ func TestFreshTokenRejectedHoldsApp(t *testing.T) {
 	b.h.mu.Unlock()
 	err = b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: "t2"}}))
 	require.ErrorAs(t, err, &y, "rejected again: held: %v", err)
-	require.GreaterOrEqual(t, y.After, b.h.cfg.ConfigHold-time.Second)
+	fh := b.fleetHold(t, apphold.CauseTokenRejected, 40001)
+	require.WithinDuration(t, time.Now().Add(b.h.cfg.ConfigHold), fh.Until, 5*time.Second)
 	require.EqualValues(t, 4, b.fake.Stats().Endpoints["/wxa/getwxacodeunlimit"])
 	err = b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: "t3"}}))
 	require.ErrorAs(t, err, &y)
@@ -196,6 +199,21 @@ func TestRejectedExternalTokenHoldsUntilReplaced(t *testing.T) {
 	require.Contains(t, logs.String(), "app released")
 }
 
+// fleetHold is the app's hold as the fleet's registry in Redis holds it,
+// read by a registry of its own (another process).
+func (b bundle) fleetHold(t *testing.T, cause string, errcode int) apphold.Hold {
+	t.Helper()
+	list, err := apphold.New(b.h.deps.Redis, apphold.Config{}).List(context.Background())
+	require.NoError(t, err)
+	require.Len(t, list, 1, "one hold recorded in Redis")
+	fh := list[0]
+	require.Equal(t, testApp, fh.App)
+	require.Equal(t, cause, fh.Cause)
+	require.Equal(t, errcode, fh.Code)
+	require.WithinDuration(t, time.Now(), fh.Since, time.Minute)
+	return fh
+}
+
 // expireHold makes the app's hold due for its next check now.
 func (b bundle) expireHold(t *testing.T) {
 	b.h.mu.Lock()
@@ -229,11 +247,13 @@ func TestIPRejectedHoldsAsLongAsWeChatSays(t *testing.T) {
 			b.fake.Update(func(o *wechattest.Options) { o.TokenErrors = map[string]int{testApp: tc.errcode} })
 			var y *YieldError
 			require.ErrorAs(t, b.h.ProcessTask(context.Background(), task(t, jobs.Job{Params: code.Params{Scene: "ip"}})), &y)
-			require.GreaterOrEqual(t, y.After, tc.want-time.Second)
-			require.Less(t, y.After, tc.want+2*time.Minute)
-			hd, held := b.h.heldUntil(context.Background(), b.h.apps[testApp])
-			require.True(t, held)
-			require.WithinDuration(t, time.Now().Add(tc.want), hd.until, time.Minute)
+			require.LessOrEqual(t, y.After, 2*b.h.cfg.HeldRetry, "back within HeldRetry, to notice a release")
+			cause := apphold.CauseIPRejected
+			if tc.errcode == 40164 {
+				cause = apphold.CauseConfig
+			}
+			fh := b.fleetHold(t, cause, tc.errcode)
+			require.WithinDuration(t, time.Now().Add(tc.want), fh.Until, time.Minute)
 		})
 	}
 }
@@ -251,8 +271,9 @@ func TestAccountLevelAnswerHoldsApp(t *testing.T) {
 			var y *YieldError
 			for _, s := range []string{"a1", "a2", "a3"} {
 				require.ErrorAs(t, b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: s}})), &y)
-				require.GreaterOrEqual(t, y.After, b.h.cfg.ConfigHold-time.Second)
 			}
+			fh := b.fleetHold(t, apphold.CauseAccount, errcode)
+			require.True(t, fh.Until.IsZero(), "held until released")
 			require.EqualValues(t, 1, b.fake.Stats().Endpoints["/wxa/getwxacodeunlimit"], "one call, then held")
 			tot, err := b.ledger.Totals(ctx, testApp)
 			require.NoError(t, err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/wxacode/wxacode/apphold"
 	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/jobs/runs"
@@ -32,9 +33,10 @@ type Handler struct {
 	runState   map[string]runState  // cached state of campaign runs
 	parkFullAt map[string]time.Time // when each app's full park was last logged
 
-	outage     outage     // storage unavailable since when, for the whole process
-	outageWait outageWait // how long jobs wait for unavailable storage
-	storeHold  storeHold  // held after a configuration answer of the store
+	outage     outage            // storage unavailable since when, for the whole process
+	outageWait outageWait        // how long jobs wait for unavailable storage
+	storeHold  storeHold         // held after a configuration answer of the store
+	holds      *apphold.Registry // the fleet's app holds
 }
 
 // NewHandler checks deps and returns a handler.
@@ -49,6 +51,10 @@ func NewHandler(d Deps, cfg Config) (*Handler, error) {
 		parkFullAt: map[string]time.Time{}, outageWait: defaultOutageWait}
 	if h.log == nil {
 		h.log = slog.Default()
+	}
+	h.holds = h.cfg.Holds
+	if h.holds == nil {
+		h.holds = apphold.New(d.Redis, apphold.Config{Key: h.cfg.KeyPrefix + "holds"})
 	}
 	for _, a := range d.Apps {
 		if err := code.ValidateApp(a.AppID); err != nil {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/wxacode/wxacode/apphold"
 	"github.com/wxacode/wxacode/wechat"
 )
 
@@ -47,6 +48,9 @@ func (h *Handler) secondFreshReject(app string) bool {
 // until has passed (by one job at a time) and dropped only if the source
 // offers another token.
 func (h *Handler) heldUntil(ctx context.Context, a App) (appHold, bool) {
+	if fh, ok := h.holds.Held(ctx, a.AppID); ok {
+		return appHold{until: heldRetryAt(fh, h.cfg.HeldRetry), reason: fh.Cause + ": " + fh.Reason}, true
+	}
 	h.mu.Lock()
 	hd, ok := h.held[a.AppID]
 	switch {
@@ -86,48 +90,114 @@ func (h *Handler) hold(app string, d time.Duration, reason string, rejected *wec
 }
 
 // holdErr holds the app after an error that no retry can cure, logs the
-// alert and hands the job back until the hold ends. It returns false for
-// any other error.
+// alert and hands the job back until the hold ends. Holds that only a
+// change outside wxacode can cure (FleetHold) are recorded for the whole
+// fleet, and the ALERT is logged by the process that recorded the hold;
+// a pause after one rejection of a fresh token, and a hold on a token the
+// source offers again, stay in this process. It returns false for any
+// other error.
 func (h *Handler) holdErr(ctx context.Context, j *job, log *slog.Logger, err error) (error, bool) {
-	var d time.Duration
-	var what string
 	var reused *wechat.TokenRejectedError
 	switch {
-	case wechat.IsConfigError(err):
-		d, what = h.configHold(err), "app configuration error"
-	case wechat.IsTokenQuota(err):
-		d, what = h.cfg.ConfigHold, "the token endpoint's daily quota is spent (WeChat restores it at its daily reset, or call clear_quota)"
 	case errors.As(err, &reused) && reused.Reused:
-		d, what = tokenRecheck, "the token source offers the token WeChat rejected (held until it offers another)"
+		what := "the token source offers the token WeChat rejected (held until it offers another)"
+		hd := h.hold(j.App, tokenRecheck, what, reused)
+		log.Error("ALERT: "+what+": app held", "err", err, "hold", tokenRecheck)
+		return h.yield(ctx, j, &YieldError{After: time.Until(hd.until) + jitter(time.Minute), Reason: what + ": " + err.Error()}), true
 	case wechat.IsTokenRejected(err) && !h.secondFreshReject(j.App):
 		hd := h.hold(j.App, freshRejectPause, "a fresh token was rejected once", nil)
 		log.Warn("WeChat rejected a freshly fetched token (revoked again meanwhile?): app paused; a repeat within 2 minutes holds it",
 			"err", err, "pause", freshRejectPause)
 		return h.yield(ctx, j, &YieldError{After: time.Until(hd.until) + jitter(5*time.Second), Reason: "a fresh token was rejected: " + err.Error()}), true
-	case wechat.IsTokenRejected(err):
-		reused = nil
-		d, what = h.cfg.ConfigHold, "WeChat rejected a freshly fetched token again (check the app secret, and that nothing else calls cgi-bin/token for this appid)"
-	case wechat.IsAccountBlocked(err):
-		d, what = h.cfg.ConfigHold, "WeChat refuses interface B for the whole account (see wxacode explain ERRCODE; restart the worker to release it at once)"
-	default:
+	}
+	fh, d, ok := FleetHold(err, h.cfg)
+	if !ok {
 		return nil, false
 	}
-	hd := h.hold(j.App, d, what, reused)
-	log.Error("ALERT: "+what+": app held", "err", err, "hold", d)
-	return h.yield(ctx, j, &YieldError{After: time.Until(hd.until) + jitter(time.Minute), Reason: what + ": " + err.Error()}), true
+	fh.App = j.App
+	cur := h.recordHold(ctx, log, fh, d, err)
+	return h.yield(ctx, j, &YieldError{After: time.Until(heldRetryAt(cur, h.cfg.HeldRetry)) + jitter(h.cfg.HeldRetry),
+		Reason: "app held (" + cur.Cause + "): " + err.Error()}), true
+}
+
+// recordHold records fh for the fleet, logging the ALERT if this call
+// recorded it. A hold that cannot be recorded in Redis still holds this
+// process (apphold.Registry.Hold keeps it locally) and is alerted here.
+func (h *Handler) recordHold(ctx context.Context, log *slog.Logger, fh apphold.Hold, d time.Duration, err error) apphold.Hold {
+	cur, first, rerr := h.holds.Hold(ctx, fh, d)
+	switch {
+	case rerr != nil:
+		log.Error("ALERT: "+fh.Reason+": app held in this process only (the fleet's hold could not be recorded)",
+			"cause", fh.Cause, "errcode", fh.Code, "err", err, "redis_err", rerr, "hold", holdLength(d))
+	case first:
+		log.Error("ALERT: "+fh.Reason+": app held for the whole fleet (wxacode holds; release with wxacode holds release "+fh.App+")",
+			"cause", fh.Cause, "errcode", fh.Code, "err", err, "hold", holdLength(d))
+	default:
+		log.Warn("app already held for the fleet", "cause", cur.Cause, "errcode", cur.Code, "err", err)
+	}
+	return cur
+}
+
+func holdLength(d time.Duration) string {
+	if d <= 0 {
+		return "until released"
+	}
+	return d.String()
+}
+
+// heldRetryAt is when a held app's job should come back: the hold's end,
+// but never later than retry from now, so that a release is noticed.
+func heldRetryAt(fh apphold.Hold, retry time.Duration) time.Time {
+	at := time.Now().Add(retry)
+	if !fh.Until.IsZero() && fh.Until.Before(at) {
+		return fh.Until
+	}
+	return at
+}
+
+// FleetHold says whether err holds the app for the whole fleet, with the
+// hold's cause, errcode and reason, and its length (0: until an operator
+// releases it): an account-level answer of a code interface (AccountHold),
+// a configuration error of the token endpoint (ConfigHold, or the 24 h /
+// 1 h WeChat states for 89506 / 89507), the token endpoint's spent daily
+// quota (ConfigHold), and a fresh token rejected twice (ConfigHold). The
+// Hold's App is left for the caller to set.
+func FleetHold(err error, cfg Config) (apphold.Hold, time.Duration, bool) {
+	cfg = cfg.withDefaults()
+	var ae *wechat.APIError
+	errors.As(err, &ae)
+	fh := apphold.Hold{}
+	if ae != nil {
+		fh.Code = ae.Code
+	}
+	switch {
+	case wechat.IsConfigError(err) && (fh.Code == 89506 || fh.Code == 89507):
+		fh.Cause, fh.Reason = apphold.CauseIPRejected, "an administrator rejected this IP for the app's token (WeChat says retry after 24 h for 89506, 1 h for 89507)"
+		return fh, configHold(cfg, fh.Code), true
+	case wechat.IsConfigError(err):
+		fh.Cause, fh.Reason = apphold.CauseConfig, "app configuration error (wxacode explain ERRCODE)"
+		return fh, cfg.ConfigHold, true
+	case wechat.IsTokenQuota(err):
+		fh.Cause, fh.Reason = apphold.CauseTokenQuota, "the token endpoint's daily quota is spent (WeChat restores it at its daily reset, or call clear_quota)"
+		return fh, cfg.ConfigHold, true
+	case wechat.IsTokenRejected(err):
+		fh.Cause, fh.Reason = apphold.CauseTokenRejected, "WeChat rejected a freshly fetched token again (check the app secret, and that nothing else calls cgi-bin/token for this appid)"
+		return fh, cfg.ConfigHold, true
+	case wechat.IsAccountBlocked(err):
+		fh.Cause, fh.Reason = apphold.CauseAccount, "WeChat refuses interface B for the whole account (wxacode explain ERRCODE)"
+		return fh, cfg.AccountHold, true
+	}
+	return fh, 0, false
 }
 
 // configHold is how long a configuration error holds the app: as long as
 // WeChat says for 89506 (24 h) and 89507 (1 h), else ConfigHold.
-func (h *Handler) configHold(err error) time.Duration {
-	var ae *wechat.APIError
-	errors.As(err, &ae)
-	switch {
-	case ae == nil:
-	case ae.Code == 89506:
-		return h.cfg.IPRejectedDayHold
-	case ae.Code == 89507:
-		return h.cfg.IPRejectedHourHold
+func configHold(cfg Config, code int) time.Duration {
+	switch code {
+	case 89506:
+		return cfg.IPRejectedDayHold
+	case 89507:
+		return cfg.IPRejectedHourHold
 	}
-	return h.cfg.ConfigHold
+	return cfg.ConfigHold
 }

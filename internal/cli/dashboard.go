@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
+	"github.com/wxacode/wxacode/apphold"
 	"github.com/wxacode/wxacode/dashboard"
 	"github.com/wxacode/wxacode/internal/httpserver"
 	"github.com/wxacode/wxacode/internal/preflight"
@@ -118,6 +119,7 @@ func (o *dashboardOpts) build(ctx context.Context, e *env, rdb redis.UniversalCl
 	reg := metrics.NewRegistry()
 	reg.MustRegister(metrics.NewFleet(metrics.FleetConfig{Limiter: lim, Ledger: led, Runs: rs, Apps: apps}))
 	reg.MustRegister(metrics.Queues(asynq.NewInspectorFromRedisClient(rdb)))
+	reg.MustRegister(metrics.Holds(apphold.New(rdb, apphold.Config{})))
 	opt, err := e.redis.ConnOpt()
 	if err != nil {
 		return nil, err

@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
+	"github.com/wxacode/wxacode/apphold"
 	"github.com/wxacode/wxacode/internal/config"
 	"github.com/wxacode/wxacode/internal/preflight"
 	"github.com/wxacode/wxacode/internal/system"
@@ -50,7 +52,9 @@ func newGenCmd(e *env) *cobra.Command {
 		Long: `gen makes one code now, without the queue: for trying a setup and for support.
 Interface B waits on the fleet-wide limiter when Redis is reachable (--no-limiter
 otherwise) and reports a rate-limit answer to it, exactly as the worker does.
-Interfaces A and C only within --ac-budget: WeChat allows 100,000 A+C codes per
+An app held for the fleet (wxacode holds) is refused without a call; an answer
+that holds the app (48001 and the other account-level codes, a token-endpoint
+configuration error) holds it for the workers too. Interfaces A and C only within --ac-budget: WeChat allows 100,000 A+C codes per
 account, ever; they are never a fallback for B. With an app secret it first checks
 the secret with one stable_token call (--preflight), even when a token is cached.`,
 		Example: `  wxacode gen --scene test1 --page pages/index/index -o test1.jpg
@@ -103,6 +107,13 @@ func runGen(ctx context.Context, e *env, o *genOpts) error {
 			return preflight.Report{r}.Err()
 		}
 	}
+	var reg *apphold.Registry
+	if rdb != nil {
+		reg = apphold.New(rdb, apphold.Config{})
+		if h, held := reg.Held(ctx, app.AppID); held {
+			return &heldError{h}
+		}
+	}
 	var lim *ratelimit.Limiter
 	ts, err := o.tokens(app, client, rdb, &lim)
 	if err != nil {
@@ -110,7 +121,7 @@ func runGen(ctx context.Context, e *env, o *genOpts) error {
 	}
 	img, err := o.generate(ctx, client, ts, lim, log, app.AppID)
 	if err != nil {
-		return err
+		return holdAfter(ctx, reg, log, app.AppID, err)
 	}
 	return writeImage(o.out, e.stdout, e.stderr, img)
 }
@@ -165,6 +176,30 @@ func (o *genOpts) generate(ctx context.Context, client *wechat.Client, ts wechat
 	}
 	t := worker.Turn{Client: client, Limiter: lim, Log: log}
 	return t.Call(ctx, wait, app, ts, j.Params)
+}
+
+// heldError is gen refusing a held app: it sends nothing.
+type heldError struct{ h apphold.Hold }
+
+func (e *heldError) Error() string {
+	return fmt.Sprintf("app %s is held for the fleet since %s (%s, errcode %d): %s; nothing was sent (wxacode holds release %s ends the hold)",
+		e.h.App, e.h.Since.UTC().Format(time.RFC3339), e.h.Cause, e.h.Code, e.h.Reason, e.h.App)
+}
+
+// holdAfter records, as a worker would, the fleet-wide hold an answer calls
+// for (worker.FleetHold, with the worker's default lengths), so the fleet
+// stops too; it returns err.
+func holdAfter(ctx context.Context, reg *apphold.Registry, log *slog.Logger, app string, err error) error {
+	fh, d, ok := worker.FleetHold(err, worker.Config{})
+	if reg == nil || !ok {
+		return err
+	}
+	fh.App = app
+	if _, first, rerr := reg.Hold(ctx, fh, d); rerr == nil && first {
+		log.Error("ALERT: "+fh.Reason+": app held for the whole fleet (wxacode holds; release with wxacode holds release "+app+")",
+			"cause", fh.Cause, "errcode", fh.Code, "err", err)
+	}
+	return err
 }
 
 func writeImage(path string, stdout, stderr io.Writer, img *wechat.Image) error {

@@ -72,6 +72,8 @@ var (
 	preflightOn        = config.Bool("preflight", true, "at start, check the store (a probe object written and removed under "+storage.ProbePrefix+") and every app's token source (one stable_token call in normal mode, even with a cached token); any failure stops the process before an interface B call (exit 2 on a configuration problem)")
 	schedulerPreflight = config.Bool("preflight", true, "at start, check that Redis answers and that every scheduled campaign can run (campaign validate's runnability checks; its app configured when apps are given), exit 2 naming file, campaign and cause; when the file is re-read, leave a campaign that fails them out of the schedule with a logged error. false: neither")
 	metricsListen      = config.String("metrics-listen", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. :9090 (off if empty)")
+	accountHold        = withCheck(config.Duration("account-hold", workerDefaults.AccountHold, "how long an app is held after an answer about its whole account (48001, 48004, 50002, 61007); 0: until 'wxacode holds release APP'"), config.NotNegative)
+	heldRetry          = withCheck(config.Duration("held-retry", workerDefaults.HeldRetry, "longest a held app's job is handed back for before it looks at the hold again (how soon a release takes effect)"), config.Positive)
 
 	// Campaigns and the scheduler.
 	campaignsFile = config.String("campaigns-file", campaign.DefaultFile, "YAML file of campaign definitions")

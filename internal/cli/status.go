@@ -32,7 +32,7 @@ func newStatusCmd(e *env) *cobra.Command {
 		Long: `status without an argument prints, per app, the ledger's counts (enqueued, stored,
 skipped, failed) and the asynq queue (pending, active, retry, scheduled, archived),
 then the newest final failures with errcode and rid, and a warning on standard error
-for each app with work that no live worker serves (workers publish the apps they
+for each app with work that is held for the fleet (wxacode holds) or that no live worker serves (workers publish the apps they
 serve every 10 s). With a run id it prints that
 campaign run's progress, rate, time left at the app's rate and failures by errcode.`,
 		Example: `  wxacode status
@@ -52,6 +52,9 @@ campaign run's progress, rate, time left at the app's rate and failures by errco
 				return printRun(ctx, e.stdout, rdb, args[0], n)
 			}
 			if err := system.PrintStatus(ctx, e.stdout, jobs.NewLedger(rdb, ""), runs.NewStore(rdb, ""), asynq.NewInspectorFromRedisClient(rdb), int64(n)); err != nil {
+				return err
+			}
+			if _, err := system.WarnHeld(ctx, e.stderr, rdb); err != nil {
 				return err
 			}
 			_, err = system.WarnUnserved(ctx, e.stderr, rdb)

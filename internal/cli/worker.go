@@ -65,6 +65,8 @@ With no --storage-url the codes go to ./` + storage.DefaultLocalDir + ` under th
 	ipDayHold.Bind(fs, &o.cfg.IPRejectedDayHold)
 	ipHourHold.Bind(fs, &o.cfg.IPRejectedHourHold)
 	parkMaxBytes.Bind(fs, &o.cfg.ParkMaxBytes)
+	accountHold.Bind(fs, &o.cfg.AccountHold)
+	heldRetry.Bind(fs, &o.cfg.HeldRetry)
 	force.Bind(fs, &o.cfg.Force)
 	checkQuota.Bind(fs, &o.checkQuota)
 	preflightOn.Bind(fs, &o.preflight)

@@ -91,6 +91,14 @@ func Positive(d time.Duration) error {
 	return nil
 }
 
+// NotNegative wants a duration of zero or more.
+func NotNegative(d time.Duration) error {
+	if d < 0 {
+		return errors.New("want a duration of 0 or more, such as 24h")
+	}
+	return nil
+}
+
 // Fraction wants a number from 0 to 1.
 func Fraction(f float64) error {
 	if f < 0 || f > 1 {

@@ -25,6 +25,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
 
+	"github.com/wxacode/wxacode/apphold"
 	"github.com/wxacode/wxacode/dashboard"
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/metrics"
@@ -225,6 +226,7 @@ func (d *demo) enqueue(ctx context.Context, sys *system.System) (int64, error) {
 func (d *demo) serveDashboard(sys *system.System) error {
 	reg := metrics.NewRegistry()
 	reg.MustRegister(metrics.NewFleet(metrics.FleetConfig{Limiter: sys.Limiter, Ledger: sys.Deps.Ledger, Runs: sys.Deps.Runs, Apps: []string{App}}))
+	reg.MustRegister(metrics.Holds(apphold.New(sys.Redis, apphold.Config{})))
 	opt, err := d.settings.Redis.ConnOpt()
 	if err != nil {
 		return err

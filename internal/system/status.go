@@ -88,10 +88,20 @@ func PrintStatus(ctx context.Context, w io.Writer, l *jobs.Ledger, rs *runs.Stor
 // (jobs.Serving heartbeats), saying what to start. It returns how many
 // apps it warned about.
 func WarnUnserved(ctx context.Context, w io.Writer, rdb redis.UniversalClient) (int, error) {
+	work, err := appWork(ctx, rdb)
+	if err != nil {
+		return 0, err
+	}
+	return warnUnserved(ctx, w, jobs.NewServing(rdb, ""), work)
+}
+
+// appWork is, per app with work waiting, what it is: its queued jobs and
+// its running campaign runs.
+func appWork(ctx context.Context, rdb redis.UniversalClient) (map[string][]string, error) {
 	work := map[string][]string{}
 	apps, err := jobs.NewLedger(rdb, "").Apps(ctx)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	insp := asynq.NewInspectorFromRedisClient(rdb)
 	for _, app := range apps {
@@ -102,14 +112,14 @@ func WarnUnserved(ctx context.Context, w io.Writer, rdb redis.UniversalClient) (
 	}
 	list, err := runs.NewStore(rdb, "").List(ctx, 100)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	for _, r := range list {
 		if r.State == runs.StateRunning {
 			work[r.App] = append(work[r.App], "run "+r.ID)
 		}
 	}
-	return warnUnserved(ctx, w, jobs.NewServing(rdb, ""), work)
+	return work, nil
 }
 
 // WarnUnservedApp warns, like WarnUnserved, when no live worker serves

@@ -117,7 +117,7 @@ func (s *Server) parse(ep endpoint, appid string, body []byte, contentType strin
 	case endpointA:
 		p, code = parseA(f)
 	default:
-		p, code = parseC(f)
+		p, code = parseC(f, opts)
 	}
 	if code != 0 {
 		return p, 0, code
@@ -190,8 +190,8 @@ func sceneOK(scene string) bool {
 	return true
 }
 
-// parseB applies interface B's rules; the width is clamped to 280-1280
-// (whether WeChat rejects it is undocumented).
+// parseB applies interface B's rules; a width outside 280-1280 gets 40189
+// (see Options.ClampWidth).
 func parseB(f fields, opts Options) (codeParams, int) {
 	p, code := style(f)
 	scene, present, ok := f.str("scene")
@@ -206,10 +206,9 @@ func parseB(f fields, opts Options) (codeParams, int) {
 	case !sceneOK(scene):
 		return p, 40129
 	}
-	if c := firstCode(pageCode(page, check || !checkSet, opts.Pages), envCode(f), code); c != 0 {
+	if c := firstCode(pageCode(page, check || !checkSet, opts.Pages), envCode(f), code, widthCode(&p.width, opts)); c != 0 {
 		return p, c
 	}
-	p.width = min(max(p.width, 280), 1280)
 	p.content.Page, p.content.Scene = page, scene
 	return p, 0
 }
@@ -248,7 +247,7 @@ func parseA(f fields) (codeParams, int) {
 		return p, 40159
 	case strings.Contains(path, "scancode_time"):
 		return p, 85096
-	case p.width < 280 || p.width > 1280:
+	case widthCode(&p.width, Options{}) != 0:
 		return p, 40189
 	}
 	if c := firstCode(envCode(f), code); c != 0 {
@@ -258,9 +257,22 @@ func parseA(f fields) (codeParams, int) {
 	return p, 0
 }
 
+// widthCode is 40189 for a width outside 280-1280, or with
+// opts.ClampWidth 0 after moving *w to the nearest bound.
+func widthCode(w *int, opts Options) int {
+	switch {
+	case *w >= 280 && *w <= 1280:
+		return 0
+	case opts.ClampWidth:
+		*w = min(max(*w, 280), 1280)
+		return 0
+	}
+	return 40189
+}
+
 // parseC applies interface C's rules: path 1-128 bytes (40159), width
-// clamped, always a plain JPEG.
-func parseC(f fields) (codeParams, int) {
+// 280-1280 (40189, see Options.ClampWidth), always a plain JPEG.
+func parseC(f fields, opts Options) (codeParams, int) {
 	path, _, ok := f.str("path")
 	w, present, ok2 := f.number("width")
 	if !ok || !ok2 {
@@ -275,7 +287,10 @@ func parseC(f fields) (codeParams, int) {
 	if !present {
 		w = 430
 	}
-	return codeParams{content: Content{Page: path}, width: min(max(w, 280), 1280)}, 0
+	if c := widthCode(&w, opts); c != 0 {
+		return codeParams{}, c
+	}
+	return codeParams{content: Content{Page: path}, width: w}, 0
 }
 
 // trailer is what faultTrailing appends after an image's end marker.

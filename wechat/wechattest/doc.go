@@ -23,4 +23,17 @@
 // Like WeChat as observed, string fields are read without JSON unescaping:
 // a scene sent as "a\u0026b" (encoding/json's default HTML escaping) is
 // eight characters containing a backslash, not "a&b".
+//
+// Where the spec (../shared/spec/wechat-api.md) leaves a behaviour open the
+// fake picks the documented one and keeps the other behind an option:
+//   - width outside 280-1280: 40189 on B, A and C, the errcode WeChat
+//     documents for a bad width (spec §3, interface A's page; §8 asks
+//     whether B clamps instead). Options.ClampWidth (--clamp-width) clamps.
+//   - 45011 "api minute-quota reach limit": the spec (§3) reports it on B
+//     but gives no condition that tells it from 45009, so the fake sends it
+//     only when told: Options.RateLimitCode 45011 (--rate-limit-errcode)
+//     answers every refusal of the rate limit with it.
+//   - A+C: 45029 once the app's distinct A and C bodies reach
+//     Options.ACBudget (100,000 by default, --ac-budget to test it low), as
+//     spec §4.2 states; the spec states no per-minute limit for A or C.
 package wechattest

@@ -51,6 +51,15 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 		return err
 	})
 	fs.DurationVar(&o.IsolatedEvery, "isolated-45009-every", o.IsolatedEvery, "refuse one interface B call per app with 45009 this often at any limit (0: never)")
+	fs.Func("rate-limit-errcode", "errcode of a call over the rate limit: 45009 (default) or 45011 (the minute throttle; the spec gives no condition for it)", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || (n != 45009 && n != 45011) {
+			return fmt.Errorf("want 45009 or 45011")
+		}
+		o.RateLimitCode = n
+		return nil
+	})
+	fs.BoolVar(&o.ClampWidth, "clamp-width", o.ClampWidth, "interfaces B and C draw a width outside 280-1280 at the nearest bound instead of answering 40189")
 	fs.IntVar(&o.DailyLimit, "daily-limit", o.DailyLimit, "daily_limit reported by quota/get, never enforced (0: 7200000)")
 	fs.IntVar(&o.ACBudget, "ac-budget", o.ACBudget, "A+C lifetime budget per appid (0: 100000)")
 	fs.DurationVar(&o.LatencyMedian, "latency-median", o.LatencyMedian, "median added latency of code calls")

@@ -59,6 +59,17 @@ type Options struct {
 	// IsolatedEvery refuses one interface B call per app with 45009 every
 	// IsolatedEvery, whatever the window holds (ratefaults.go). 0 = never.
 	IsolatedEvery time.Duration `json:"isolated_every,omitempty"`
+	// RateLimitCode is the errcode a call over the minute limit (or in a
+	// burst, or an isolated refusal) gets: 45009 (default) or 45011. The
+	// spec (§3) lists 45011 "api minute-quota reach limit" as a minute
+	// throttle reported on interface B but gives no condition that tells
+	// it from 45009, so it is this explicit choice, not inferred.
+	RateLimitCode int `json:"rate_limit_code,omitempty"`
+	// ClampWidth makes interfaces B and C draw a width outside 280-1280 at
+	// the nearest bound. Default false: they answer 40189 (invalid width),
+	// the errcode WeChat documents for a bad width (spec §3, from interface
+	// A's page; whether B clamps instead is an open question, spec §8).
+	ClampWidth bool `json:"clamp_width,omitempty"`
 	// ACBudget is the A+C lifetime budget per appid (distinct bodies count
 	// once). Default 100000; beyond it 45029.
 	ACBudget int `json:"ac_budget,omitempty"`
@@ -107,6 +118,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.DailyLimit <= 0 {
 		o.DailyLimit = 7_200_000
+	}
+	if o.RateLimitCode != 45011 {
+		o.RateLimitCode = 45009
 	}
 	if o.ACBudget <= 0 {
 		o.ACBudget = 100000

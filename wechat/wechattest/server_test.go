@@ -3,6 +3,7 @@ package wechattest
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image"
 	"io"
 	"net/http"
@@ -186,8 +187,8 @@ func TestImagesAndQuirks(t *testing.T) {
 		png   bool
 	}{
 		{`{"scene":"a"}`, 430, false},
-		{`{"scene":"a","width":2000}`, 1280, false},
-		{`{"scene":"a","width":1}`, 280, false},
+		{`{"scene":"a","width":1280}`, 1280, false},
+		{`{"scene":"a","width":280}`, 280, false},
 		{`{"scene":"a","is_hyaline":true,"line_color":{"r":"10","g":20,"b":30}}`, 430, true},
 	}
 	for _, tc := range cases {
@@ -205,6 +206,44 @@ func TestImagesAndQuirks(t *testing.T) {
 	require.Equal(t, 47001, h.b(tok, `{"scene":"a","width":"430"}`).errcode())
 	require.Equal(t, 47001, h.b(tok, `{"scene":5}`).errcode())
 	require.Equal(t, 47001, h.b(tok, `["scene"]`).errcode())
+}
+
+// A width outside 280-1280 gets 40189 on B and C (and A), as WeChat
+// documents for a bad width (spec §3); with ClampWidth B and C draw it at
+// the nearest bound instead (spec §8 leaves open which B does).
+func TestWidthOutOfRange(t *testing.T) {
+	h := start(t, nil)
+	tok := h.stable(false).AccessToken
+	c := func(body string) reply {
+		return h.do("POST", "/cgi-bin/wxaapp/createwxaqrcode?access_token="+tok, body)
+	}
+	for _, w := range []int{1, 279, 1281, 2000} {
+		require.Equal(t, 40189, h.b(tok, fmt.Sprintf(`{"scene":"a","width":%d}`, w)).errcode(), "B width %d", w)
+		require.Equal(t, 40189, c(fmt.Sprintf(`{"path":"pages/c","width":%d}`, w)).errcode(), "C width %d", w)
+		require.Equal(t, 40189, h.do("POST", "/wxa/getwxacode?access_token="+tok, fmt.Sprintf(`{"path":"pages/a","width":%d}`, w)).errcode(), "A width %d", w)
+	}
+	require.Zero(t, h.fake.Stats().Images)
+	h.fake.Update(func(o *Options) { o.ClampWidth = true })
+	for w, want := range map[int]int{1: 280, 2000: 1280} {
+		for _, r := range []reply{h.b(tok, fmt.Sprintf(`{"scene":"a","width":%d}`, w)), c(fmt.Sprintf(`{"path":"pages/c","width":%d}`, w))} {
+			require.Equal(t, 200, r.status, string(r.body))
+			cfg, _, err := image.DecodeConfig(bytes.NewReader(r.body))
+			require.NoError(t, err)
+			require.Equal(t, want, cfg.Width)
+		}
+	}
+}
+
+// With RateLimitCode 45011 a call over the limit gets 45011, the minute
+// throttle, instead of 45009.
+func TestRateLimitCode45011(t *testing.T) {
+	h := start(t, func(o *Options) { o.RateLimit = 1; o.RateLimitCode = 45011 })
+	tok := h.stable(false).AccessToken
+	require.Zero(t, h.b(tok, `{"scene":"a"}`).errcode())
+	require.Equal(t, 45011, h.b(tok, `{"scene":"a"}`).errcode())
+	require.EqualValues(t, 1, h.fake.Stats().Errcodes[45011])
+	h.fake.Update(func(o *Options) { o.RateLimitCode = 0 })
+	require.Equal(t, 45009, h.b(tok, `{"scene":"a"}`).errcode(), "default 45009")
 }
 
 func TestACBudgetAndNumUsed(t *testing.T) {

@@ -49,7 +49,8 @@ func (f *fixedCount) add(t time.Time, span time.Duration) int {
 // statSpan is the window of Stats.MaxWindowCalls.
 const statSpan = 60 * time.Second
 
-// admitB counts an interface B arrival for appid and returns 45009 when the
+// admitB counts an interface B arrival for appid and returns 45009 (or
+// Options.RateLimitCode) when the
 // call is over the limit in force (or in a burst, or an isolated refusal is
 // due), else 0. s.mu must be held.
 func (s *Server) admitB(appid string, now time.Time) int {
@@ -75,7 +76,7 @@ func (s *Server) admitB(appid string, now time.Time) int {
 	}
 	s.recordB(appid, now, refused)
 	if refused {
-		return 45009
+		return s.opts.RateLimitCode
 	}
 	return 0
 }
