@@ -34,8 +34,12 @@ type Deps struct {
 	Store   storage.Store
 	Ledger  *jobs.Ledger
 	Keys    *storage.KeyTemplate
-	Apps    []App
-	Logger  *slog.Logger
+	// Apps is a fixed set of apps, used when AppSet is nil.
+	Apps []App
+	// AppSet, if set, is the worker's apps, looked up for each job (the
+	// app registry: apps change without a restart); Apps is then unused.
+	AppSet AppSet
+	Logger *slog.Logger
 	// Runs is the campaign runs' ledger; nil without campaigns.
 	Runs *runs.Store
 	// Feeder feeds campaign runs; nil: this worker runs no feeders.
@@ -150,7 +154,7 @@ func (h *Handler) serverConfig() asynq.Config {
 	cfg := h.cfg
 	return asynq.Config{
 		Concurrency:     cfg.Concurrency,
-		Queues:          Queues(h.deps.Apps, h.deps.Feeder != nil),
+		Queues:          Queues(h.apps.List(), h.deps.Feeder != nil),
 		IsFailure:       IsFailure,
 		RetryDelayFunc:  h.retryDelay,
 		ErrorHandler:    asynq.ErrorHandlerFunc(h.onError),

@@ -130,7 +130,7 @@ func TestFreshTokenRejectedHoldsApp(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	logs := b.captureLog()
-	b.h.apps[testApp] = App{AppID: testApp, Tokens: &freshTokens{}}
+	b.h.apps = StaticApps{{AppID: testApp, Tokens: &freshTokens{}}}
 	var y *YieldError
 	err := b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: "t1"}}))
 	require.ErrorAs(t, err, &y, "paused, not retried: %v", err)
@@ -166,7 +166,7 @@ func TestRejectedExternalTokenHoldsUntilReplaced(t *testing.T) {
 	logs := b.captureLog()
 	rdb := b.h.deps.Redis
 	const key = "platform:token:" + testApp
-	b.h.apps[testApp] = App{AppID: testApp, Tokens: wechat.NewRedisKeyTokenSource(rdb, key)}
+	b.h.apps = StaticApps{{AppID: testApp, Tokens: wechat.NewRedisKeyTokenSource(rdb, key)}}
 	fetch := func() string {
 		ts, err := wechat.NewStableTokenSource(wechat.StableTokenConfig{AppID: testApp, Secret: testSecret, Client: b.h.deps.Client})
 		require.NoError(t, err)
@@ -231,7 +231,7 @@ func TestIPRejectedHoldsAsLongAsWeChatSays(t *testing.T) {
 			require.ErrorAs(t, b.h.ProcessTask(context.Background(), task(t, jobs.Job{Params: code.Params{Scene: "ip"}})), &y)
 			require.GreaterOrEqual(t, y.After, tc.want-time.Second)
 			require.Less(t, y.After, tc.want+2*time.Minute)
-			hd, held := b.h.heldUntil(context.Background(), b.h.apps[testApp])
+			hd, held := b.h.heldUntil(context.Background(), b.h.apps.(StaticApps)[0])
 			require.True(t, held)
 			require.WithinDuration(t, time.Now().Add(tc.want), hd.until, time.Minute)
 		})

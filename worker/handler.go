@@ -23,13 +23,14 @@ type Handler struct {
 	deps Deps
 	cfg  Config
 	log  *slog.Logger
-	apps map[string]App
+	apps AppSet
 
 	mu   sync.Mutex
 	held map[string]appHold // apps held after an error no retry cures
 	// rejectedAt is when a fresh token of the app was last rejected.
 	rejectedAt map[string]time.Time
 	runState   map[string]runState // cached state of campaign runs
+	removed    map[string]removedApp
 
 	outage     outage     // storage unavailable since when, for the whole process
 	outageWait outageWait // how long jobs wait for unavailable storage
@@ -41,13 +42,16 @@ func NewHandler(d Deps, cfg Config) (*Handler, error) {
 	if d.Redis == nil || d.Client == nil || d.Limiter == nil || d.Store == nil || d.Ledger == nil || d.Keys == nil {
 		return nil, errors.New("worker: Redis, Client, Limiter, Store, Ledger and Keys are all required")
 	}
-	if len(d.Apps) == 0 {
-		return nil, errors.New("worker: no apps configured")
-	}
-	h := &Handler{deps: d, cfg: cfg.withDefaults(), log: d.Logger, apps: map[string]App{}, held: map[string]appHold{}, rejectedAt: map[string]time.Time{}, runState: map[string]runState{},
-		outageWait: defaultOutageWait}
+	h := &Handler{deps: d, cfg: cfg.withDefaults(), log: d.Logger, apps: d.AppSet, held: map[string]appHold{}, rejectedAt: map[string]time.Time{}, runState: map[string]runState{},
+		removed: map[string]removedApp{}, outageWait: defaultOutageWait}
 	if h.log == nil {
 		h.log = slog.Default()
+	}
+	if h.apps != nil {
+		return h, nil
+	}
+	if len(d.Apps) == 0 {
+		return nil, errors.New("worker: no apps configured")
 	}
 	for _, a := range d.Apps {
 		if err := code.ValidateApp(a.AppID); err != nil {
@@ -56,8 +60,8 @@ func NewHandler(d Deps, cfg Config) (*Handler, error) {
 		if a.Tokens == nil {
 			return nil, fmt.Errorf("worker: app %q needs a token source", a.AppID)
 		}
-		h.apps[a.AppID] = a
 	}
+	h.apps = StaticApps(d.Apps)
 	return h, nil
 }
 
@@ -113,9 +117,11 @@ func (h *Handler) prepare(ctx context.Context, t *asynq.Task) (*job, error) {
 		j.id = j.TaskID() // outside asynq (tests, direct calls): the same deterministic id
 	}
 	if err == nil {
-		var ok bool
-		if j.app, ok = h.apps[j.App]; !ok {
-			err = fmt.Errorf("app %q is not configured in this worker", j.App)
+		if j.app, err = h.apps.Lookup(ctx, j.App); err != nil && !isNotServed(err) {
+			return nil, h.appUnavailable(ctx, j, err)
+		}
+		if err == nil {
+			h.forgetRemoved(j.App)
 		}
 	}
 	if err != nil {
