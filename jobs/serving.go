@@ -88,9 +88,16 @@ func (s *Serving) Live(ctx context.Context, app string) (int64, error) {
 // Run beats for id every HeartbeatInterval until ctx ends, then leaves. A
 // failed beat is logged and retried at the next tick.
 func (s *Serving) Run(ctx context.Context, id string, apps []string, log *slog.Logger) {
+	s.RunFunc(ctx, id, func() []string { return apps }, log)
+}
+
+// RunFunc is Run for apps that change (the app registry): each beat is for
+// the apps served then; at the end it leaves the last ones.
+func (s *Serving) RunFunc(ctx context.Context, id string, appsNow func() []string, log *slog.Logger) {
 	t := time.NewTicker(HeartbeatInterval)
 	defer t.Stop()
 	for {
+		apps := appsNow()
 		if err := s.Beat(ctx, id, apps); err != nil && ctx.Err() == nil {
 			log.Warn("worker heartbeat failed", "err", err)
 		}

@@ -52,7 +52,7 @@ at most once a minute and at least once a year, and a file:// object lies in the
 or under WXACODE_SOURCE_DIRS. Exit status 2 if anything is wrong.`,
 		Example: "  wxacode campaign validate --campaigns-file deploy/examples/campaigns.yaml --apps-file apps.yaml",
 		Args:    exactArgs(0, "no arguments"),
-		RunE: func(*cobra.Command, []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := campaign.Load(file)
 			if err != nil {
 				fmt.Fprintln(e.stdout, err)
@@ -61,7 +61,7 @@ or under WXACODE_SOURCE_DIRS. Exit status 2 if anything is wrong.`,
 			bad := 0
 			allowed := append(system.SplitDirs(dirs), store.LocalDir())
 			for _, d := range f.Campaigns {
-				if err := apps.Known(d.App); err != nil {
+				if _, err := knownApp(cmd.Context(), e, apps, d.App); err != nil {
 					fmt.Fprintf(e.stdout, "%s: campaign %s: app: %v\n", file, d.Name, err)
 					bad++
 				}
@@ -173,7 +173,7 @@ func startCampaign(ctx context.Context, e *env, o *campaignRunOpts, name string)
 	if !ok {
 		return usagef("no campaign %q in %s", name, o.file)
 	}
-	if err := o.sys.Apps.Known(def.App); err != nil {
+	if _, err := knownApp(ctx, e, o.sys.Apps, def.App); err != nil {
 		return &system.ConfigError{Setting: "campaign " + name, Err: err}
 	}
 	if o.sys.Apps.File == "" {

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/wechat/wechattest"
+)
+
+const (
+	appsA = "wxapps00000000000a"
+	appsB = "wxapps00000000000b"
+)
+
+// appsWorld serves the fake WeChat knowing apps A and B, with the one-app
+// setup for A; B's secret is in a private file, as on a worker.
+func appsWorld(t *testing.T) (*world, string) {
+	w := newWorld(t).withRedis()
+	w.fake = wechattest.New(wechattest.Options{RateLimit: -1, Apps: map[string]string{appsA: "secret-a-0123456789", appsB: "secret-b-0123456789"}})
+	srv := httptest.NewServer(w.fake)
+	t.Cleanup(srv.Close)
+	w.set("WXACODE_WECHAT_BASE_URL", srv.URL).set("WXACODE_APPID", appsA).set("WXACODE_SECRET", "secret-a-0123456789")
+	sf := filepath.Join(w.dir, "b.secret")
+	require.NoError(t, os.WriteFile(sf, []byte("secret-b-0123456789\n"), 0o600))
+	return w, sf
+}
+
+func appTotals(t *testing.T, w *world, app string) jobs.Totals {
+	tot, err := jobs.NewLedger(w.rs.Client(t), "").Totals(context.Background(), app)
+	require.NoError(t, err)
+	return tot
+}
+
+func writeLines(t *testing.T, w *world, name string, n int, prefix string) string {
+	var sb strings.Builder
+	for i := range n {
+		fmt.Fprintf(&sb, "%s%d\n", prefix, i)
+	}
+	p := filepath.Join(w.dir, name)
+	require.NoError(t, os.WriteFile(p, []byte(sb.String()), 0o600))
+	return p
+}
+
+// apps add refuses a literal secret and an app without a token source,
+// naming the flag; the registry then holds nothing.
+func TestAppsAddRefusesSecrets(t *testing.T) {
+	w, _ := appsWorld(t)
+	r := w.run("apps", "add", appsB, "--secret", "secret-b-0123456789")
+	require.Equal(t, 2, r.code, r)
+	require.Contains(t, r.stderr, "--secret: appreg: the registry never holds a secret")
+	require.NotContains(t, r.stdout+r.stderr, "secret-b-0123456789")
+	r = w.run("apps", "add", appsB)
+	require.Equal(t, 2, r.code, r)
+	require.Contains(t, r.stderr, "give exactly one of secret, secret_file, token.redis_key")
+	require.Contains(t, r.stderr, "defaults: token source")
+	out := w.ok("apps", "list")
+	require.Contains(t, out, "1 apps (0 removed) of 1", "only the one-app setup's A:\n%s", out)
+}
+
+// A worker started with app A only: producers refuse B until it is added
+// to the registry, then accept it (with the registry's rate); the
+// worker's app set takes B without a restart; B removed, producers refuse
+// it again.
+func TestAppsProducersFollowRegistry(t *testing.T) {
+	w, bSecret := appsWorld(t)
+	p := w.start("worker", "--check-quota=false", "--log-level", "info")
+	p.waitFor("worker started", 30*time.Second)
+
+	r := w.run("enqueue", "--app", appsB, "--page", "pages/index/index", writeLines(t, w, "b0.txt", 1, "b"))
+	require.Equal(t, 2, r.code, "B is not configured yet: %s", r)
+	require.Contains(t, r.stderr, "app "+appsB+" is not configured")
+	require.Contains(t, r.stderr, "the app registry does not list it either")
+
+	out := w.ok("apps", "add", appsB, "--secret-file", bSecret, "--rate-per-minute", "600")
+	t.Logf("$ wxacode apps add %s --secret-file b.secret --rate-per-minute 600\n%s", appsB, out)
+	require.Contains(t, out, "app "+appsB+" added (registry version 1): secret_file "+bSecret)
+	p.waitFor(`app set changed.*added.{1,4}\[`+appsB+`\]`, 15*time.Second)
+	out = w.ok("enqueue", "--app", appsB, "--page", "pages/index/index", writeLines(t, w, "b.txt", 3, "b"))
+	require.Contains(t, out, "enqueued 3")
+	require.Contains(t, out, "at 600/min", "the registry's rate")
+
+	w.ok("apps", "remove", appsB)
+	p.waitFor(`app set changed.*removed.{1,4}\[`+appsB+`\]`, 15*time.Second)
+	r = w.run("enqueue", "--app", appsB, "--page", "pages/index/index", writeLines(t, w, "b2.txt", 2, "c"))
+	require.Equal(t, 2, r.code, r)
+	require.Contains(t, r.stderr, "app "+appsB+" was removed from the app registry")
+	p.stop(time.Minute)
+}
+
+// B of the registry is served by a running worker; removed, its queued
+// jobs are handed back (not failed, nothing lost) with a log line; added
+// again, every one is stored.
+func TestAppsRemovedJobsAreHeld(t *testing.T) {
+	w, bSecret := appsWorld(t)
+	w.ok("apps", "add", appsB, "--secret-file", bSecret, "--rate-per-minute", "30")
+	p := w.start("worker", "--check-quota=false", "--log-level", "info", "--concurrency", "2")
+	p.waitFor("worker started", 30*time.Second)
+	const n = 12
+	w.ok("enqueue", "--app", appsB, "--page", "pages/index/index", writeLines(t, w, "b.txt", n, "b"))
+	waitStored(t, w, appsB, 1, time.Minute)
+	w.ok("apps", "remove", appsB)
+	p.waitFor(`app removed from the app registry: its jobs are handed back, not failed`, time.Minute)
+	time.Sleep(2 * time.Second) // the jobs in flight when it was removed finish (at most --concurrency)
+	held := appTotals(t, w, appsB)
+	time.Sleep(3 * time.Second)
+	now := appTotals(t, w, appsB)
+	t.Logf("removed: %v, 3 s later %v", held, now)
+	require.Less(t, now["stored"], int64(n), "jobs are held, not stored")
+	require.Equal(t, held["stored"], now["stored"], "nothing stored while removed")
+	require.Zero(t, now["failed"], "nothing failed")
+
+	w.ok("apps", "add", appsB, "--secret-file", bSecret, "--rate-per-minute", "600")
+	waitStored(t, w, appsB, n, 2*time.Minute)
+	require.Zero(t, appTotals(t, w, appsB)["failed"])
+	p.waitFor(`app served again: its held jobs resume`, time.Second)
+	p.stop(time.Minute)
+}
+
+// waitStored waits until app has n codes stored.
+func waitStored(t *testing.T, w *world, app string, n int64, within time.Duration) {
+	t.Helper()
+	require.Eventually(t, func() bool { return appTotals(t, w, app)["stored"] >= n }, within, 200*time.Millisecond,
+		"%s: %v stored of %d", app, appTotals(t, w, app), n)
+}
