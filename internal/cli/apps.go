@@ -140,8 +140,8 @@ func runAppsAdd(ctx context.Context, e *env, o *appsAddOpts) error {
 func appsRemoveCmd(e *env) *cobra.Command {
 	var apps system.Apps
 	cmd := &cobra.Command{
-		Use:   "remove APPID",
-		Short: "Remove an app: its queued jobs are held (handed back, not failed) until it is added again",
+		Use:     "remove APPID",
+		Short:   "Remove an app: its queued jobs are held (handed back, not failed) until it is added again",
 		Example: `  wxacode apps remove wx0123456789abcdef`,
 		Args:    exactArgs(1, "one APPID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -320,4 +320,3 @@ func tokenShown(c worker.AppConfig) string {
 	}
 	return "secret from WXACODE_SECRET / WXACODE_SECRET_FILE"
 }
-

@@ -38,6 +38,12 @@ the queue columns are what is still open. Cancelled campaign rows have no outcom
 // PrintStatus prints, per app, the ledger's counts, the campaign rows of
 // rs (nil: none), the asynq queue, and the newest final failures.
 func PrintStatus(ctx context.Context, w io.Writer, l *jobs.Ledger, rs *runs.Store, insp *asynq.Inspector, n int64) error {
+	return PrintStatusOf(ctx, w, l, rs, insp, n, nil)
+}
+
+// PrintStatusOf is PrintStatus for the apps only (nil: every app with an
+// outcome or a campaign row); an app of only without either prints zeros.
+func PrintStatusOf(ctx context.Context, w io.Writer, l *jobs.Ledger, rs *runs.Store, insp *asynq.Inspector, n int64, only []string) error {
 	apps, err := l.Apps(ctx)
 	if err != nil {
 		return err
@@ -51,7 +57,11 @@ func PrintStatus(ctx context.Context, w io.Writer, l *jobs.Ledger, rs *runs.Stor
 			apps = append(apps, app)
 		}
 	}
+	if only != nil {
+		apps = slices.Clone(only)
+	}
 	sort.Strings(apps)
+	apps = slices.Compact(apps)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "APP\tENQUEUED\tCAMPAIGN ROWS\tREJECTED\tSTORED\tSKIPPED\tFAILED\tPENDING\tACTIVE\tRETRY\tSCHEDULED\tARCHIVED")
 	for _, app := range apps {

@@ -145,4 +145,3 @@ func commands(t *testing.T, rdb *redis.Client) int64 {
 	require.NoError(t, err)
 	return n
 }
-
