@@ -117,12 +117,13 @@ func (h *Handler) prepare(ctx context.Context, t *asynq.Task) (*job, error) {
 		j.id = j.TaskID() // outside asynq (tests, direct calls): the same deterministic id
 	}
 	if err == nil {
-		if j.app, err = h.apps.Lookup(ctx, j.App); err != nil && !isNotServed(err) {
+		switch j.app, err = h.apps.Lookup(ctx, j.App); {
+		case isNotServed(err):
+			return nil, h.unserved(ctx, j)
+		case err != nil:
 			return nil, h.appUnavailable(ctx, j, err)
 		}
-		if err == nil {
-			h.forgetRemoved(j.App)
-		}
+		h.forgetRemoved(j.App)
 	}
 	if err != nil {
 		app := j.App
@@ -153,6 +154,18 @@ func (h *Handler) prepare(ctx context.Context, t *asynq.Task) (*job, error) {
 		return nil, h.recordFailed(ctx, j, "bad job: "+err.Error(), nil)
 	}
 	return j, nil
+}
+
+// unservedDelay is how long a job of an app this worker does not serve is
+// handed back for: the lanes are shared by all apps, so another worker
+// (one whose apps include it) takes it, or it waits for one to start.
+const unservedDelay = time.Minute
+
+// unserved hands back a job of an app this worker does not serve, as a
+// non-failure (on its last asynq retry it is recorded as failed instead).
+func (h *Handler) unserved(ctx context.Context, j *job) error {
+	h.log.Debug("job of an app this worker does not serve handed back", "task", j.id, "app", j.App)
+	return h.yield(ctx, j, &YieldError{After: unservedDelay + jitter(30*time.Second), Reason: "app " + j.App + " is not configured in this worker"})
 }
 
 // check applies enqueue's rules (jobs.Validate) and the store's key rules

@@ -137,7 +137,7 @@ func (s *System) wire(ctx context.Context, st Settings) error {
 		return err
 	}
 	s.Deps.Feeder = &runs.Feeder{Runs: s.Deps.Runs, Client: asynq.NewClientFromRedisClient(s.Redis),
-		Enqueuer: jobs.NewEnqueuer(nil, jobs.EnqueueConfig{}), Store: store, KeyOf: worker.KeyOf(keys, st.Storage.PNG),
+		Enqueuer: jobs.NewEnqueuer(nil, jobs.EnqueueConfig{Pacer: worker.Pacer(s.Limiter)}), Store: store, KeyOf: worker.KeyOf(keys, st.Storage.PNG),
 		Validate: worker.Validate, Log: s.Log, Scenes: Issuer(sc), OnStart: runs.RateShare(s.capOf, s.setCap), SourceDirs: st.Dirs()}
 	return s.wireApps(ctx, st.Apps, client)
 }
