@@ -96,6 +96,20 @@ func TestAppsProducersFollowRegistry(t *testing.T) {
 	p.stop(time.Minute)
 }
 
+// A worker started with app A only serves B once B is added to the
+// registry: B's jobs (on the shared lanes) are stored without a restart.
+func TestAppsAddedServedWithoutRestart(t *testing.T) {
+	w, bSecret := appsWorld(t)
+	p := w.start("worker", "--check-quota=false", "--log-level", "info")
+	p.waitFor("worker started", 30*time.Second)
+	w.ok("apps", "add", appsB, "--secret-file", bSecret)
+	w.ok("enqueue", "--app", appsB, "--page", "pages/index/index", writeLines(t, w, "b.txt", 5, "b"))
+	waitStored(t, w, appsB, 5, time.Minute)
+	require.Zero(t, appTotals(t, w, appsB)["failed"])
+	require.EqualValues(t, 5, codeCalls(w.fake), "one WeChat call per code")
+	p.stop(time.Minute)
+}
+
 // B of the registry is served by a running worker; removed, its queued
 // jobs are handed back (not failed, nothing lost) with a log line; added
 // again, every one is stored.
