@@ -12,17 +12,55 @@ import (
 type Snapshot struct {
 	At   time.Time   `json:"at"`
 	Apps []AppStatus `json:"apps"`
+	// AppsPage says which of the apps are shown.
+	AppsPage AppsPage `json:"apps_page"`
 	// Lanes adds up the two asynq queues every app's jobs share
 	// (jobs.LaneBulk, jobs.LaneHigh).
 	Lanes QueueStatus `json:"lanes"`
 	Runs  []RunStatus `json:"runs"`
 }
 
+// AppQuery selects the apps shown: those whose appid contains Q, page
+// Page (from 1) of PerPage. Zero values: every app, page 1, 50 per page.
+type AppQuery struct {
+	Q             string
+	Page, PerPage int
+}
+
+// Bounds of AppQuery.PerPage.
+const (
+	DefaultPerPage = 50
+	MaxPerPage     = 500
+)
+
+// AppsPage is the page of apps a snapshot holds: Total apps match Q, of
+// which Busy have work (an outcome, a campaign row or a run); busy apps
+// come first. Only the apps of the page are read from Redis and, when
+// more apps match than fit one page, an idle one not at all (Idle set on
+// its row), so the cost of a refresh follows the work on the page, not
+// the number of configured apps.
+type AppsPage struct {
+	Q       string `json:"q"`
+	Page    int    `json:"page"`
+	PerPage int    `json:"per_page"`
+	Total   int    `json:"total"`
+	Busy    int    `json:"busy"`
+	Pages   int    `json:"pages"`
+}
+
+// Prev and Next are the neighbouring page numbers, for the page's links.
+func (p AppsPage) Prev() int { return max(p.Page-1, 1) }
+
+// Next is the page after this one (at most Pages).
+func (p AppsPage) Next() int { return min(p.Page+1, p.Pages) }
+
 // AppStatus is one app: its limiter, token, ledger totals and queues.
 // A part that could not be read is left zero and its error is set, so one
 // broken app does not hide the others.
 type AppStatus struct {
-	App                 string       `json:"app"`
+	App string `json:"app"`
+	// Idle: the app has no work (configured only); nothing else was read.
+	Idle                bool         `json:"idle,omitempty"`
 	CapPerMinute        int          `json:"cap_per_minute"`
 	EffectivePerMinute  float64      `json:"effective_per_minute"`
 	CallsLastMinute     int64        `json:"calls_last_minute"`
