@@ -14,6 +14,8 @@ import (
 
 	"github.com/wxacode/wxacode/jobs"
 	"github.com/wxacode/wxacode/wechat/wechattest"
+	"github.com/wxacode/wxacode/worker"
+	"github.com/wxacode/wxacode/worker/appreg"
 )
 
 const (
@@ -144,4 +146,58 @@ func waitStored(t *testing.T, w *world, app string, n int64, within time.Duratio
 	t.Helper()
 	require.Eventually(t, func() bool { return appTotals(t, w, app)["stored"] >= n }, within, 200*time.Millisecond,
 		"%s: %v stored of %d", app, appTotals(t, w, app), n)
+}
+
+// apps list with many apps: a 10,000-app platform template and 2,000
+// registry apps (one overriding a file app, one removed), filtered with
+// --q; apps show names where an app comes from, never a secret.
+func TestAppsListMany(t *testing.T) {
+	w := newWorld(t).withRedis()
+	var sb strings.Builder
+	sb.WriteString("defaults:\n  rate_per_minute: 3000\n  token: {redis_key: \"platform:token:{appid}\"}\napps:\n")
+	for i := range 10000 {
+		fmt.Fprintf(&sb, "  - appid: wxf%015d\n", i)
+	}
+	file := filepath.Join(w.dir, "platform.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(sb.String()), 0o600))
+	w.set("WXACODE_APPS_FILE", file)
+	ctx := context.Background()
+	reg := appreg.New(w.rs.Client(t), "")
+	for i := range 2000 {
+		_, err := reg.Put(ctx, worker.AppConfig{AppID: fmt.Sprintf("wxr%015d", i)})
+		require.NoError(t, err)
+	}
+	w.ok("apps", "add", "wxf000000000000007", "--rate-per-minute", "100", "--token-url", "https://user:pw@tokens.internal/t")
+	w.ok("apps", "remove", "wxr000000000000001")
+
+	out := w.ok("apps", "list")
+	require.Contains(t, out, "12000 apps (1 removed) of 12000")
+	require.Regexp(t, `wxr000000000000000\s+registry\s+active\s+3000\s+1\s+redis_key platform:token:wxr000000000000000`, out, "the template fills a registry entry")
+	out = w.ok("apps", "list", "--q", "wxf00000000000000")
+	require.Contains(t, out, "10 apps (0 removed) of 12000")
+	require.Regexp(t, `wxf000000000000007\s+registry \(over file\)\s+active\s+100\s`, out)
+	require.NotContains(t, out, "pw@", "credentials in a token URL are redacted")
+	out = w.ok("apps", "show", "wxr000000000000001")
+	require.Contains(t, out, "state:           removed")
+	r := w.run("apps", "show", "wxnotthere")
+	require.Equal(t, 2, r.code, r)
+	require.Contains(t, r.stderr, "app wxnotthere is not configured: apps come from WXACODE_APPS_FILE "+file)
+}
+
+// status --app shows only the apps listed; a malformed appid is exit 2.
+func TestStatusAppFilter(t *testing.T) {
+	w := newWorld(t).withRedis()
+	led := jobs.NewLedger(w.rs.Client(t), "")
+	for i, app := range []string{"wxsa", "wxsb", "wxsc"} {
+		require.NoError(t, led.AddEnqueued(context.Background(), app, int64(10+i)))
+	}
+	out := w.ok("status", "--app", "wxsa,wxsc")
+	require.Regexp(t, `(?m)^wxsa\s+10\s`, out)
+	require.Regexp(t, `(?m)^wxsc\s+12\s`, out)
+	require.NotContains(t, out, "wxsb")
+	out = w.ok("status")
+	require.Regexp(t, `(?m)^wxsb\s+11\s`, out)
+	r := w.run("status", "--app", "wxsa,wx{b}")
+	require.Equal(t, 2, r.code, r)
+	require.Contains(t, r.stderr, "--app")
 }
