@@ -201,3 +201,15 @@ func TestStatusAppFilter(t *testing.T) {
 	require.Equal(t, 2, r.code, r)
 	require.Contains(t, r.stderr, "--app")
 }
+
+// gen makes a code for an app of the registry only, with its secret file.
+func TestGenRegistryApp(t *testing.T) {
+	w, bSecret := appsWorld(t)
+	w.ok("apps", "add", appsB, "--secret-file", bSecret)
+	out := filepath.Join(w.dir, "b.jpg")
+	w.ok("gen", "--app", appsB, "--scene", "g1", "--page", "pages/index/index", "-o", out)
+	st, err := os.Stat(out)
+	require.NoError(t, err)
+	require.Positive(t, st.Size())
+	require.EqualValues(t, 1, codeCalls(w.fake))
+}
