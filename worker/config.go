@@ -147,13 +147,18 @@ func NewServer(ctx context.Context, h *Handler) *asynq.Server {
 func (h *Handler) serverConfig(queues map[string]int) asynq.Config {
 	cfg := h.cfg
 	return asynq.Config{
-		Concurrency:     cfg.Concurrency,
-		Queues:          queues,
-		IsFailure:       IsFailure,
-		RetryDelayFunc:  h.retryDelay,
-		ErrorHandler:    asynq.ErrorHandlerFunc(h.onError),
-		ShutdownTimeout: cfg.ShutdownTimeout,
-		Logger:          slogAdapter{h.log.With("component", "asynq")},
-		LogLevel:        asynq.WarnLevel,
+		Concurrency: cfg.Concurrency,
+		Queues:      queues,
+		// Paced jobs become due one by one; asynq moves them to pending
+		// on this tick, so it bounds how bursty due work is (MaxHold
+		// should exceed it). Its cost (two scripts per queue per tick)
+		// does not grow with the number of apps.
+		DelayedTaskCheckInterval: ForwardInterval,
+		IsFailure:                IsFailure,
+		RetryDelayFunc:           h.retryDelay,
+		ErrorHandler:             asynq.ErrorHandlerFunc(h.onError),
+		ShutdownTimeout:          cfg.ShutdownTimeout,
+		Logger:                   slogAdapter{h.log.With("component", "asynq")},
+		LogLevel:                 asynq.WarnLevel,
 	}
 }

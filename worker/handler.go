@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -31,6 +32,10 @@ type Handler struct {
 	rejectedAt map[string]time.Time
 	runState   map[string]runState // cached state of campaign runs
 	removed    map[string]removedApp
+
+	// parkChecked is when the park marker was last read, parkSeen when an
+	// image was last known to be parked (0: none), unix nanoseconds.
+	parkChecked, parkSeen atomic.Int64
 
 	outage     outage     // storage unavailable since when, for the whole process
 	outageWait outageWait // how long jobs wait for unavailable storage
@@ -95,13 +100,14 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		log.Warn("reading parked image", "err", err)
 	}
+	fromPark := img != nil
 	if img == nil {
 		img, err = h.generate(ctx, j)
 		if err != nil {
 			return h.classify(ctx, j, log, err)
 		}
 	}
-	return h.transient(ctx, j, log, h.store(ctx, j, img))
+	return h.transient(ctx, j, log, h.store(ctx, j, img, fromPark))
 }
 
 // prepare decodes the task. Undecodable payloads and unknown apps are

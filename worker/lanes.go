@@ -13,6 +13,10 @@ import (
 	"github.com/wxacode/wxacode/ratelimit"
 )
 
+// ForwardInterval is how often asynq moves scheduled tasks that are due
+// (paced jobs, hand-backs) into the lanes' pending lists.
+const ForwardInterval = time.Second
+
 // Queues returns asynq's weighted queue map: the two lanes, the feeders'
 // queue when feeding, and the legacy queues given (with their weights).
 // Its size does not depend on the number of apps.
