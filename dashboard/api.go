@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/wxacode/wxacode/jobs/runs"
@@ -25,9 +27,18 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // collect is Collect bounded by the configured timeout; failures are
 // logged and answered with 503 (the data lives in Redis).
 func (s *Server) collect(w http.ResponseWriter, r *http.Request, asJSON bool) (Snapshot, bool) {
+	q, err := appQuery(r)
+	if err != nil {
+		if asJSON {
+			writeJSON(w, http.StatusBadRequest, apiError{err.Error()})
+		} else {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		}
+		return Snapshot{}, false
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
 	defer cancel()
-	snap, err := s.Collect(ctx)
+	snap, err := s.CollectPage(ctx, q)
 	if err != nil {
 		s.fail(w, r, err, asJSON)
 		return snap, false
@@ -50,9 +61,37 @@ func (s *Server) serveAPIApps(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, struct {
 			At         time.Time   `json:"at"`
 			Apps       []AppStatus `json:"apps"`
+			AppsPage   AppsPage    `json:"apps_page"`
+			Lanes      QueueStatus `json:"lanes"`
 			StoreHolds []StoreHold `json:"store_holds"`
-		}{snap.At, snap.Apps, snap.StoreHolds})
+		}{snap.At, snap.Apps, snap.AppsPage, snap.Lanes, snap.StoreHolds})
 	}
+}
+
+// appQuery reads the query parameters q, page and per_page (1 to
+// MaxPerPage); a malformed one is an error naming it.
+func appQuery(r *http.Request) (AppQuery, error) {
+	v := r.URL.Query()
+	q := AppQuery{Q: v.Get("q")}
+	for _, p := range []struct {
+		name string
+		dst  *int
+		max  int
+	}{{"page", &q.Page, 1 << 30}, {"per_page", &q.PerPage, MaxPerPage}} {
+		raw := v.Get(p.name)
+		if raw == "" {
+			continue
+		}
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > p.max {
+			return q, fmt.Errorf("%s: want a whole number from 1 to %d, got %q", p.name, p.max, raw)
+		}
+		*p.dst = n
+	}
+	if len(q.Q) > 64 {
+		return q, fmt.Errorf("q: at most 64 characters (an appid is at most 64)")
+	}
+	return q, nil
 }
 
 func (s *Server) serveAPIRuns(w http.ResponseWriter, r *http.Request) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -36,15 +37,22 @@ func NewCollector(cfg Config) (*Collector, error) {
 // answer the reads of the ledger or of the runs; a limiter, token source or
 // queue that cannot be read is reported in the affected AppStatus instead.
 func (c *Collector) Collect(ctx context.Context) (Snapshot, error) {
+	return c.CollectPage(ctx, AppQuery{})
+}
+
+// CollectPage is Collect for the apps of q only.
+func (c *Collector) CollectPage(ctx context.Context, q AppQuery) (Snapshot, error) {
 	list, err := c.cfg.Runs.List(ctx, int64(c.cfg.MaxRuns))
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("dashboard: listing runs: %w", err)
 	}
 	snap := Snapshot{At: time.Now().UTC()}
-	if snap.Apps, err = c.collectApps(ctx, list); err != nil {
+	if snap.Apps, snap.AppsPage, err = c.collectApps(ctx, list, q); err != nil {
 		return Snapshot{}, err
 	}
 	snap.StoreHolds, snap.WorkersError = c.storeHolds(ctx)
+	known, qerr := c.insp.Queues()
+	snap.Lanes = c.queues(queueSet{known, qerr}, jobs.LaneBulk, jobs.LaneHigh)
 	effective := map[string]float64{}
 	for _, a := range snap.Apps {
 		if a.LimiterError == "" {
@@ -65,26 +73,62 @@ func (c *Collector) Collect(ctx context.Context) (Snapshot, error) {
 	return snap, nil
 }
 
-func (c *Collector) collectApps(ctx context.Context, list []runs.Run) ([]AppStatus, error) {
-	names, err := c.apps(ctx, list)
-	if err != nil {
-		return nil, err
-	}
-	known, qerr := c.insp.Queues()
+func (c *Collector) collectApps(ctx context.Context, list []runs.Run, q AppQuery) ([]AppStatus, AppsPage, error) {
 	rows, err := c.cfg.Runs.AppRows(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("dashboard: campaign rows: %w", err)
+		return nil, AppsPage{}, fmt.Errorf("dashboard: campaign rows: %w", err)
 	}
+	names, busy, err := c.apps(ctx, list, rows)
+	if err != nil {
+		return nil, AppsPage{}, err
+	}
+	names, pg := pageOf(names, busy, q)
+	known, qerr := c.insp.Queues()
 	out := make([]AppStatus, 0, len(names))
+	// With more apps than one page, an app without work is listed by name
+	// only: a refresh then costs Redis round trips for busy apps only.
+	many := pg.Total > pg.PerPage
 	for _, app := range names {
+		if many && !busy[app] {
+			out = append(out, AppStatus{App: app, Idle: true})
+			continue
+		}
 		a, err := c.app(ctx, app, queueSet{known, qerr})
 		if err != nil {
-			return nil, err
+			return nil, AppsPage{}, err
 		}
 		a.Totals.CampaignRows, a.Totals.Rejected = rows[app].Fed, rows[app].Rejected
+		a.Totals.setOpen()
+		c.unserved(ctx, &a)
 		out = append(out, a)
 	}
-	return c.attachHolds(ctx, out)
+	out, err = c.attachHolds(ctx, out)
+	return out, pg, err
+}
+
+// pageOf filters names by q.Q, puts the busy ones first (each part
+// sorted) and returns q's page of them.
+func pageOf(names []string, busy map[string]bool, q AppQuery) ([]string, AppsPage) {
+	pg := AppsPage{Q: q.Q, Page: max(q.Page, 1), PerPage: min(cmp.Or(q.PerPage, DefaultPerPage), MaxPerPage)}
+	names = slices.DeleteFunc(names, func(s string) bool { return !strings.Contains(s, q.Q) })
+	slices.SortStableFunc(names, func(a, b string) int {
+		if busy[a] != busy[b] {
+			if busy[a] {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+	pg.Total = len(names)
+	for _, n := range names {
+		if busy[n] {
+			pg.Busy++
+		}
+	}
+	pg.Pages = max(1, (pg.Total+pg.PerPage-1)/pg.PerPage)
+	from := min((pg.Page-1)*pg.PerPage, pg.Total)
+	return names[from:min(from+pg.PerPage, pg.Total)], pg
 }
 
 // CollectRun reads one run. An unknown id gives an error wrapping
@@ -96,19 +140,38 @@ func (c *Collector) CollectRun(ctx context.Context, id string) (RunStatus, error
 	})
 }
 
-// apps merges the configured apps, the ledger's and the runs', sorted.
-func (c *Collector) apps(ctx context.Context, list []runs.Run) ([]string, error) {
+// apps merges the configured apps (Apps and AppNames), the ledger's and
+// the runs', sorted; busy are those with work (the ledger's, the runs'
+// and those with campaign rows).
+func (c *Collector) apps(ctx context.Context, list []runs.Run, rows map[string]runs.AppRows) ([]string, map[string]bool, error) {
 	seen, err := c.cfg.Ledger.Apps(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("dashboard: listing apps: %w", err)
+		return nil, nil, fmt.Errorf("dashboard: listing apps: %w", err)
 	}
-	all := append(slices.Clone(c.cfg.Apps), seen...)
+	busy := make(map[string]bool, len(seen))
+	for _, a := range seen {
+		busy[a] = true
+	}
 	for _, r := range list {
-		all = append(all, r.App)
+		busy[r.App] = true
+	}
+	for a := range rows {
+		busy[a] = true
+	}
+	all := slices.Clone(c.cfg.Apps)
+	if c.cfg.AppNames != nil {
+		more, err := c.cfg.AppNames(ctx)
+		if err != nil {
+			return nil, nil, fmt.Errorf("dashboard: listing configured apps: %w", err)
+		}
+		all = append(all, more...)
+	}
+	for a := range busy {
+		all = append(all, a)
 	}
 	all = slices.DeleteFunc(all, func(s string) bool { return s == "" })
 	slices.Sort(all)
-	return slices.Compact(all), nil
+	return slices.Compact(all), busy, nil
 }
 
 // app reads one app. Only a failure to read the ledger (Redis down) is
@@ -134,15 +197,23 @@ func (c *Collector) app(ctx context.Context, app string, qs queueSet) (AppStatus
 			a.ACUsed = &n
 		}
 	}
-	a.Queues = c.queues(qs, jobs.Queue(app), jobs.HighQueue(app))
-	if c.cfg.LiveWorkers != nil {
-		if n, err := c.cfg.LiveWorkers(ctx, app); err == nil {
-			a.LiveWorkers = &n
-			q := a.Queues
-			a.Unserved = n == 0 && q.Pending+q.Active+q.Scheduled+q.Retry > 0
-		}
-	}
+	a.Queues = c.queues(qs, jobs.LegacyQueues(app)...)
 	return a, nil
+}
+
+// unserved sets the app's live workers and whether it has open work no
+// live worker serves.
+func (c *Collector) unserved(ctx context.Context, a *AppStatus) {
+	if c.cfg.LiveWorkers == nil {
+		return
+	}
+	n, err := c.cfg.LiveWorkers(ctx, a.App)
+	if err != nil {
+		return
+	}
+	a.LiveWorkers = &n
+	q := a.Queues
+	a.Unserved = n == 0 && (a.Totals.Open > 0 || q.Pending+q.Active+q.Scheduled+q.Retry > 0)
 }
 
 func (c *Collector) token(ctx context.Context, app string) *TokenStatus {

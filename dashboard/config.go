@@ -43,6 +43,9 @@ type Config struct {
 	// Apps are the configured apps; the page shows them merged with the
 	// apps the ledger has seen and the apps of the listed runs.
 	Apps []string
+	// AppNames, if set, lists more configured apps each time the page is
+	// read (the app registry). Nil: Apps only.
+	AppNames func(ctx context.Context) ([]string, error)
 	// TokenState reports an app's access token by state (never the token).
 	// Nil: no token column.
 	TokenState func(ctx context.Context, app string) (TokenStatus, error)

@@ -12,7 +12,12 @@ import (
 type Snapshot struct {
 	At   time.Time   `json:"at"`
 	Apps []AppStatus `json:"apps"`
-	Runs []RunStatus `json:"runs"`
+	// AppsPage says which of the apps are shown.
+	AppsPage AppsPage `json:"apps_page"`
+	// Lanes adds up the two asynq queues every app's jobs share
+	// (jobs.LaneBulk, jobs.LaneHigh).
+	Lanes QueueStatus `json:"lanes"`
+	Runs  []RunStatus `json:"runs"`
 	// StoreHolds are the live workers that hold their store: their jobs
 	// are handed back without calling WeChat until a probe succeeds.
 	StoreHolds []StoreHold `json:"store_holds"`
@@ -27,11 +32,47 @@ type StoreHold struct {
 	Since  time.Time `json:"since,omitzero"`
 }
 
+// AppQuery selects the apps shown: those whose appid contains Q, page
+// Page (from 1) of PerPage. Zero values: every app, page 1, 50 per page.
+type AppQuery struct {
+	Q             string
+	Page, PerPage int
+}
+
+// Bounds of AppQuery.PerPage.
+const (
+	DefaultPerPage = 50
+	MaxPerPage     = 500
+)
+
+// AppsPage is the page of apps a snapshot holds: Total apps match Q, of
+// which Busy have work (an outcome, a campaign row or a run); busy apps
+// come first. Only the apps of the page are read from Redis and, when
+// more apps match than fit one page, an idle one not at all (Idle set on
+// its row), so the cost of a refresh follows the work on the page, not
+// the number of configured apps.
+type AppsPage struct {
+	Q       string `json:"q"`
+	Page    int    `json:"page"`
+	PerPage int    `json:"per_page"`
+	Total   int    `json:"total"`
+	Busy    int    `json:"busy"`
+	Pages   int    `json:"pages"`
+}
+
+// Prev and Next are the neighbouring page numbers, for the page's links.
+func (p AppsPage) Prev() int { return max(p.Page-1, 1) }
+
+// Next is the page after this one (at most Pages).
+func (p AppsPage) Next() int { return min(p.Page+1, p.Pages) }
+
 // AppStatus is one app: its limiter, token, ledger totals and queues.
 // A part that could not be read is left zero and its error is set, so one
 // broken app does not hide the others.
 type AppStatus struct {
-	App                 string       `json:"app"`
+	App string `json:"app"`
+	// Idle: the app has no work (configured only); nothing else was read.
+	Idle                bool         `json:"idle,omitempty"`
 	CapPerMinute        int          `json:"cap_per_minute"`
 	EffectivePerMinute  float64      `json:"effective_per_minute"`
 	CallsLastMinute     int64        `json:"calls_last_minute"`
@@ -43,13 +84,16 @@ type AppStatus struct {
 	LimiterError        string       `json:"limiter_error,omitempty"`
 	Token               *TokenStatus `json:"token,omitempty"`
 	// ACUsed is the app's interface A+C codes sent, ever (nil: unknown).
-	ACUsed *int        `json:"ac_used,omitempty"`
-	Totals Totals      `json:"totals"`
+	ACUsed *int   `json:"ac_used,omitempty"`
+	Totals Totals `json:"totals"`
+	// Queues adds up the app's per-app queues of a release before lanes,
+	// which workers drain after an upgrade; zero once drained. The app's
+	// jobs in the lanes are counted by Totals.Open.
 	Queues QueueStatus `json:"queues"`
 	// LiveWorkers is how many live workers serve the app (nil: unknown).
 	LiveWorkers *int64 `json:"live_workers,omitempty"`
-	// Unserved is set when jobs wait in the app's queues and no live
-	// worker serves it.
+	// Unserved is set when the app has open jobs and no live worker
+	// serves it.
 	Unserved bool `json:"unserved,omitempty"`
 	// Hold is the app's fleet-wide hold; nil when not held.
 	Hold *AppHold `json:"hold,omitempty"`
@@ -66,9 +110,17 @@ type Totals struct {
 	Stored       int64 `json:"stored"`
 	Skipped      int64 `json:"skipped"`
 	Failed       int64 `json:"failed"`
+	// Open is what is still to do: Enqueued + CampaignRows - Rejected -
+	// Stored - Skipped - Failed (never below 0). The lanes are shared, so
+	// this is how an app's queued work is counted.
+	Open int64 `json:"open"`
 }
 
-// QueueStatus adds up an app's bulk and high-priority asynq queues.
+func (t *Totals) setOpen() {
+	t.Open = max(0, t.Enqueued+t.CampaignRows-t.Rejected-t.Stored-t.Skipped-t.Failed)
+}
+
+// QueueStatus adds up asynq queues (the lanes, or an app's legacy queues).
 // Queues that do not exist yet count zero.
 type QueueStatus struct {
 	Names     []string `json:"names"`

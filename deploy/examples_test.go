@@ -107,3 +107,16 @@ func secretDirs(t *testing.T) map[string]bool {
 	}
 	return out
 }
+
+// TestExamplePlatformApps loads the platform template as the workers do:
+// every app takes the template's token source with its own appid.
+func TestExamplePlatformApps(t *testing.T) {
+	f, err := worker.LoadAppsFile("examples/platform-apps.yaml")
+	require.NoError(t, err)
+	require.Len(t, f.Apps, 2)
+	for _, a := range f.Apps {
+		require.Equal(t, "platform:token:"+a.AppID, a.Token.RedisKey)
+	}
+	require.Equal(t, 3000, f.Apps[0].Rate())
+	require.Equal(t, 1000, f.Apps[1].Rate())
+}

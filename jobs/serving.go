@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -21,17 +23,19 @@ import (
 // that producers (campaign run, status, the dashboard) can warn when work
 // waits for an app no live worker serves.
 //
-// Keys (prefix default "wxacode:serving:"): one sorted set per app,
-// PREFIX{APP}, whose members are worker ids and whose scores are the unix
-// milliseconds of each worker's last heartbeat. A worker is live while its
-// heartbeat is younger than ServingTTL; the key itself expires
-// 2*ServingTTL after the last heartbeat of any worker.
+// Keys (prefix default "wxacode:serving:"): one sorted set PREFIXworkers
+// whose members are worker ids and whose scores are the unix milliseconds
+// of each worker's last heartbeat, and per worker process one set
+// PREFIX{ID} of the appids it serves. A heartbeat costs the same whatever
+// the number of apps: the app set is written when it changes (or has
+// expired) and only kept alive otherwise. A worker is live while its
+// heartbeat is younger than ServingTTL; the keys expire 2*ServingTTL after
+// the last heartbeat.
 //
 // Each worker process also publishes its own state (WorkerState: whether
 // its store is held, and why) in one key, PREFIX_worker:{ID} (JSON,
-// expiring 2*ServingTTL after its last heartbeat), indexed by the sorted
-// set PREFIX_workers (worker ids scored by their last heartbeat): one key
-// per worker, however many apps it serves.
+// expiring 2*ServingTTL after its last heartbeat): one key per worker,
+// however many apps it serves.
 const (
 	// HeartbeatInterval is how often a worker renews its heartbeat.
 	HeartbeatInterval = 10 * time.Second
@@ -44,14 +48,18 @@ type Serving struct {
 	rdb    redis.UniversalClient
 	prefix string
 	now    func() time.Time
+
+	mu      sync.Mutex
+	written map[string]string // worker id: digest of the app set last written
 }
 
 // NewServing returns heartbeats under prefix (default "wxacode:serving:").
 func NewServing(rdb redis.UniversalClient, prefix string) *Serving {
-	return &Serving{rdb: rdb, prefix: cmp.Or(prefix, "wxacode:serving:"), now: time.Now}
+	return &Serving{rdb: rdb, prefix: cmp.Or(prefix, "wxacode:serving:"), now: time.Now, written: map[string]string{}}
 }
 
-func (s *Serving) key(app string) string { return s.prefix + "{" + app + "}" }
+func (s *Serving) workersKey() string       { return s.prefix + "workers" }
+func (s *Serving) appsKey(id string) string { return s.prefix + "{" + id + "}" }
 
 // WorkerID names this process: host, pid and a random suffix.
 func WorkerID() string {
@@ -61,31 +69,76 @@ func WorkerID() string {
 	return fmt.Sprintf("%s:%d:%s", cmp.Or(host, "unknown"), os.Getpid(), hex.EncodeToString(b[:]))
 }
 
-// Beat records that worker id serves apps now.
+// Beat records that worker id serves apps now: four commands, plus the app
+// set (in batches of 1,000) when it changed or expired.
 func (s *Serving) Beat(ctx context.Context, id string, apps []string) error {
 	now := s.now()
+	var kept *redis.BoolCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, app := range apps {
-			k := s.key(app)
-			p.ZAdd(ctx, k, redis.Z{Score: float64(now.UnixMilli()), Member: id})
-			p.ZRemRangeByScore(ctx, k, "-inf", "("+strconv.FormatInt(now.Add(-ServingTTL).UnixMilli(), 10))
-			p.PExpire(ctx, k, 2*ServingTTL)
+		p.ZAdd(ctx, s.workersKey(), redis.Z{Score: float64(now.UnixMilli()), Member: id})
+		p.ZRemRangeByScore(ctx, s.workersKey(), "-inf", "("+strconv.FormatInt(now.Add(-ServingTTL).UnixMilli(), 10))
+		p.PExpire(ctx, s.workersKey(), 2*ServingTTL)
+		kept = p.PExpire(ctx, s.appsKey(id), 2*ServingTTL)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	digest := appsDigest(apps)
+	s.mu.Lock()
+	same := s.written[id] == digest
+	s.mu.Unlock()
+	if same && kept.Val() {
+		return nil
+	}
+	if err := s.writeApps(ctx, id, apps); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.written[id] = digest
+	s.mu.Unlock()
+	return nil
+}
+
+// writeApps replaces worker id's app set.
+func (s *Serving) writeApps(ctx context.Context, id string, apps []string) error {
+	k := s.appsKey(id)
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, k)
+		for i := 0; i < len(apps); i += 1000 {
+			chunk := apps[i:min(i+1000, len(apps))]
+			members := make([]any, len(chunk))
+			for j, a := range chunk {
+				members[j] = a
+			}
+			p.SAdd(ctx, k, members...)
 		}
+		p.PExpire(ctx, k, 2*ServingTTL)
 		return nil
 	})
 	return err
 }
 
-// Leave removes worker id's heartbeats and state (at shutdown).
-func (s *Serving) Leave(ctx context.Context, id string, apps []string) error {
+func appsDigest(apps []string) string {
+	h := sha256.New()
+	for _, a := range apps {
+		h.Write([]byte(a))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Leave removes worker id's heartbeat (at shutdown).
+func (s *Serving) Leave(ctx context.Context, id string) error {
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for _, app := range apps {
-			p.ZRem(ctx, s.key(app), id)
-		}
-		p.ZRem(ctx, s.prefix+"_workers", id)
+		p.ZRem(ctx, s.workersKey(), id)
+		p.Del(ctx, s.appsKey(id))
 		p.Del(ctx, s.workerKey(id))
 		return nil
 	})
+	s.mu.Lock()
+	delete(s.written, id)
+	s.mu.Unlock()
 	return err
 }
 
@@ -104,30 +157,23 @@ type WorkerState struct {
 
 func (s *Serving) workerKey(id string) string { return s.prefix + "_worker:{" + id + "}" }
 
-// Publish records st as worker st.ID's state now.
+// Publish records st as worker st.ID's state now (its heartbeat itself is
+// Beat's).
 func (s *Serving) Publish(ctx context.Context, st WorkerState) error {
-	now := s.now()
-	st.Beat = now.UTC()
+	st.Beat = s.now().UTC()
 	v, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
-	idx := s.prefix + "_workers"
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, s.workerKey(st.ID), v, 2*ServingTTL)
-		p.ZAdd(ctx, idx, redis.Z{Score: float64(now.UnixMilli()), Member: st.ID})
-		p.ZRemRangeByScore(ctx, idx, "-inf", "("+strconv.FormatInt(now.Add(-ServingTTL).UnixMilli(), 10))
-		p.PExpire(ctx, idx, 2*ServingTTL)
-		return nil
-	})
-	return err
+	return s.rdb.Set(ctx, s.workerKey(st.ID), v, 2*ServingTTL).Err()
 }
 
 // Workers returns the state of every live worker (heartbeat younger than
-// ServingTTL), in id order. A state that cannot be read is skipped.
+// ServingTTL) that published one, in id order. A state that cannot be
+// read is skipped.
 func (s *Serving) Workers(ctx context.Context) ([]WorkerState, error) {
 	min := strconv.FormatInt(s.now().Add(-ServingTTL).UnixMilli(), 10)
-	ids, err := s.rdb.ZRangeByScore(ctx, s.prefix+"_workers", &redis.ZRangeBy{Min: min, Max: "+inf"}).Result()
+	ids, err := s.rdb.ZRangeByScore(ctx, s.workersKey(), &redis.ZRangeBy{Min: min, Max: "+inf"}).Result()
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
@@ -152,21 +198,47 @@ func (s *Serving) Workers(ctx context.Context) ([]WorkerState, error) {
 	return out, nil
 }
 
-// Live counts the workers whose heartbeat for app is younger than
-// ServingTTL.
+// Live counts the workers whose heartbeat is younger than ServingTTL and
+// whose app set holds app: two round trips whatever the number of apps.
 func (s *Serving) Live(ctx context.Context, app string) (int64, error) {
 	min := strconv.FormatInt(s.now().Add(-ServingTTL).UnixMilli(), 10)
-	return s.rdb.ZCount(ctx, s.key(app), min, "+inf").Result()
+	ids, err := s.rdb.ZRangeByScore(ctx, s.workersKey(), &redis.ZRangeBy{Min: min, Max: "+inf"}).Result()
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	cmds := make([]*redis.BoolCmd, len(ids))
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range ids {
+			cmds[i] = p.SIsMember(ctx, s.appsKey(id), app)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for _, c := range cmds {
+		if c.Val() {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Run beats for id every HeartbeatInterval until ctx ends, then leaves;
 // state, if not nil, gives the worker's state to publish with each beat. A
 // failed beat is logged and retried at the next tick.
 func (s *Serving) Run(ctx context.Context, id string, apps []string, state func() WorkerState, log *slog.Logger) {
+	s.RunFunc(ctx, id, func() []string { return apps }, state, log)
+}
+
+// RunFunc is Run for apps that change (the app registry): each beat is for
+// the apps served then.
+func (s *Serving) RunFunc(ctx context.Context, id string, appsNow func() []string, state func() WorkerState, log *slog.Logger) {
 	t := time.NewTicker(HeartbeatInterval)
 	defer t.Stop()
 	for {
-		err := s.Beat(ctx, id, apps)
+		err := s.Beat(ctx, id, appsNow())
 		if err == nil && state != nil {
 			st := state()
 			st.ID = id
@@ -179,7 +251,7 @@ func (s *Serving) Run(ctx context.Context, id string, apps []string, state func(
 		case <-ctx.Done():
 			lctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
-			_ = s.Leave(lctx, id, apps)
+			_ = s.Leave(lctx, id)
 			return
 		case <-t.C:
 		}

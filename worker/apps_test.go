@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,4 +61,60 @@ func TestSecretFileMustBePrivate(t *testing.T) {
 	_, err := a.ReadSecret()
 	require.ErrorContains(t, err, "readable by others")
 	require.NotContains(t, err.Error(), "top-secret")
+}
+
+// The platform template: an app needs only its appid; {appid} is replaced
+// in the token source; an app's own settings win.
+func TestAppsFileTemplate(t *testing.T) {
+	f, err := LoadAppsFile(writeFile(t, "apps.yaml", `defaults:
+  rate_per_minute: 3000
+  weight: 2
+  token: {redis_key: "platform:token:{appid}"}
+apps:
+  - appid: wxA
+  - appid: wxB
+    rate_per_minute: 100
+    token: {url: "http://tokens.internal/wxB"}
+`, 0o600))
+	require.NoError(t, err)
+	require.Equal(t, "platform:token:wxA", f.Apps[0].Token.RedisKey)
+	require.Equal(t, 3000, f.Apps[0].Rate())
+	require.Equal(t, 2, f.Apps[0].Weight)
+	require.Equal(t, "", f.Apps[1].Token.RedisKey)
+	require.Equal(t, "http://tokens.internal/wxB", f.Apps[1].Token.URL)
+	require.Equal(t, 100, f.Apps[1].Rate())
+}
+
+func TestAppsFileTemplateErrors(t *testing.T) {
+	for name, tc := range map[string]struct{ yaml, want string }{
+		"literal secret": {"defaults:\n  secret: hunter2hunter2\napps:\n  - appid: wxA\n", "defaults.secret"},
+		"two sources":    {"defaults:\n  secret_file: /s/{appid}\n  token: {url: http://t}\napps:\n  - appid: wxA\n", "at most one"},
+		"no source":      {"defaults:\n  rate_per_minute: 10\napps:\n  - appid: wxA\n", "apps[0]: app wxA: give exactly one"},
+		"nothing":        {"defaults:\n  rate_per_minute: 10\n", "no apps"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := LoadAppsFile(writeFile(t, "apps.yaml", tc.yaml, 0o600))
+			require.ErrorContains(t, err, tc.want)
+			require.NotContains(t, err.Error(), "hunter2")
+		})
+	}
+}
+
+// BenchmarkLoadAppsFile10000 loads a platform template with 10,000 apps
+// that give only their appid.
+func BenchmarkLoadAppsFile10000(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("defaults:\n  token: {redis_key: \"platform:token:{appid}\"}\napps:\n")
+	for i := range 10000 {
+		fmt.Fprintf(&sb, "  - appid: wx%016d\n", i)
+	}
+	p := filepath.Join(b.TempDir(), "apps.yaml")
+	require.NoError(b, os.WriteFile(p, []byte(sb.String()), 0o600))
+	b.ResetTimer()
+	for b.Loop() {
+		f, err := LoadAppsFile(p)
+		if err != nil || len(f.Apps) != 10000 {
+			b.Fatal(err, len(f.Apps))
+		}
+	}
 }

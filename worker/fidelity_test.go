@@ -132,7 +132,7 @@ func TestFreshTokenRejectedHoldsApp(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	logs := b.captureLog()
-	b.h.apps[testApp] = App{AppID: testApp, Tokens: &freshTokens{}}
+	b.h.apps = StaticApps{{AppID: testApp, Tokens: &freshTokens{}}}
 	var y *YieldError
 	err := b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: "t1"}}))
 	require.ErrorAs(t, err, &y, "paused, not retried: %v", err)
@@ -169,7 +169,7 @@ func TestRejectedExternalTokenHoldsUntilReplaced(t *testing.T) {
 	logs := b.captureLog()
 	rdb := b.h.deps.Redis
 	const key = "platform:token:" + testApp
-	b.h.apps[testApp] = App{AppID: testApp, Tokens: wechat.NewRedisKeyTokenSource(rdb, key)}
+	b.h.apps = StaticApps{{AppID: testApp, Tokens: wechat.NewRedisKeyTokenSource(rdb, key)}}
 	fetch := func() string {
 		ts, err := wechat.NewStableTokenSource(wechat.StableTokenConfig{AppID: testApp, Secret: testSecret, Client: b.h.deps.Client})
 		require.NoError(t, err)

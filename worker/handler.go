@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -24,7 +25,7 @@ type Handler struct {
 	deps Deps
 	cfg  Config
 	log  *slog.Logger
-	apps map[string]App
+	apps AppSet
 
 	mu   sync.Mutex
 	held map[string]appHold // apps held after an error no retry cures
@@ -32,6 +33,11 @@ type Handler struct {
 	rejectedAt map[string]time.Time
 	runState   map[string]runState  // cached state of campaign runs
 	parkFullAt map[string]time.Time // when each app's full park was last logged
+	removed    map[string]removedApp
+
+	// parkChecked is when the park marker was last read, parkSeen when an
+	// image was last known to be parked (0: none), unix nanoseconds.
+	parkChecked, parkSeen atomic.Int64
 
 	outage     outage            // storage unavailable since when, for the whole process
 	outageWait outageWait        // how long jobs wait for unavailable storage
@@ -44,17 +50,20 @@ func NewHandler(d Deps, cfg Config) (*Handler, error) {
 	if d.Redis == nil || d.Client == nil || d.Limiter == nil || d.Store == nil || d.Ledger == nil || d.Keys == nil {
 		return nil, errors.New("worker: Redis, Client, Limiter, Store, Ledger and Keys are all required")
 	}
-	if len(d.Apps) == 0 {
-		return nil, errors.New("worker: no apps configured")
-	}
-	h := &Handler{deps: d, cfg: cfg.withDefaults(), log: d.Logger, apps: map[string]App{}, held: map[string]appHold{}, rejectedAt: map[string]time.Time{}, runState: map[string]runState{},
-		parkFullAt: map[string]time.Time{}, outageWait: defaultOutageWait}
+	h := &Handler{deps: d, cfg: cfg.withDefaults(), log: d.Logger, apps: d.AppSet, held: map[string]appHold{}, rejectedAt: map[string]time.Time{}, runState: map[string]runState{},
+		removed: map[string]removedApp{}, parkFullAt: map[string]time.Time{}, outageWait: defaultOutageWait}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
 	h.holds = h.cfg.Holds
 	if h.holds == nil {
 		h.holds = apphold.New(d.Redis, apphold.Config{Key: h.cfg.KeyPrefix + "holds"})
+	}
+	if h.apps != nil {
+		return h, nil
+	}
+	if len(d.Apps) == 0 {
+		return nil, errors.New("worker: no apps configured")
 	}
 	for _, a := range d.Apps {
 		if err := code.ValidateApp(a.AppID); err != nil {
@@ -63,8 +72,8 @@ func NewHandler(d Deps, cfg Config) (*Handler, error) {
 		if a.Tokens == nil {
 			return nil, fmt.Errorf("worker: app %q needs a token source", a.AppID)
 		}
-		h.apps[a.AppID] = a
 	}
+	h.apps = StaticApps(d.Apps)
 	return h, nil
 }
 
@@ -98,6 +107,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		log.Warn("reading parked image", "err", err)
 	}
+	fromPark := img != nil
 	if img == nil {
 		if err := h.parkFull(ctx, j); err != nil {
 			return err // the store is not taking what was fetched already
@@ -107,7 +117,7 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 			return h.classify(ctx, j, log, err)
 		}
 	}
-	return h.transient(ctx, j, log, h.store(ctx, j, img))
+	return h.transient(ctx, j, log, h.store(ctx, j, img, fromPark))
 }
 
 // prepare decodes the task. Undecodable payloads and unknown apps are
@@ -123,10 +133,13 @@ func (h *Handler) prepare(ctx context.Context, t *asynq.Task) (*job, error) {
 		j.id = j.TaskID() // outside asynq (tests, direct calls): the same deterministic id
 	}
 	if err == nil {
-		var ok bool
-		if j.app, ok = h.apps[j.App]; !ok {
-			err = fmt.Errorf("app %q is not configured in this worker", j.App)
+		switch j.app, err = h.apps.Lookup(ctx, j.App); {
+		case isNotServed(err):
+			return nil, h.unserved(ctx, j)
+		case err != nil:
+			return nil, h.appUnavailable(ctx, j, err)
 		}
+		h.forgetRemoved(j.App)
 	}
 	if err != nil {
 		app := j.App
@@ -157,6 +170,18 @@ func (h *Handler) prepare(ctx context.Context, t *asynq.Task) (*job, error) {
 		return nil, h.recordFailed(ctx, j, "bad job: "+err.Error(), nil)
 	}
 	return j, nil
+}
+
+// unservedDelay is how long a job of an app this worker does not serve is
+// handed back for: the lanes are shared by all apps, so another worker
+// (one whose apps include it) takes it, or it waits for one to start.
+const unservedDelay = time.Minute
+
+// unserved hands back a job of an app this worker does not serve, as a
+// non-failure (on its last asynq retry it is recorded as failed instead).
+func (h *Handler) unserved(ctx context.Context, j *job) error {
+	h.log.Debug("job of an app this worker does not serve handed back", "task", j.id, "app", j.App)
+	return h.yield(ctx, j, &YieldError{After: unservedDelay + jitter(30*time.Second), Reason: "app " + j.App + " is not configured in this worker"})
 }
 
 // check applies enqueue's rules (jobs.Validate) and the store's key rules

@@ -29,6 +29,30 @@ import (
 
 func (h *Handler) parkKey(id string) string { return h.cfg.KeyPrefix + "parked:{" + id + "}" }
 
+// parkMarkerKey exists while any image may be parked (set with each park,
+// for ParkTTL): without it no job needs to look for its parked image or
+// its app's parked bytes, which saves round trips per code.
+func (h *Handler) parkMarkerKey() string { return h.cfg.KeyPrefix + "parked:any" }
+
+// mayBeParked reports whether any image may be parked in the fleet: the
+// marker is read at most once a second per process (a park elsewhere in
+// that second may be missed: at worst one more call to WeChat); an error
+// counts as yes.
+func (h *Handler) mayBeParked(ctx context.Context) bool {
+	now := time.Now().UnixNano()
+	if now-h.parkChecked.Load() < int64(time.Second) {
+		return h.parkSeen.Load() > 0
+	}
+	n, err := h.deps.Redis.Exists(ctx, h.parkMarkerKey()).Result()
+	h.parkChecked.Store(now)
+	if err != nil || n > 0 {
+		h.parkSeen.Store(now)
+		return true
+	}
+	h.parkSeen.Store(0)
+	return false
+}
+
 func (h *Handler) parkBytesKey(app string) string {
 	return h.cfg.KeyPrefix + "parked-bytes:{" + app + "}"
 }
@@ -42,6 +66,10 @@ func ParkedBytesKey(app string) string { return "wxacode:parked-bytes:{" + app +
 // a new TTL.
 func (h *Handler) park(ctx context.Context, j *job, img *wechat.Image) error {
 	v := append([]byte(img.Format+"\n"), img.Data...)
+	if err := h.deps.Redis.Set(ctx, h.parkMarkerKey(), 1, h.cfg.ParkTTL).Err(); err != nil {
+		return err
+	}
+	h.parkSeen.Store(time.Now().UnixNano())
 	set, err := h.deps.Redis.SetNX(ctx, h.parkKey(j.id), v, h.cfg.ParkTTL).Result()
 	if err != nil {
 		return err
@@ -59,6 +87,9 @@ func (h *Handler) park(ctx context.Context, j *job, img *wechat.Image) error {
 
 // parked returns an image parked by an earlier run, or nil.
 func (h *Handler) parked(ctx context.Context, id string) (*wechat.Image, error) {
+	if !h.mayBeParked(ctx) {
+		return nil, nil
+	}
 	v, err := h.deps.Redis.Get(ctx, h.parkKey(id)).Bytes()
 	if err == redis.Nil {
 		return nil, nil
@@ -107,7 +138,7 @@ func (h *Handler) unpark(ctx context.Context, j *job) {
 // image per job in flight in the fleet. A Redis error lets the job go on:
 // the park write would fail the same way and the job be retried.
 func (h *Handler) parkFull(ctx context.Context, j *job) error {
-	if h.cfg.ParkMaxBytes < 0 {
+	if h.cfg.ParkMaxBytes < 0 || !h.mayBeParked(ctx) {
 		return nil
 	}
 	n, err := h.deps.Redis.Get(ctx, h.parkBytesKey(j.App)).Int64()

@@ -141,8 +141,9 @@ func (h *Handler) yield(ctx context.Context, j *job, y *YieldError) error {
 
 // store converts the image to the key's format if needed, puts it (a few
 // tries), and records the outcome. If the put keeps failing the image is
-// parked in Redis so that the retry does not call WeChat again.
-func (h *Handler) store(ctx context.Context, j *job, img *wechat.Image) error {
+// parked in Redis so that the retry does not call WeChat again; fromPark
+// says the image came from there (it is dropped once stored).
+func (h *Handler) store(ctx context.Context, j *job, img *wechat.Image, fromPark bool) error {
 	data, err := convert(img, j.params.Format)
 	if err != nil {
 		return h.recordFailed(ctx, j, "image conversion: "+err.Error(), nil)
@@ -167,7 +168,9 @@ func (h *Handler) store(ctx context.Context, j *job, img *wechat.Image) error {
 	if err := h.record(ctx, j, o); err != nil {
 		return err
 	}
-	h.unpark(ctx, j)
+	if fromPark {
+		h.unpark(ctx, j)
+	}
 	return nil
 }
 

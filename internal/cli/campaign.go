@@ -71,7 +71,7 @@ header included). Exit status 2 if anything is wrong.`,
 				return ExitError{ExitUsage}
 			}
 			bad := 0
-			for _, err := range validateCampaigns(cmd.Context(), f, apps, store, system.SplitDirs(dirs)) {
+			for _, err := range validateCampaigns(cmd.Context(), e, f, apps, store, system.SplitDirs(dirs)) {
 				fmt.Fprintf(e.stdout, "%s: %v\n", file, err)
 				bad++
 			}
@@ -113,13 +113,13 @@ func leaves(err error) []error {
 // first rows checked with the rules every job passes (CheckSource). The
 // store is opened only for an object source; failing to open it is one
 // problem per such campaign.
-func validateCampaigns(ctx context.Context, f *campaign.File, apps system.Apps, st system.Storage, dirs []string) []error {
+func validateCampaigns(ctx context.Context, e *env, f *campaign.File, apps system.Apps, st system.Storage, dirs []string) []error {
 	var errs []error
 	var store storage.Store
 	var storeErr error
 	allowed := append(dirs, st.LocalDir())
 	for _, d := range f.Campaigns {
-		if err := apps.Known(d.App); err != nil {
+		if _, err := knownApp(ctx, e, apps, d.App); err != nil {
 			errs = append(errs, fmt.Errorf("campaign %s: app: %w", d.Name, err))
 		}
 		problems := d.Runnable(time.Now(), nil, allowed)
@@ -227,7 +227,7 @@ func startCampaign(ctx context.Context, e *env, o *campaignRunOpts, name string)
 	if !ok {
 		return usagef("no campaign %q in %s", name, o.file)
 	}
-	if err := o.sys.Apps.Known(def.App); err != nil {
+	if _, err := knownApp(ctx, e, o.sys.Apps, def.App); err != nil {
 		return &system.ConfigError{Setting: "campaign " + name, Err: err}
 	}
 	if o.sys.Apps.File == "" {

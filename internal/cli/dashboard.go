@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -21,6 +22,8 @@ import (
 	"github.com/wxacode/wxacode/metrics"
 	"github.com/wxacode/wxacode/ratelimit"
 	"github.com/wxacode/wxacode/scenes"
+	"github.com/wxacode/wxacode/worker"
+	"github.com/wxacode/wxacode/worker/appreg"
 )
 
 func init() { register(newDashboardCmd) }
@@ -114,6 +117,10 @@ func (o *dashboardOpts) build(ctx context.Context, e *env, rdb redis.UniversalCl
 	if err != nil {
 		return nil, err
 	}
+	registered, err := registryNames(ctx, rdb, o.apps, log)
+	if err != nil {
+		return nil, err
+	}
 	lim := ratelimit.New(rdb, ratelimit.Config{Logger: log})
 	led, rs := jobs.NewLedger(rdb, ""), runs.NewStore(rdb, "")
 	reg := metrics.NewRegistry()
@@ -133,7 +140,31 @@ func (o *dashboardOpts) build(ctx context.Context, e *env, rdb redis.UniversalCl
 		extra["/s/"] = scenes.Handler(st, scenes.HandlerConfig{Logger: log, RedisTimeout: o.redisTimeout})
 	}
 	return dashboard.New(dashboard.Config{Extra: extra,
-		Redis: rdb, AsynqRedis: opt, Limiter: lim, Runs: rs, Ledger: led, Store: store, Apps: apps,
+		Redis: rdb, AsynqRedis: opt, Limiter: lim, Runs: rs, Ledger: led, Store: store, Apps: apps, AppNames: registered,
 		TokenState: system.TokenState(rdb), ACUsed: system.ACUsed(rdb), LiveWorkers: jobs.NewServing(rdb, "").Live, Workers: jobs.NewServing(rdb, "").Workers, Auth: o.auth, Writable: o.writable, Metrics: metrics.Handler(reg), Logger: log,
 	})
+}
+
+// registryNames lists the app registry's apps for the dashboard, reading
+// the registry again only when its version moved (one GET a refresh).
+func registryNames(ctx context.Context, rdb redis.UniversalClient, apps system.Apps, log *slog.Logger) (func(context.Context) ([]string, error), error) {
+	var defaults worker.AppDefaults
+	if apps.File != "" {
+		f, err := worker.LoadAppsFile(apps.File)
+		if err != nil {
+			return nil, &system.ConfigError{Setting: "--apps-file (WXACODE_APPS_FILE)", Err: err}
+		}
+		defaults = f.Defaults
+	}
+	set := appreg.NewSet(appreg.SetConfig{Registry: appreg.New(rdb, ""), Defaults: defaults, Log: log,
+		Build: func(context.Context, worker.AppConfig) (worker.App, error) {
+			return worker.App{}, errors.New("dashboard: builds no app")
+		}})
+	if _, err := set.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) ([]string, error) {
+		_, err := set.Refresh(ctx)
+		return set.Names(), err
+	}, nil
 }

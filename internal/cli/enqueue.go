@@ -18,6 +18,7 @@ import (
 	"github.com/wxacode/wxacode/internal/progress"
 	"github.com/wxacode/wxacode/internal/system"
 	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/ratelimit"
 	"github.com/wxacode/wxacode/worker"
 )
 
@@ -148,7 +149,7 @@ const maxRejectsShown = 100
 func runEnqueue(ctx context.Context, e *env, o *enqueueOpts, path string) error {
 	def := o.code.job(o.apps.AppID)
 	def.Force, def.High = o.force, o.priority == "high"
-	rate, err := checkEnqueueApp(o, def.App)
+	rate, err := checkEnqueueApp(ctx, e, o, def.App)
 	if err != nil {
 		return err
 	}
@@ -164,7 +165,7 @@ func runEnqueue(ctx context.Context, e *env, o *enqueueOpts, path string) error 
 	if err != nil {
 		return err
 	}
-	ef := &jobs.EnqueueFile{Enqueuer: jobs.NewEnqueuer(asynq.NewClientFromRedisClient(rdb), jobs.EnqueueConfig{Workers: o.workers}),
+	ef := &jobs.EnqueueFile{Enqueuer: jobs.NewEnqueuer(asynq.NewClientFromRedisClient(rdb), jobs.EnqueueConfig{Workers: o.workers, Pacer: worker.Pacer(ratelimit.New(rdb, ratelimit.Config{}))}),
 		Ledger: jobs.NewLedger(rdb, ""), Defaults: def, Format: jobs.Format(o.format), Params: o.params, Strict: o.strict,
 		Scenes: system.Issuer(st), Validate: worker.Validate, OnReject: rejectPrinter(e.stderr, o.rejects != "")}
 	if o.rejects != "" {
@@ -196,28 +197,53 @@ func runEnqueue(ctx context.Context, e *env, o *enqueueOpts, path string) error 
 	return nil
 }
 
-// checkEnqueueApp refuses jobs without an app, or for an app the
-// configuration (WXACODE_APPS_FILE or WXACODE_APPID) does not list, which
-// no worker with it would serve; it returns the app's rate for the
+// checkEnqueueApp refuses jobs without an app, or for an app neither the
+// configuration (WXACODE_APPS_FILE or WXACODE_APPID) nor the app registry
+// lists, which no worker would serve; it returns the app's rate for the
 // summary's time estimate.
-func checkEnqueueApp(o *enqueueOpts, app string) (int, error) {
+func checkEnqueueApp(ctx context.Context, e *env, o *enqueueOpts, app string) (int, error) {
 	if app == "" {
 		return 0, usagef("no app: give --app or set WXACODE_APPID")
 	}
 	if err := code.ValidateApp(app); err != nil {
 		return 0, usagef("--app: %w", err)
 	}
-	if err := o.apps.Known(app); err != nil {
+	cfg, err := knownApp(ctx, e, o.apps, app)
+	if err != nil {
 		return 0, usagef("--app: %w", err)
 	}
-	if o.apps.File == "" {
+	if cfg == nil {
 		return o.apps.Rate, nil
 	}
-	cfg, err := system.Apps{File: o.apps.File}.Pick(app)
-	if err != nil {
-		return 0, err
-	}
 	return cfg.Rate(), nil
+}
+
+// knownApp returns nil if app is configured: in the apps file or the
+// one-app setup (without reading a secret), or in the app registry, whose
+// entry wins; with its settings when they are at hand (nil for the one-app
+// setup). Redis is read only for an app the configuration does not list
+// or when an apps file is set (its apps may be changed in the registry).
+func knownApp(ctx context.Context, e *env, apps system.Apps, app string) (*worker.AppConfig, error) {
+	static := apps.Known(app)
+	if static == nil && apps.File == "" {
+		return nil, nil
+	}
+	rdb, err := e.redis.Open(ctx, 2)
+	if err != nil {
+		if static != nil {
+			return nil, fmt.Errorf("%w (and the app registry could not be read: %v)", static, err)
+		}
+		return nil, nil // the apps file lists it; its registry entry cannot be read here
+	}
+	defer rdb.Close()
+	if err := apps.KnownIn(ctx, rdb, app); err != nil {
+		return nil, err
+	}
+	cfg, err := apps.Resolve(ctx, rdb, app)
+	if err != nil && static == nil {
+		return nil, nil // known without a secret (the one-app setup)
+	}
+	return cfg, err
 }
 
 // rejectPrinter prints the first rejected rows.

@@ -82,19 +82,27 @@ func runGen(ctx context.Context, e *env, o *genOpts) error {
 		return err
 	}
 	app, err := o.apps.Pick(o.code.app)
-	if err != nil {
+	if err != nil && (o.noLimiter || o.code.app == "") {
 		return err
 	}
-	log, err := e.logger()
-	if err != nil {
-		return err
+	log, err2 := e.logger()
+	if err2 != nil {
+		return err2
 	}
 	var rdb redis.UniversalClient
 	if !o.noLimiter {
-		if rdb, err = e.redis.Open(ctx, 4); err != nil {
-			return fmt.Errorf("%w (use --no-limiter to generate without Redis)", err)
+		if rdb, err2 = e.redis.Open(ctx, 4); err2 != nil {
+			return fmt.Errorf("%w (use --no-limiter to generate without Redis)", err2)
 		}
 		defer rdb.Close()
+		if o.code.app != "" {
+			// The app registry's entry wins; it may name an app the
+			// apps file does not.
+			app, err = o.apps.Resolve(ctx, rdb, o.code.app)
+		}
+	}
+	if err != nil {
+		return err
 	}
 	cfg := wechat.Config{BaseURL: o.baseURL, ACBudget: o.acBudget, Logger: log}
 	if rdb != nil {

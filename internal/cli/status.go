@@ -6,12 +6,14 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
+	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/internal/config"
 	"github.com/wxacode/wxacode/internal/system"
 
@@ -22,10 +24,35 @@ import (
 
 func init() { register(newStatusCmd) }
 
-var optFailures = withCheck(noEnv(config.Int("failures", 10, "how many recent final failures to show (per app, or of the run)")), config.AtLeast(0))
+var (
+	optFailures  = withCheck(noEnv(config.Int("failures", 10, "how many recent final failures to show (per app, or of the run)")), config.AtLeast(0))
+	optStatusApp = withCheck(noEnv(config.String("app", "", "show only these apps: a comma-separated list of appids")), checkAppList)
+)
+
+// checkAppList refuses an app list with a malformed appid, naming it.
+func checkAppList(s string) error {
+	for _, a := range splitApps(s) {
+		if err := code.ValidateApp(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// splitApps splits a comma-separated list of appids; "" is nil.
+func splitApps(s string) []string {
+	var out []string
+	for _, a := range strings.Split(s, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
 
 func newStatusCmd(e *env) *cobra.Command {
 	var n int
+	var only string
 	cmd := &cobra.Command{
 		Use:   "status [RUN]",
 		Short: "Print outcome counts per app and the recent failures, or one run's progress",
@@ -33,9 +60,10 @@ func newStatusCmd(e *env) *cobra.Command {
 skipped, failed) and the asynq queue (pending, active, retry, scheduled, archived),
 then the newest final failures with errcode and rid, and a warning on standard error
 for each app with work that is held for the fleet (wxacode holds) or that no live worker serves (workers publish the apps they
-serve every 10 s). With a run id it prints that
+serve every 10 s); --app shows only the apps listed (comma-separated). With a run id it prints that
 campaign run's progress, rate, time left at the app's rate and failures by errcode.`,
 		Example: `  wxacode status
+  wxacode status --app wx0123456789abcdef,wx1123456789abcdef
   wxacode status nightly-coupons-20261124T020000-1a2b3c --failures 20`,
 		Args: maxArgs(1, "at most one RUN"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -51,7 +79,7 @@ campaign run's progress, rate, time left at the app's rate and failures by errco
 			if len(args) == 1 {
 				return printRun(ctx, e.stdout, rdb, args[0], n)
 			}
-			if err := system.PrintStatus(ctx, e.stdout, jobs.NewLedger(rdb, ""), runs.NewStore(rdb, ""), asynq.NewInspectorFromRedisClient(rdb), int64(n)); err != nil {
+			if err := system.PrintStatusOf(ctx, e.stdout, jobs.NewLedger(rdb, ""), runs.NewStore(rdb, ""), asynq.NewInspectorFromRedisClient(rdb), int64(n), splitApps(only)); err != nil {
 				return err
 			}
 			if _, err := system.WarnHeld(ctx, e.stderr, rdb); err != nil {
@@ -62,6 +90,7 @@ campaign run's progress, rate, time left at the app's rate and failures by errco
 		},
 	}
 	optFailures.Bind(cmd.Flags(), &n)
+	optStatusApp.Bind(cmd.Flags(), &only)
 	return cmd
 }
 

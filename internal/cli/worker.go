@@ -109,27 +109,25 @@ func serveWorker(ctx context.Context, sys *system.System, cfg worker.Config) err
 	if err != nil {
 		return err
 	}
-	srv := worker.NewServer(h)
+	srv := worker.NewServer(ctx, h)
 	if err := srv.Start(h.Mux()); err != nil {
 		return fmt.Errorf("starting the asynq server: %w", err)
 	}
-	apps := make([]string, 0, len(sys.Deps.Apps))
-	for _, a := range sys.Deps.Apps {
-		apps = append(apps, a.AppID)
-	}
-	// Publish the apps served, so producers can warn about work no live
-	// worker serves; the heartbeats go when the worker stops.
+	// Follow the app registry, and publish the apps served, so producers
+	// can warn about work no live worker serves; the heartbeats go when the
+	// worker stops.
 	hbCtx, stopBeats := context.WithCancel(ctx)
 	beats := make(chan struct{})
 	go func() {
 		defer close(beats)
-		jobs.NewServing(sys.Redis, "").Run(hbCtx, jobs.WorkerID(), apps, func() jobs.WorkerState {
+		jobs.NewServing(sys.Redis, "").RunFunc(hbCtx, jobs.WorkerID(), sys.Apps.Names, func() jobs.WorkerState {
 			cause, since := h.StoreHold()
 			return jobs.WorkerState{StoreHeld: cause, StoreHeldSince: since}
 		}, sys.Log)
 	}()
+	go sys.Apps.Run(hbCtx)
 	defer func() { stopBeats(); <-beats }()
-	sys.Log.Info("worker started", "apps", apps, "concurrency", cfg.Concurrency)
+	sys.Log.Info("worker started", "apps", appsShown(sys.Apps.Names()), "concurrency", cfg.Concurrency)
 	<-ctx.Done()
 	sys.Log.Info("worker stopping: finishing jobs in flight")
 	if sys.Deps.Feeder != nil {
@@ -144,12 +142,29 @@ func serveWorker(ctx context.Context, sys *system.System, cfg worker.Config) err
 // from it when asked), in the background: a slow or failing lookup never
 // delays the worker.
 func checkQuotas(ctx context.Context, sys *system.System, fraction float64) {
-	for _, a := range sys.Deps.Apps {
+	for _, id := range sys.StaticApps() {
 		go func() {
 			qctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 			defer cancel()
+			a, err := sys.Apps.Lookup(qctx, id)
+			if err != nil {
+				sys.Log.Warn("could not check the app's quota", "app", id, "err", err)
+				return
+			}
 			r, err := worker.CheckQuota(qctx, sys.Deps.Client, sys.Limiter, a, fraction)
 			worker.LogQuota(sys.Log, r, err)
 		}()
 	}
+}
+
+// maxAppsShown bounds the appids named in the start line.
+const maxAppsShown = 50
+
+// appsShown is the apps for the start line: all of a few, the count and
+// the first of many.
+func appsShown(ids []string) any {
+	if len(ids) <= maxAppsShown {
+		return ids
+	}
+	return fmt.Sprintf("%d apps: %v ...", len(ids), ids[:maxAppsShown])
 }

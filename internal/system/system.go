@@ -24,6 +24,7 @@ import (
 	"github.com/wxacode/wxacode/storage"
 	"github.com/wxacode/wxacode/wechat"
 	"github.com/wxacode/wxacode/worker"
+	"github.com/wxacode/wxacode/worker/appreg"
 )
 
 // Settings are everything a worker (or gen, or a campaign run) is built
@@ -66,8 +67,22 @@ type System struct {
 	// process).
 	Registry *prometheus.Registry
 
-	apps     []worker.AppConfig
+	// Apps are the apps served, following the app registry; run Apps.Run
+	// to follow changes.
+	Apps *appreg.Set
+
+	apps     []worker.AppConfig // the static ones, for the preflight
 	storeURL string
+}
+
+// StaticApps lists the appids of the apps file or the one-app setup (not
+// the registry's), in their order.
+func (s *System) StaticApps() []string {
+	ids := make([]string, len(s.apps))
+	for i, a := range s.apps {
+		ids[i] = a.AppID
+	}
+	return ids
 }
 
 // Close closes the Redis connection.
@@ -82,7 +97,7 @@ func Build(ctx context.Context, st Settings, poolSize int, logw io.Writer) (*Sys
 	if err != nil {
 		return nil, err
 	}
-	apps, err := st.Apps.Configs()
+	apps, _, err := st.Apps.static()
 	if err != nil {
 		return nil, err
 	}
@@ -91,14 +106,14 @@ func Build(ctx context.Context, st Settings, poolSize int, logw io.Writer) (*Sys
 		return nil, err
 	}
 	s := &System{Redis: rdb, Log: log, Registry: metrics.NewRegistry(), apps: apps, storeURL: st.Storage.Shown()}
-	if err := s.wire(ctx, st, apps); err != nil {
+	if err := s.wire(ctx, st); err != nil {
 		rdb.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *System) wire(ctx context.Context, st Settings, apps []worker.AppConfig) error {
+func (s *System) wire(ctx context.Context, st Settings) error {
 	store, keys, err := st.Storage.Open(ctx)
 	var ce *ConfigError
 	if err != nil && !errors.As(err, &ce) {
@@ -122,18 +137,42 @@ func (s *System) wire(ctx context.Context, st Settings, apps []worker.AppConfig)
 		return err
 	}
 	s.Deps.Feeder = &runs.Feeder{Runs: s.Deps.Runs, Client: asynq.NewClientFromRedisClient(s.Redis),
-		Enqueuer: jobs.NewEnqueuer(nil, jobs.EnqueueConfig{}), Store: store, KeyOf: worker.KeyOf(keys, st.Storage.PNG),
+		Enqueuer: jobs.NewEnqueuer(nil, jobs.EnqueueConfig{Pacer: worker.Pacer(s.Limiter)}), Store: store, KeyOf: worker.KeyOf(keys, st.Storage.PNG),
 		Validate: worker.Validate, Log: s.Log, Scenes: Issuer(sc), OnStart: runs.RateShare(s.capOf, s.setCap), SourceDirs: st.Dirs()}
-	for _, a := range apps {
-		ts, err := a.TokenSource(client, s.Redis)
+	return s.wireApps(ctx, st.Apps, client)
+}
+
+// wireApps makes the app set: the static apps' caps are written now (as
+// before the registry), every token source is made on its app's first job.
+// No app at all (nothing static, an empty registry) is the ConfigError of
+// Apps.Configs.
+func (s *System) wireApps(ctx context.Context, a Apps, client *wechat.Client) error {
+	build := func(ctx context.Context, c worker.AppConfig) (worker.App, error) {
+		ts, err := c.TokenSource(client, s.Redis)
 		if err != nil {
-			return err
+			return worker.App{}, err
 		}
-		if err := s.Limiter.SetCap(ctx, a.AppID, a.Rate(), a.ForceRate); err != nil {
-			return err
+		if err := s.Limiter.SetCap(ctx, c.AppID, c.Rate(), c.ForceRate); err != nil {
+			return worker.App{}, err
 		}
-		s.Deps.Apps = append(s.Deps.Apps, worker.App{AppID: a.AppID, Tokens: ts, Weight: a.Weight})
+		return worker.App{AppID: c.AppID, Tokens: ts, Weight: c.Weight}, nil
 	}
+	set, err := a.Set(ctx, s.Redis, s.Log, build)
+	if err != nil {
+		return err
+	}
+	if len(set.List()) == 0 {
+		if _, err := a.Configs(); err != nil {
+			return err
+		}
+		return &ConfigError{Setting: "--apps-file (WXACODE_APPS_FILE)", Err: errors.New("no app configured: the apps file lists none and the app registry has none (wxacode apps add)")}
+	}
+	for _, c := range s.apps {
+		if err := s.Limiter.SetCap(ctx, c.AppID, c.Rate(), c.ForceRate); err != nil {
+			return err
+		}
+	}
+	s.Apps, s.Deps.AppSet = set, set
 	return nil
 }
 
