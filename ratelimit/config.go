@@ -70,6 +70,12 @@ type Config struct {
 	// means fewer polls but more calls that still happen after another
 	// process reported a rate-limit error. Zero or negative: 1s.
 	ReserveHorizon time.Duration
+	// PauseWaiters is how many callers per app in this process
+	// HoldThroughPause lets wait through a pause (a cooldown or the wait for
+	// a probe round's verdict) instead of handing their work back, so that
+	// the next probe round fills at once. Zero: 16, a full round. Negative:
+	// none.
+	PauseWaiters int
 	// LocalPacing selects the in-process pacer. Zero value: PacingLocal.
 	LocalPacing Pacing
 	// CallTimeout is the deadline of one Redis round trip. The call is not
@@ -105,6 +111,12 @@ func (c Config) withDefaults() Config {
 	c.RecoveryTime = positive(c.RecoveryTime, 90*time.Second)
 	c.MinPerMinute = positive(c.MinPerMinute, 60)
 	c.ReserveHorizon = positive(c.ReserveHorizon, time.Second)
+	switch {
+	case c.PauseWaiters == 0:
+		c.PauseWaiters = 16
+	case c.PauseWaiters < 0:
+		c.PauseWaiters = 0
+	}
 	c.CallTimeout = positive(c.CallTimeout, 5*time.Second)
 	c.Logger = cmp.Or(c.Logger, slog.Default())
 	return c
