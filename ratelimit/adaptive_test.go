@@ -98,11 +98,17 @@ func slidingEstimate(before, now float64, pause time.Duration) float64 {
 }
 
 // cubic is the documented recovery curve t minutes after the rate resumed
-// at e0, below wmax: back at wmax after k, then on to the cap.
+// at e0, below wmax: back at wmax after k, then on to the cap; after a
+// minute on it the climb from wmax to the cap takes at most a third of the
+// recovery time.
 func cubic(wmax, e0, capacity, beta, recoveryMin, t float64) float64 {
 	c := capacity * (1 - beta) / (recoveryMin * recoveryMin * recoveryMin)
 	k := math.Cbrt((wmax - e0) / c)
-	return math.Min(capacity, wmax+c*math.Pow(t-k, 3))
+	e := wmax + c*math.Pow(t-k, 3)
+	if t > 1 {
+		e = math.Max(e, wmax+(capacity-wmax)*math.Pow((t-1)/(recoveryMin/3), 3))
+	}
+	return math.Min(capacity, e)
 }
 
 // The rate resumes at 0.97 of what WeChat accepts, estimated when the probe
@@ -165,11 +171,30 @@ func TestAdaptiveRecoveryFollowsTheCubicCurve(t *testing.T) {
 	require.Less(t, e0, wmax)
 	start := clock.Now()
 	require.InDelta(t, e0, effective(t, other, app).EffectivePerMinute, 0.5)
-	for _, at := range []float64{0.25, 0.5, 1, 1.5, 2, 30} {
+	for _, at := range []float64{0.25, 0.5, 1, 1.25, 1.4, 1.5, 2, 30} {
 		clock.Add(start.Add(time.Duration(at * float64(time.Minute))).Sub(clock.Now()))
 		require.InDelta(t, cubic(wmax, e0, 4800, 0.7, 1.5, at), effective(t, other, app).EffectivePerMinute, 0.5, "%.2f min after", at)
 	}
 	require.Equal(t, 4800.0, effective(t, other, app).EffectivePerMinute, "back at the cap")
+}
+
+// A limit raised again after a drop: once the rate has held a minute near
+// the estimate without a refusal, it climbs to the cap within a third of
+// RecoveryTime (30 s by default), not the whole curve's minutes.
+func TestAdaptiveClimbsToTheCapAfterAMinuteWithoutRefusals(t *testing.T) {
+	const app = "wxclimb"
+	clock, a, other := adaptiveSetup(t, Config{DefaultPerMinute: 2400})
+	takeN(t, a, clock, app, 1500, 40*time.Millisecond) // 60 s at 1500/min: WeChat allows 1500
+	require.NoError(t, a.ReportRateLimited(ctxT(t), app, 45009))
+	probeThenOpen(t, a, clock, app)
+	start := clock.Now()
+	at := func(d time.Duration) float64 {
+		clock.Add(start.Add(d).Sub(clock.Now()))
+		return effective(t, other, app).EffectivePerMinute
+	}
+	require.InDelta(t, 1500, at(time.Minute), 15, "near the estimate for a minute")
+	require.InDelta(t, 1500+900.0/8, at(75*time.Second), 20, "half way through the climb: (1/2)^3 of the way")
+	require.Equal(t, 2400.0, at(90*time.Second), "at the cap 30 s after the minute")
 }
 
 // Probes refused one after another (a storm, or a calendar-minute window

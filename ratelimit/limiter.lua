@@ -36,6 +36,9 @@ local STALE = 2 * MINUTE
 -- The rate resumes at this share of what WeChat accepted in the last
 -- minute: room for the callers' jitter.
 local HEADROOM = 0.97
+-- After this long on the recovery curve without a refusal the climb to the
+-- cap speeds up (effective).
+local HOLD = MINUTE
 
 -- Lua prints large numbers as 1.7e+15: always format times as integers.
 local function int(x) return string.format('%.0f', x) end
@@ -87,7 +90,14 @@ local function effective()
   local c = cap * (1 - factor) / (recovery / MINUTE) ^ 3
   local e0 = tonumber(st[2]) or wmax * factor
   local k = (math.max(0, wmax - e0) / c) ^ (1 / 3)
-  return math.max(math.min(cap, wmax + c * (t - k) ^ 3), floor_rate)
+  local e = wmax + c * (t - k) ^ 3
+  -- A minute at the estimate without a refusal: the limit may have been
+  -- raised since, so climb to the cap within a third of the recovery time.
+  local hold = HOLD / MINUTE
+  if t > hold and cap > wmax then
+    e = math.max(e, wmax + (cap - wmax) * ((t - hold) / (recovery / 3 / MINUTE)) ^ 3)
+  end
+  return math.max(math.min(cap, e), floor_rate)
 end
 
 local eff = effective()
