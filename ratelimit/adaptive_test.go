@@ -235,13 +235,8 @@ func TestAdaptiveRatePacesCallsAndHasAFloor(t *testing.T) {
 	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
 	refuseProbes(t, a, clock, app, 4)
 	probeThenOpen(t, a, clock, app) // at most to 0.49 x 4800, then 0.97 of it: 2281/min
-	ok, _, err := other.Take(ctx, app)
-	require.NoError(t, err)
-	require.True(t, ok, "the burst of 2: the opening call and this one")
-	ok, retry, err := other.Take(ctx, app)
-	require.NoError(t, err)
-	require.False(t, ok)
-	require.InDelta(t, float64(time.Minute)/(0.97*0.49*4800), float64(retry), float64(time.Millisecond), "60 s / 2281")
+	require.InDelta(t, 0.97*0.49*4800, effective(t, other, app).EffectivePerMinute, 0.5)
+	// (TestAdaptiveSlidingProbesAtTheDrainAndCatchesUp checks the pacing at E.)
 
 	// Refused again with few calls: 0.97 x 0.49 x 2281 would be 1084; the
 	// floor holds the rate at 2000.
@@ -302,6 +297,72 @@ func TestAdaptiveLearnsACalendarMinute(t *testing.T) {
 	require.Equal(t, boundary, clock.Now().UTC(), "the pauses grew up to the boundary, not past it")
 	probeThenOpen(t, a, clock, app)
 	require.InDelta(t, 0.97*3200, effective(t, other, app).EffectivePerMinute, 0.5)
+
+	// Learned: each calendar minute gets 3104 calls at the cap's pace, then
+	// a wait for the next minute (not 3104 spread over the whole minute,
+	// which loses what a refusal late in the minute left unused).
+	sent := 0
+	for {
+		ok, retry, err := other.Take(ctx, app)
+		require.NoError(t, err)
+		if !ok && retry > time.Second {
+			require.Equal(t, boundary.Add(time.Minute), clock.Now().Add(retry).UTC(), "until the next minute")
+			break
+		}
+		if ok {
+			sent++
+			continue
+		}
+		require.Equal(t, 12500*time.Microsecond, retry, "the cap's pace")
+		clock.Add(retry)
+		require.Less(t, sent, 4000)
+	}
+	require.GreaterOrEqual(t, sent, 3104-40, "the minute's budget, less the probes")
+	require.Less(t, clock.Now().Sub(boundary), 45*time.Second, "the verdict's 3 s, then 3104 at 4800/min in under 40 s")
+}
+
+// A sliding window at its limit after a silent drop (1500 in the last
+// 60 s, cap 2400): probes are refused until the window drains; the pause
+// that would have doubled past the moment the first calls leave the window
+// ends then instead, and while the window holds fewer calls than the
+// resumed rate the fleet catches up at the cap's pace, then paces at E.
+func TestAdaptiveSlidingProbesAtTheDrainAndCatchesUp(t *testing.T) {
+	const app = "wxdrain"
+	ctx := ctxT(t)
+	clock, a, other := adaptiveSetup(t, Config{DefaultPerMinute: 2400})
+	takeN(t, a, clock, app, 1500, 25*time.Millisecond) // 12:00:10 to 12:00:47.5 at the cap
+	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
+	refuseProbes(t, a, clock, app, 3) // 48.5, 50.5, 54.5: pauses 2, 4, then 8 up to the boundary
+	untilCooldownEnds(t, a, clock, app, 0)
+	require.Equal(t, time.Date(2026, 3, 1, 12, 1, 0, 0, time.UTC), clock.Now().UTC())
+	refuseProbes(t, a, clock, app, 1) // refused at the boundary: not a calendar minute
+	st := effective(t, a, app)
+	drain := time.Date(2026, 3, 1, 12, 1, 10, 750_000_000, time.UTC) // 30 of the 400 calls of 12:00:10-20 gone
+	require.Equal(t, drain, st.CooldownUntil.UTC(), "the window drains from 12:01:10: probe then, not at 12:01:16")
+
+	probeThenOpen(t, a, clock, app)
+	eff := effective(t, other, app).EffectivePerMinute
+	require.Less(t, eff, 1500.0)
+	caughtUp, fast := false, 0
+	for range 4000 {
+		before := effective(t, other, app).CallsLastMinute
+		ok, retry, err := other.Take(ctx, app)
+		require.NoError(t, err)
+		if ok {
+			continue
+		}
+		if float64(before)+1 > eff {
+			require.LessOrEqual(t, retry, time.Duration(float64(time.Minute)/eff)+time.Millisecond, "paced at E once the window is full")
+			caughtUp = true
+			break
+		}
+		require.Equal(t, 25*time.Millisecond, retry, "the cap's pace while the window holds %d < %.0f", before, eff)
+		fast++
+		clock.Add(retry)
+	}
+	require.True(t, caughtUp)
+	require.Greater(t, fast, 1000, "caught up at the cap for a while, as the window drained")
+	t.Logf("%d calls at the cap's pace", fast)
 }
 
 // Each refused round doubles the probes as well as the pause (1, 2, 4, ...
