@@ -156,8 +156,9 @@ end
 
 -- calls_last_minute is the calls granted in the 60 s up to now (and those
 -- already reserved after it): whole buckets, and the share of the oldest
--- one still inside the window.
-local function calls_last_minute(at)
+-- one still inside the window (whole: all of the oldest one, until it has
+-- left).
+local function calls_last_minute(at, whole)
   at = at or now
   local cur = math.floor(at / BUCKET)
   local from = at - MINUTE
@@ -165,6 +166,8 @@ local function calls_last_minute(at)
   for i = 0, NB - 1 do
     local b = bt[i]
     if b > cur - 6 then
+      total = total + bk[i]
+    elseif b == cur - 6 and whole then
       total = total + bk[i]
     elseif b == cur - 6 then
       local inside = ((b + 1) * BUCKET - from) / BUCKET
@@ -272,11 +275,16 @@ if op == 'acquire' then
     if cnt_min == m then cur = cnt_cur end
     if cur + 1 > eff then return deny((m + 1) * MINUTE - now, 1) end
     interval = cap_interval
-  elseif eff < cap and win == 'sliding' and calls_last_minute() + 1 <= eff then
-    -- A sliding window holding less than E: catch up at the cap's pace.
+  elseif eff < cap and win == 'sliding' and calls_last_minute(now, true) + 1 <= eff then
+    -- A sliding window holding less than E: catch up at the cap's pace,
+    -- counting the oldest bucket whole until it has left (never ahead of
+    -- what WeChat lets go).
     interval = cap_interval
   end
-  local allow = tat - (burst - 1) * interval
+  -- tau from the cap's interval whatever the rate: the interval changes
+  -- with E and the window budget, and a constant tau with every step at
+  -- least T(cap) is what bounds any window by cap + burst (doc.go).
+  local allow = tat - (burst - 1) * cap_interval
   if allow <= now then return grant(now, math.max(tat, now) + interval) end
   if horizon > 0 then
     -- A slot given back by a cancelled waiter is reused at its exact time.
@@ -334,6 +342,12 @@ if op == 'report' then
       ep_clm, ep_min = calls_last_minute(), 0
       if cnt_min == m then ep_min = cnt_cur end
       ep_drain = drained_at(ep_clm * DRAINED)
+      if win == 'fixed' and eff < cap and ep_min + 1 >= eff * HEADROOM then
+        -- A calendar minute learned, and this one's budget spent: WeChat
+        -- accepts again at the boundary; probes before it would only be
+        -- refused. It counts as a refused probe, for the estimate.
+        pause, ep_fail, ep_lastfail = MINUTE, 1, now
+      end
     end
     cool = math.min(now + pause, boundary)
     -- A sliding window at its limit accepts again once it has drained a
