@@ -59,8 +59,9 @@ type Config struct {
 	// (CUBIC, RFC 8312); from just below the estimate it levels off near
 	// the estimate, then speeds up to the cap, so a limit raised again is
 	// found within about RecoveryTime. Zero or negative: 90 s (shorter means
-	// a raised limit is found sooner and more probing refusals; 90 s kept
-	// 45009s under 0.5% of calls in bench recovery).
+	// a raised limit is found sooner and more probing refusals). A third
+	// of it is how long the climb from the estimate to the cap takes once
+	// the rate has held a minute without a refusal (doc.go).
 	RecoveryTime time.Duration
 	// MinPerMinute is the floor of the adaptive rate (never above the cap).
 	// Zero or negative: 60.

@@ -19,8 +19,10 @@
 // GCRA (generic cell rate algorithm) with reservations, in one Lua script
 // (limiter.lua, returned by Script) evaluated with EVALSHA: one round trip
 // per call, all decisions on Redis TIME, so machine clocks do not matter.
-// The state is TAT, the theoretical arrival time. With tau = (B-1)*T, a
-// request at time now computes allow = TAT - tau:
+// The state is TAT, the theoretical arrival time. With tau = (B-1)*T, T
+// at the cap (constant while the adaptive rate and the window budget change
+// the step TAT moves by, never below T), a request at time now computes
+// allow = TAT - tau:
 //
 //   - allow <= now: granted at now, TAT = max(TAT, now) + T.
 //   - allow - now <= horizon: a reservation; granted for slot = allow, and
