@@ -98,11 +98,17 @@ func slidingEstimate(before, now float64, pause time.Duration) float64 {
 }
 
 // cubic is the documented recovery curve t minutes after the rate resumed
-// at e0, below wmax: back at wmax after k, then on to the cap.
+// at e0, below wmax: back at wmax after k, then on to the cap; after a
+// minute on it the climb from wmax to the cap takes at most a third of the
+// recovery time.
 func cubic(wmax, e0, capacity, beta, recoveryMin, t float64) float64 {
 	c := capacity * (1 - beta) / (recoveryMin * recoveryMin * recoveryMin)
 	k := math.Cbrt((wmax - e0) / c)
-	return math.Min(capacity, wmax+c*math.Pow(t-k, 3))
+	e := wmax + c*math.Pow(t-k, 3)
+	if t > 1 {
+		e = math.Max(e, wmax+(capacity-wmax)*math.Pow((t-1)/(recoveryMin/3), 3))
+	}
+	return math.Min(capacity, e)
 }
 
 // The rate resumes at 0.97 of what WeChat accepts, estimated when the probe
@@ -165,11 +171,30 @@ func TestAdaptiveRecoveryFollowsTheCubicCurve(t *testing.T) {
 	require.Less(t, e0, wmax)
 	start := clock.Now()
 	require.InDelta(t, e0, effective(t, other, app).EffectivePerMinute, 0.5)
-	for _, at := range []float64{0.25, 0.5, 1, 1.5, 2, 30} {
+	for _, at := range []float64{0.25, 0.5, 1, 1.25, 1.4, 1.5, 2, 30} {
 		clock.Add(start.Add(time.Duration(at * float64(time.Minute))).Sub(clock.Now()))
 		require.InDelta(t, cubic(wmax, e0, 4800, 0.7, 1.5, at), effective(t, other, app).EffectivePerMinute, 0.5, "%.2f min after", at)
 	}
 	require.Equal(t, 4800.0, effective(t, other, app).EffectivePerMinute, "back at the cap")
+}
+
+// A limit raised again after a drop: once the rate has held a minute near
+// the estimate without a refusal, it climbs to the cap within a third of
+// RecoveryTime (30 s by default), not the whole curve's minutes.
+func TestAdaptiveClimbsToTheCapAfterAMinuteWithoutRefusals(t *testing.T) {
+	const app = "wxclimb"
+	clock, a, other := adaptiveSetup(t, Config{DefaultPerMinute: 2400})
+	takeN(t, a, clock, app, 1500, 40*time.Millisecond) // 60 s at 1500/min: WeChat allows 1500
+	require.NoError(t, a.ReportRateLimited(ctxT(t), app, 45009))
+	probeThenOpen(t, a, clock, app)
+	start := clock.Now()
+	at := func(d time.Duration) float64 {
+		clock.Add(start.Add(d).Sub(clock.Now()))
+		return effective(t, other, app).EffectivePerMinute
+	}
+	require.InDelta(t, 1500, at(time.Minute), 15, "near the estimate for a minute")
+	require.InDelta(t, 1500+900.0/8, at(75*time.Second), 20, "half way through the climb: (1/2)^3 of the way")
+	require.Equal(t, 2400.0, at(90*time.Second), "at the cap 30 s after the minute")
 }
 
 // Probes refused one after another (a storm, or a calendar-minute window
@@ -210,13 +235,8 @@ func TestAdaptiveRatePacesCallsAndHasAFloor(t *testing.T) {
 	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
 	refuseProbes(t, a, clock, app, 4)
 	probeThenOpen(t, a, clock, app) // at most to 0.49 x 4800, then 0.97 of it: 2281/min
-	ok, _, err := other.Take(ctx, app)
-	require.NoError(t, err)
-	require.True(t, ok, "the burst of 2: the opening call and this one")
-	ok, retry, err := other.Take(ctx, app)
-	require.NoError(t, err)
-	require.False(t, ok)
-	require.InDelta(t, float64(time.Minute)/(0.97*0.49*4800), float64(retry), float64(time.Millisecond), "60 s / 2281")
+	require.InDelta(t, 0.97*0.49*4800, effective(t, other, app).EffectivePerMinute, 0.5)
+	// (TestAdaptiveSlidingProbesAtTheDrainAndCatchesUp checks the pacing at E.)
 
 	// Refused again with few calls: 0.97 x 0.49 x 2281 would be 1084; the
 	// floor holds the rate at 2000.
@@ -277,6 +297,88 @@ func TestAdaptiveLearnsACalendarMinute(t *testing.T) {
 	require.Equal(t, boundary, clock.Now().UTC(), "the pauses grew up to the boundary, not past it")
 	probeThenOpen(t, a, clock, app)
 	require.InDelta(t, 0.97*3200, effective(t, other, app).EffectivePerMinute, 0.5)
+
+	// Learned: each calendar minute gets 3104 calls at the cap's pace, then
+	// a wait for the next minute (not 3104 spread over the whole minute,
+	// which loses what a refusal late in the minute left unused).
+	sent := 0
+	for {
+		ok, retry, err := other.Take(ctx, app)
+		require.NoError(t, err)
+		if !ok && retry > time.Second {
+			require.Equal(t, boundary.Add(time.Minute), clock.Now().Add(retry).UTC(), "until the next minute")
+			break
+		}
+		if ok {
+			sent++
+			continue
+		}
+		require.Equal(t, 12500*time.Microsecond, retry, "the cap's pace")
+		clock.Add(retry)
+		require.Less(t, sent, 4000)
+	}
+	require.GreaterOrEqual(t, sent, 3104-40, "the minute's budget, less the probes")
+	require.Less(t, clock.Now().Sub(boundary), 45*time.Second, "the verdict's 3 s, then 3104 at 4800/min in under 40 s")
+
+	// Refused (a call late in flight) with the minute's budget spent: the
+	// count explains it, so the fleet pauses until the next minute without
+	// refused probes.
+	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
+	st := effective(t, other, app)
+	require.Equal(t, boundary.Add(time.Minute), st.CooldownUntil.UTC(), "no probes before the next minute")
+}
+
+// A sliding window at its limit after a silent drop (1500 in the last
+// 60 s, cap 2400): probes are refused until the window drains; the pause
+// that would have doubled past the moment the first calls leave the window
+// ends then instead, and while the window holds fewer calls than the
+// resumed rate the fleet catches up at the cap's pace, then paces at E.
+func TestAdaptiveSlidingProbesAtTheDrainAndCatchesUp(t *testing.T) {
+	const app = "wxdrain"
+	ctx := ctxT(t)
+	clock, a, other := adaptiveSetup(t, Config{DefaultPerMinute: 2400})
+	takeN(t, a, clock, app, 1500, 25*time.Millisecond) // 12:00:10 to 12:00:47.5 at the cap
+	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
+	refuseProbes(t, a, clock, app, 3) // 48.5, 50.5, 54.5: pauses 2, 4, then 8 up to the boundary
+	untilCooldownEnds(t, a, clock, app, 0)
+	require.Equal(t, time.Date(2026, 3, 1, 12, 1, 0, 0, time.UTC), clock.Now().UTC())
+	refuseProbes(t, a, clock, app, 1) // refused at the boundary: not a calendar minute
+	st := effective(t, a, app)
+	drain := time.Date(2026, 3, 1, 12, 1, 10, 750_000_000, time.UTC) // 30 of the 400 calls of 12:00:10-20 gone
+	require.Equal(t, drain, st.CooldownUntil.UTC(), "the window drains from 12:01:10: probe then, not at 12:01:16")
+
+	probeThenOpen(t, a, clock, app)
+	eff := effective(t, other, app).EffectivePerMinute
+	require.Less(t, eff, 1500.0)
+	// Until the pre-drop calls have left (12:01:47.5) and a while after.
+	end := time.Date(2026, 3, 1, 12, 2, 0, 0, time.UTC)
+	fast, slow := 0, 0
+	var slots []time.Time
+	for clock.Now().Before(end) {
+		st := effective(t, other, app)
+		before, eff := st.CallsLastMinute, st.EffectivePerMinute
+		ok, retry, err := other.Take(ctx, app)
+		require.NoError(t, err)
+		if ok {
+			slots = append(slots, clock.Now())
+			continue
+		}
+		if retry == 25*time.Millisecond {
+			require.LessOrEqual(t, float64(before), eff, "the cap's pace only while the window holds fewer than E (State rounds)")
+			fast++
+		} else {
+			require.LessOrEqual(t, retry, 5*time.Duration(float64(time.Minute)/eff), "else paced at E (within the burst)")
+			slow++
+		}
+		clock.Add(retry)
+	}
+	t.Logf("%d denials at the cap's pace, %d at E's", fast, slow)
+	require.Greater(t, fast, 300, "caught up at the cap as the window drained")
+	require.Positive(t, slow)
+	// Switching between the two paces keeps the guarantee at the cap.
+	for _, w := range []time.Duration{100 * time.Millisecond, time.Second, 10 * time.Second} {
+		require.LessOrEqual(t, maxInWindow(slots, w), int(w/(25*time.Millisecond))+5, "window %v", w)
+	}
 }
 
 // Each refused round doubles the probes as well as the pause (1, 2, 4, ...

@@ -59,8 +59,9 @@ type Config struct {
 	// (CUBIC, RFC 8312); from just below the estimate it levels off near
 	// the estimate, then speeds up to the cap, so a limit raised again is
 	// found within about RecoveryTime. Zero or negative: 90 s (shorter means
-	// a raised limit is found sooner and more probing refusals; 90 s kept
-	// 45009s under 0.5% of calls in bench recovery).
+	// a raised limit is found sooner and more probing refusals). A third
+	// of it is how long the climb from the estimate to the cap takes once
+	// the rate has held a minute without a refusal (doc.go).
 	RecoveryTime time.Duration
 	// MinPerMinute is the floor of the adaptive rate (never above the cap).
 	// Zero or negative: 60.
@@ -70,6 +71,12 @@ type Config struct {
 	// means fewer polls but more calls that still happen after another
 	// process reported a rate-limit error. Zero or negative: 1s.
 	ReserveHorizon time.Duration
+	// PauseWaiters is how many callers per app in this process
+	// HoldThroughPause lets wait through a pause (a cooldown or the wait for
+	// a probe round's verdict) instead of handing their work back, so that
+	// the next probe round fills at once. Zero: 16, a full round. Negative:
+	// none.
+	PauseWaiters int
 	// LocalPacing selects the in-process pacer. Zero value: PacingLocal.
 	LocalPacing Pacing
 	// CallTimeout is the deadline of one Redis round trip. The call is not
@@ -105,6 +112,12 @@ func (c Config) withDefaults() Config {
 	c.RecoveryTime = positive(c.RecoveryTime, 90*time.Second)
 	c.MinPerMinute = positive(c.MinPerMinute, 60)
 	c.ReserveHorizon = positive(c.ReserveHorizon, time.Second)
+	switch {
+	case c.PauseWaiters == 0:
+		c.PauseWaiters = 16
+	case c.PauseWaiters < 0:
+		c.PauseWaiters = 0
+	}
 	c.CallTimeout = positive(c.CallTimeout, 5*time.Second)
 	c.Logger = cmp.Or(c.Logger, slog.Default())
 	return c

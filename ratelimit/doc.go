@@ -19,8 +19,10 @@
 // GCRA (generic cell rate algorithm) with reservations, in one Lua script
 // (limiter.lua, returned by Script) evaluated with EVALSHA: one round trip
 // per call, all decisions on Redis TIME, so machine clocks do not matter.
-// The state is TAT, the theoretical arrival time. With tau = (B-1)*T, a
-// request at time now computes allow = TAT - tau:
+// The state is TAT, the theoretical arrival time. With tau = (B-1)*T, T
+// at the cap (constant while the adaptive rate and the window budget change
+// the step TAT moves by, never below T), a request at time now computes
+// allow = TAT - tau:
 //
 //   - allow <= now: granted at now, TAT = max(TAT, now) + T.
 //   - allow - now <= horizon: a reservation; granted for slot = allow, and
@@ -68,11 +70,19 @@
 //     their verdict. A report in that time means a probe was refused: the
 //     pause doubles (1, 2, 4, 8 s, ...) but never goes past the next minute
 //     boundary plus the reporter's jitter, where a calendar-minute window
-//     must accept again. The growing rounds use up in a few rounds a fault
-//     that refuses the next N calls whatever the time (the chaos suite's
-//     storm), at the cost of at most 31 refused probes per episode. So a sliding window costs about 4 s per
-//     episode, a storm its length plus at most the last pause, and a
-//     calendar minute what is left of it plus a few refused probes.
+//     must accept again, nor past the moment a sliding window at its limit
+//     starts to drain: when, if nobody called, the 10 s buckets would hold
+//     0.98 of what they held at the first refusal (ep_drain, computed then;
+//     the probe after a refused round comes then, not up to a doubled pause
+//     later). The growing rounds use up in a few rounds a fault that refuses
+//     the next N calls whatever the time (the chaos suite's storm), at the
+//     cost of at most 31 refused probes per episode; the rounds fill at once
+//     because each process keeps up to Config.PauseWaiters callers waiting
+//     in place during a pause (Limiter.HoldThroughPause) instead of handing
+//     their work back. So a sliding window costs about 4 s per episode
+//     beyond the time it stays full, a storm its length plus at most the
+//     last pause, and a calendar minute what is left of it plus a few
+//     refused probes.
 //   - Estimate, when a probe goes unrefused, with the window model it
 //     shows (learned again in each episode, since WeChat may change either;
 //     the state's "model" field shows the last one):
@@ -100,12 +110,26 @@
 //     estimate and leaves E as it was; DecreaseFactor 1 never changes E.
 //   - Recovery: E(t) = Wmax + C*(t-K)^3 from the resume (CUBIC, RFC 8312),
 //     with C = cap*(1-beta)/RecoveryTime^3 (RecoveryTime 90 s by default)
-//     and K such that E(0) is the restart rate: E climbs to Wmax, stays
-//     near it for a while and then speeds up to the cap, so a limit raised
-//     again is found within about RecoveryTime,
-//     and a limit that did not change costs one short episode.
+//     and K such that E(0) is the restart rate: E climbs to Wmax and stays
+//     near it. Once E has held for a minute (HOLD) without a refusal, the
+//     limit may have been raised since: E also climbs as
+//     Wmax + (cap-Wmax)*((t-HOLD)/(RecoveryTime/3))^3, at the cap 30 s
+//     after the minute by default, and E is the larger of the two. A limit
+//     that did not change costs one short episode per such climb; a raised
+//     one is found within about 1.5 minutes of the resume.
+//   - Window budget, with the window model the last non-storm estimate
+//     showed (the state's "win" field) while E is below the cap: on a
+//     calendar minute the fleet sends E calls per calendar minute at the
+//     cap's pace and then waits for the next minute (smooth pacing at E
+//     would leave unused what a refusal late in the minute left over); on
+//     a sliding window it paces at the cap while the last 60 s hold fewer
+//     than E calls (the window drains as fast as the fleet sent before the
+//     refusal, so it catches up with what leaves), at E otherwise. Both
+//     pace at least T(cap) apart, so the guarantee above holds; the 10 s
+//     buckets' error (part of the oldest bucket) is what HEADROOM (0.97)
+//     and a refusal on the way correct.
 //
-// T is always computed from E.
+// T is computed from E, or from the cap under the window budget.
 //
 // # Redis keys
 //
@@ -121,8 +145,11 @@
 //	                           t<i>, i = t mod 7), rl_total, rl_last (µs),
 //	                           rl_code; during
 //	                           an episode ep_at, ep_eff, ep_clm, ep_min,
-//	                           ep_fail, ep_lastfail, pause and probe (µs, the
-//	                           probe's slot), and model (sliding or fixed)
+//	                           ep_fail, ep_lastfail, ep_drain (µs), pause and
+//	                           probe (µs, the probe's slot), probe_n; model
+//	                           (sliding, fixed or storm: the last episode's)
+//	                           and win (sliding or fixed: the last window
+//	                           model learned)
 //	wxacode:rl:{appid}:cap     string: the app's cap per minute (SetCap); absent
 //	                           means the caller's default cap
 //	wxacode:rl:{appid}:holes   sorted set: given-back future slots (score µs)

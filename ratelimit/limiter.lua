@@ -36,6 +36,12 @@ local STALE = 2 * MINUTE
 -- The rate resumes at this share of what WeChat accepted in the last
 -- minute: room for the callers' jitter.
 local HEADROOM = 0.97
+-- After this long on the recovery curve without a refusal the climb to the
+-- cap speeds up (effective).
+local HOLD = MINUTE
+-- A sliding window counts as drained once it holds this share of what it
+-- held at the first refusal.
+local DRAINED = 0.98
 
 -- Lua prints large numbers as 1.7e+15: always format times as integers.
 local function int(x) return string.format('%.0f', x) end
@@ -46,7 +52,7 @@ if cap < 1 then cap = 1 end
 
 local st = redis.call('HMGET', K_STATE, 'tat', 'eff', 'eff_at', 'cool', 'cnt_min', 'cnt_cur', 'cnt_prev', 'wmax',
   'ep_at', 'ep_eff', 'pause', 'probe', 'ep_clm', 'ep_min', 'ep_fail', 'ep_lastfail',
-  'b0', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6', 't0', 't1', 't2', 't3', 't4', 't5', 't6', 'probe_n')
+  'b0', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6', 't0', 't1', 't2', 't3', 't4', 't5', 't6', 'probe_n', 'win', 'ep_drain')
 local tat = tonumber(st[1]) or 0
 local cool = tonumber(st[4]) or 0
 -- The current episode of refusals: when it began, the rate then, the
@@ -65,6 +71,11 @@ local ep_lastfail = tonumber(st[16]) or 0
 -- each refused round up to MAX_PROBES (st[31]).
 local probe_n = tonumber(st[31]) or 0
 local MAX_PROBES = 16
+-- The window model the last estimate showed (sliding or fixed; a storm
+-- leaves it), and when the window was to have drained below what it held
+-- at the episode's first refusal (µs; 0: not known).
+local win = st[32]
+local ep_drain = tonumber(st[33]) or 0
 
 local floor_rate = math.max(math.min(cap, min_rate), 1)
 
@@ -87,11 +98,19 @@ local function effective()
   local c = cap * (1 - factor) / (recovery / MINUTE) ^ 3
   local e0 = tonumber(st[2]) or wmax * factor
   local k = (math.max(0, wmax - e0) / c) ^ (1 / 3)
-  return math.max(math.min(cap, wmax + c * (t - k) ^ 3), floor_rate)
+  local e = wmax + c * (t - k) ^ 3
+  -- A minute at the estimate without a refusal: the limit may have been
+  -- raised since, so climb to the cap within a third of the recovery time.
+  local hold = HOLD / MINUTE
+  if t > hold and cap > wmax then
+    e = math.max(e, wmax + (cap - wmax) * ((t - hold) / (recovery / 3 / MINUTE)) ^ 3)
+  end
+  return math.max(math.min(cap, e), floor_rate)
 end
 
 local eff = effective()
 local interval = math.ceil(MINUTE / eff)
+local cap_interval = math.ceil(MINUTE / cap)
 
 -- Two fixed-minute counters count the calls of the calendar minute (and
 -- the one before); seven 10 s buckets (b<i> calls of bucket t<i>, i = t mod
@@ -137,14 +156,18 @@ end
 
 -- calls_last_minute is the calls granted in the 60 s up to now (and those
 -- already reserved after it): whole buckets, and the share of the oldest
--- one still inside the window.
-local function calls_last_minute()
-  local cur = math.floor(now / BUCKET)
-  local from = now - MINUTE
+-- one still inside the window (whole: all of the oldest one, until it has
+-- left).
+local function calls_last_minute(at, whole)
+  at = at or now
+  local cur = math.floor(at / BUCKET)
+  local from = at - MINUTE
   local total = 0
   for i = 0, NB - 1 do
     local b = bt[i]
     if b > cur - 6 then
+      total = total + bk[i]
+    elseif b == cur - 6 and whole then
       total = total + bk[i]
     elseif b == cur - 6 then
       local inside = ((b + 1) * BUCKET - from) / BUCKET
@@ -152,6 +175,16 @@ local function calls_last_minute()
     end
   end
   return total
+end
+
+-- drained_at is the first time after now, in steps of 250 ms up to a
+-- minute, at which the last 60 s hold at most n calls if nobody calls.
+local function drained_at(n)
+  for i = 1, 240 do
+    local at = now + i * 250000
+    if calls_last_minute(at) <= n then return at end
+  end
+  return 0
 end
 
 local function grant(slot, new_tat)
@@ -186,17 +219,23 @@ local function estimate()
   end
   local held = calls_last_minute()
   if held >= ep_clm * 0.98 then return ep_eff, 'storm' end
-  return math.min(ep_clm, held + ep_clm * (pause / 2) / MINUTE), 'sliding'
+  local last = pause
+  if ep_fail > 0 then last = math.max(0, cool - ep_lastfail) end
+  return math.min(ep_clm, held + ep_clm * (last / 2) / MINUTE), 'sliding'
 end
 
 -- open ends an episode once its probe went unrefused. The rate resumes
 -- just below the estimate, never above the rate before the episode nor
 -- below factor^2 of it, and climbs from there on the recovery curve.
 local function open()
-  local fields = {'ep_at', '0', 'probe', '0', 'probe_n', '0', 'pause', int(FIRST_PAUSE), 'ep_fail', '0'}
+  local fields = {'ep_at', '0', 'probe', '0', 'probe_n', '0', 'pause', int(FIRST_PAUSE), 'ep_fail', '0', 'ep_drain', '0'}
   if now - ep_at < STALE and factor < 1 then
     local est, model = estimate()
     table.insert(fields, 'model'); table.insert(fields, model)
+    if model ~= 'storm' then
+      win = model
+      table.insert(fields, 'win'); table.insert(fields, model)
+    end
     if model ~= 'storm' then
       est = math.max(est, ep_eff * factor * factor)
       -- A sliding window's limit lies between the estimate and what it
@@ -229,7 +268,23 @@ if op == 'acquire' then
     if now < probe + PROBE_WAIT then return deny(probe + PROBE_WAIT - now, 2) end
     open()
   end
-  local allow = tat - (burst - 1) * interval
+  if eff < cap and win == 'fixed' then
+    -- A calendar-minute window: E calls per minute, at the cap's pace.
+    local m = math.floor(now / MINUTE)
+    local cur = 0
+    if cnt_min == m then cur = cnt_cur end
+    if cur + 1 > eff then return deny((m + 1) * MINUTE - now, 1) end
+    interval = cap_interval
+  elseif eff < cap and win == 'sliding' and calls_last_minute(now, true) + 1 <= eff then
+    -- A sliding window holding less than E: catch up at the cap's pace,
+    -- counting the oldest bucket whole until it has left (never ahead of
+    -- what WeChat lets go).
+    interval = cap_interval
+  end
+  -- tau from the cap's interval whatever the rate: the interval changes
+  -- with E and the window budget, and a constant tau with every step at
+  -- least T(cap) is what bounds any window by cap + burst (doc.go).
+  local allow = tat - (burst - 1) * cap_interval
   if allow <= now then return grant(now, math.max(tat, now) + interval) end
   if horizon > 0 then
     -- A slot given back by a cancelled waiter is reused at its exact time.
@@ -286,11 +341,23 @@ if op == 'report' then
       ep_at, ep_eff, pause, decreased, ep_fail, ep_lastfail = now, eff, FIRST_PAUSE, 1, 0, 0
       ep_clm, ep_min = calls_last_minute(), 0
       if cnt_min == m then ep_min = cnt_cur end
+      ep_drain = drained_at(ep_clm * DRAINED)
+      if win == 'fixed' and eff < cap and ep_min + 1 >= eff * HEADROOM then
+        -- A calendar minute learned, and this one's budget spent: WeChat
+        -- accepts again at the boundary; probes before it would only be
+        -- refused. It counts as a refused probe, for the estimate.
+        pause, ep_fail, ep_lastfail = MINUTE, 1, now
+      end
     end
     cool = math.min(now + pause, boundary)
+    -- A sliding window at its limit accepts again once it has drained a
+    -- little: a round of probes then, not up to a doubled pause later.
+    if ep_fail > 0 and ep_drain > now and ep_drain < cool then
+      cool = math.max(now + FIRST_PAUSE, ep_drain)
+    end
     redis.call('HSET', K_STATE, 'ep_at', int(ep_at), 'ep_eff', num(ep_eff), 'pause', int(pause), 'probe', '0', 'probe_n', '0',
       'ep_clm', num(ep_clm), 'ep_min', int(ep_min), 'ep_fail', int(ep_fail), 'ep_lastfail', int(ep_lastfail),
-      'cool', int(cool), 'tat', int(math.max(tat, cool)))
+      'cool', int(cool), 'tat', int(math.max(tat, cool)), 'ep_drain', int(ep_drain))
     redis.call('DEL', K_HOLES)
   end
   return {started, int(cool), num(eff), int(now), total, decreased}

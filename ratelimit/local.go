@@ -18,6 +18,8 @@ type local struct {
 
 	mu        sync.Mutex
 	coolUntil time.Time     // cached fleet cooldown, on the local clock
+	heldUntil time.Time     // end of the last pause denial (cooldown or probe verdict)
+	holders   int           // callers waiting through a pause (HoldThroughPause)
 	wake      chan struct{} // closed when this process reports a rate-limit error
 	eff       float64       // last effective rate seen, per minute
 }
@@ -49,6 +51,9 @@ func (a *local) learn(r reply, now time.Time) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.coolUntil = now.Add(time.Duration(max(0, r.cool-r.now)) * time.Microsecond)
+	if !r.granted && r.reason == 2 {
+		a.heldUntil = now.Add(r.wait)
+	}
 	if a.pacer != nil && r.eff > 0 && r.eff != a.eff {
 		a.pacer.SetLimitAt(now, perSecond(r.eff))
 	}
@@ -69,6 +74,31 @@ func (a *local) reported(until time.Time) {
 	a.coolUntil = until
 	close(a.wake)
 	a.wake = make(chan struct{})
+}
+
+// paused reports whether the app was last seen pausing (a cooldown or the
+// wait for a probe round's verdict) until after now.
+func (a *local) paused(now time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return now.Before(a.coolUntil) || now.Before(a.heldUntil)
+}
+
+// hold takes one of n seats for waiting through a pause.
+func (a *local) hold(n int) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.holders >= n {
+		return false
+	}
+	a.holders++
+	return true
+}
+
+func (a *local) unhold() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.holders--
 }
 
 func (a *local) wakeCh() <-chan struct{} {

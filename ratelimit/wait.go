@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -165,4 +166,22 @@ func (l *Limiter) Take(ctx context.Context, app string) (ok bool, retryAfter tim
 		return false, 0, err
 	}
 	return true, 0, nil
+}
+
+// HoldThroughPause reports whether a caller that Take just told to wait
+// longer than it would like should wait anyway (with Wait) rather than hand
+// its work back: yes while app pauses after a rate-limit error (a cooldown,
+// or the wait for a probe round's verdict) and fewer than
+// Config.PauseWaiters callers of this process hold a seat. Callers handed
+// back come back late and one by one, so probe rounds would not fill; a
+// few kept in place fill the next round at once. On true the caller must
+// call release when its wait ends. It does not contact Redis; an invalid
+// app gives false.
+func (l *Limiter) HoldThroughPause(app string) (release func(), ok bool) {
+	a, err := l.app(app)
+	if err != nil || !a.paused(l.now()) || !a.hold(l.cfg.PauseWaiters) {
+		return nil, false
+	}
+	var once sync.Once
+	return func() { once.Do(a.unhold) }, true
 }

@@ -108,8 +108,14 @@ func (h *Handler) take(ctx context.Context, j *job, key string) error {
 		return err // Redis down: no calls, retried with backoff
 	}
 	if after > h.cfg.MaxHold && !j.lastTry {
-		h.log.Debug("job handed back", "task", j.id, "budget", key, "after", after)
-		return &YieldError{After: after + jitter(h.cfg.MaxHold), Reason: "rate budget " + key + " at its cap or cooling down"}
+		// During a pause after a 45009 a few jobs per process wait in place,
+		// so that the probe rounds fill at once (ratelimit.HoldThroughPause).
+		release, hold := h.deps.Limiter.HoldThroughPause(key)
+		if !hold {
+			h.log.Debug("job handed back", "task", j.id, "budget", key, "after", after)
+			return &YieldError{After: after + jitter(h.cfg.MaxHold), Reason: "rate budget " + key + " at its cap or cooling down"}
+		}
+		defer release()
 	}
 	start := time.Now()
 	_, err = h.deps.Limiter.Wait(ctx, key)

@@ -25,6 +25,7 @@ type recoveryConfig struct {
 	At            time.Duration // when drop lowers the limit and isolated starts refusing
 	RaiseAt       time.Duration // when rise raises the limit
 	IsolatedEvery time.Duration // isolated's period between refusals
+	CountRefused  bool          // the fake counts refused calls in its window (the harsher model)
 }
 
 // recoveryScenario is one way WeChat refuses calls, and the run it is
@@ -144,7 +145,7 @@ type recoveryOutcome struct {
 
 func runRecovery(ctx context.Context, cfg recoveryConfig, sc recoveryScenario, fixed, faults bool, stderr io.Writer) (recoveryOutcome, error) {
 	var out recoveryOutcome
-	r, err := newRig(stderr, wechattest.Options{RateLimit: sc.limit, RateWindow: time.Minute, FixedWindow: fixed})
+	r, err := newRig(stderr, wechattest.Options{RateLimit: sc.limit, RateWindow: time.Minute, FixedWindow: fixed, CountRefused: cfg.CountRefused})
 	if err != nil {
 		return out, err
 	}
@@ -398,9 +399,13 @@ func benchRecovery(ctx context.Context, cfg recoveryConfig, scenarios, windows s
 	}
 	host, _ := os.Hostname()
 	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Fprintf(stdout, "bench recovery, %s on %s (load %s): %d workers x %d jobs on one app, fake WeChat without latency, 60 s window; runs stop after %s\n",
+	counted := "accepted calls only"
+	if cfg.CountRefused {
+		counted = "accepted and refused calls"
+	}
+	fmt.Fprintf(stdout, "bench recovery, %s on %s (load %s): %d workers x %d jobs on one app, fake WeChat without latency, 60 s window counting %s; runs stop after %s\n",
 		time.Now().UTC().Format("2006-01-02 15:04 MST"), host, strings.Join(strings.Fields(string(load))[:min(3, len(strings.Fields(string(load))))], " "),
-		cfg.Workers, cfg.Concurrency, cfg.Duration)
+		cfg.Workers, cfg.Concurrency, counted, cfg.Duration)
 	fmt.Fprintln(stdout, recoveryHeader)
 	start := time.Now()
 	for _, sc := range list {
@@ -441,7 +446,8 @@ func init() {
 			Use:   "recovery",
 			Short: "Throughput lost after WeChat's 45009: limit drop and rise, storm, isolated refusals, sliding and fixed windows",
 			Long: `bench recovery (issue 21) runs worker processes on one app against the fake WeChat
-(60 s window, sliding or calendar-aligned "fixed") and makes WeChat refuse calls:
+(60 s window, sliding or calendar-aligned "fixed", counting only the calls it accepted
+unless --count-refused) and makes WeChat refuse calls:
   drop      cap 2400, limit 2500, lowered silently to 1500 at --at (25 s)
   rise      cap 2400, limit 1500 from the start, raised silently to 2500 at --raise-at (90 s)
   storm     cap 4800, limit 5000: the chaos suite's storm (every call refused for 10 s at
@@ -475,6 +481,7 @@ Accepted means passed the fake's rate check (its per-second record, /_fake/secon
 		fs.DurationVar(&cfg.At, "at", 25*time.Second, "when drop lowers the limit and isolated refuses first")
 		fs.DurationVar(&cfg.RaiseAt, "raise-at", 90*time.Second, "when rise raises the limit")
 		fs.DurationVar(&cfg.IsolatedEvery, "isolated-every", 2*time.Minute, "isolated: time between refusals")
+		fs.BoolVar(&cfg.CountRefused, "count-refused", false, "the fake counts refused calls in its window too (the harsher model; WeChat documents neither)")
 		return cmd
 	})
 }

@@ -45,6 +45,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.RateLimit, "rate-limit", o.RateLimit, "interface B calls per appid per window (0: 5000, negative: unlimited)")
 	fs.DurationVar(&o.RateWindow, "rate-window", o.RateWindow, "rate limit window (0: 60s)")
 	fs.BoolVar(&o.FixedWindow, "fixed-window", o.FixedWindow, "wall-clock-aligned window instead of sliding")
+	fs.BoolVar(&o.CountRefused, "count-refused", o.CountRefused, "refused interface B calls count in the rate window too (default: only accepted ones)")
 	fs.Func("rate-schedule", "silent limit changes after the fake's start, e.g. 25s=1500,90s=2500", func(v string) error {
 		steps, err := ParseRateSchedule(v)
 		o.RateSchedule = steps

@@ -46,9 +46,14 @@ type Options struct {
 	// (5000 a minute for a whole day).
 	DailyLimit int `json:"daily_limit,omitempty"`
 	// RateLimit is the number of interface B calls allowed per appid per
-	// RateWindow, counted on arrival (rejected calls count too); beyond it
-	// calls get 45009. Default 5000; negative = unlimited.
+	// RateWindow, counted on arrival; beyond it calls get 45009. Default
+	// 5000; negative = unlimited.
 	RateLimit int `json:"rate_limit,omitempty"`
+	// CountRefused counts refused calls in the window too (the harsher
+	// model: a fleet that keeps calling while refused stays refused longer).
+	// WeChat documents neither (spec §4.1), so the default counts only the
+	// calls it accepted.
+	CountRefused bool `json:"count_refused,omitempty"`
 	// RateWindow is the limit's window. Default 60 s.
 	RateWindow time.Duration `json:"rate_window,omitempty"`
 	// FixedWindow counts per wall-clock-aligned window instead of a sliding one.

@@ -30,7 +30,8 @@ func eachWindow(t *testing.T, fn func(t *testing.T, fixed bool)) {
 }
 
 // TestUpdateRateLimitLive: a limit lowered or raised through Update applies
-// to the next call, on both window models, with the arrivals already counted.
+// to the next call, on both window models, with the accepted arrivals
+// already counted.
 func TestUpdateRateLimitLive(t *testing.T) {
 	eachWindow(t, func(t *testing.T, fixed bool) {
 		h := start(t, func(o *Options) { o.RateLimit = 5; o.FixedWindow = fixed })
@@ -39,7 +40,7 @@ func TestUpdateRateLimitLive(t *testing.T) {
 		h.fake.Update(func(o *Options) { o.RateLimit = 2 })
 		require.Equal(t, []int{45009}, h.codes(tok, 1), "3 arrivals > new limit 2")
 		h.fake.Update(func(o *Options) { o.RateLimit = 10 })
-		require.Equal(t, []int{0, 0, 0, 0, 0, 0, 0, 45009}, h.codes(tok, 8), "4th..10th allowed, 11th refused")
+		require.Equal(t, []int{0, 0, 0, 0, 0, 0, 0, 0, 45009}, h.codes(tok, 9), "the refused call did not count: 3rd..10th allowed, 11th refused")
 	})
 }
 

@@ -264,8 +264,8 @@ func TestACBudgetAndNumUsed(t *testing.T) {
 }
 
 func TestRateWindows(t *testing.T) {
-	t.Run("sliding counts rejected arrivals", func(t *testing.T) {
-		h := start(t, func(o *Options) { o.RateLimit = 2; o.RateWindow = 10 * time.Second })
+	t.Run("sliding counts rejected arrivals with CountRefused", func(t *testing.T) {
+		h := start(t, func(o *Options) { o.RateLimit = 2; o.RateWindow = 10 * time.Second; o.CountRefused = true })
 		tok := h.stable(false).AccessToken
 		codes := func() (out []int) {
 			out = append(out, h.b(tok, `{"scene":"a"}`).errcode())
@@ -279,6 +279,19 @@ func TestRateWindows(t *testing.T) {
 		require.Equal(t, []int{45009}, codes())
 		h.clock.Advance(10 * time.Second)
 		require.Equal(t, []int{0}, codes())
+	})
+	t.Run("sliding counts only accepted arrivals by default", func(t *testing.T) {
+		h := start(t, func(o *Options) { o.RateLimit = 2; o.RateWindow = 10 * time.Second })
+		tok := h.stable(false).AccessToken
+		code := func() int { return h.b(tok, `{"scene":"a"}`).errcode() }
+		require.Zero(t, code())
+		h.clock.Advance(5 * time.Second)
+		require.Zero(t, code())
+		require.Equal(t, 45009, code(), "third in 10 s")
+		require.Equal(t, 45009, code(), "fourth in 10 s")
+		h.clock.Advance(5 * time.Second) // the first call left the window; the refused ones never entered it
+		require.Zero(t, code())
+		require.Equal(t, 45009, code())
 	})
 	t.Run("fixed window resets on the boundary", func(t *testing.T) {
 		h := start(t, func(o *Options) { o.RateLimit = 2; o.FixedWindow = true }) // clock at hh:00:30

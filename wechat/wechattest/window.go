@@ -39,10 +39,17 @@ type fixedCount struct {
 }
 
 func (f *fixedCount) add(t time.Time, span time.Duration) int {
+	f.count(t, span)
+	f.n++
+	return f.n
+}
+
+// count starts a new window at a boundary and returns the arrivals of the
+// current one.
+func (f *fixedCount) count(t time.Time, span time.Duration) int {
 	if start := t.Truncate(span); !start.Equal(f.start) {
 		f.start, f.n = start, 0
 	}
-	f.n++
 	return f.n
 }
 
@@ -62,7 +69,7 @@ func (s *Server) admitB(appid string, now time.Time) int {
 	if n := a.add(now, statSpan); n > s.stats.MaxWindowCalls[appid] {
 		s.stats.MaxWindowCalls[appid] = n
 	}
-	n := s.countLimited(appid, now)
+	n := s.countLimited(appid, now) + 1 // this call included
 	var refused bool
 	switch {
 	case s.bursts[appid] > 0:
@@ -74,6 +81,9 @@ func (s *Server) admitB(appid string, now time.Time) int {
 		limit := s.rateLimitAt(now)
 		refused = limit > 0 && n > limit
 	}
+	if !refused || s.opts.CountRefused {
+		s.addLimited(appid, now)
+	}
 	s.recordB(appid, now, refused)
 	if refused {
 		return s.opts.RateLimitCode
@@ -81,19 +91,38 @@ func (s *Server) admitB(appid string, now time.Time) int {
 	return 0
 }
 
+// countLimited is how many arrivals the rate limit's window holds at now,
+// before this one. s.mu must be held.
 func (s *Server) countLimited(appid string, now time.Time) int {
 	if s.opts.FixedWindow {
-		f := s.fixed[appid]
-		if f == nil {
-			f = &fixedCount{}
-			s.fixed[appid] = f
-		}
-		return f.add(now, s.opts.RateWindow)
+		return s.fixedOf(appid).count(now, s.opts.RateWindow)
 	}
+	return s.windowOf(appid).count(now, s.opts.RateWindow)
+}
+
+// addLimited counts an arrival in the rate limit's window. s.mu must be held.
+func (s *Server) addLimited(appid string, now time.Time) {
+	if s.opts.FixedWindow {
+		s.fixedOf(appid).add(now, s.opts.RateWindow)
+		return
+	}
+	s.windowOf(appid).add(now, s.opts.RateWindow)
+}
+
+func (s *Server) fixedOf(appid string) *fixedCount {
+	f := s.fixed[appid]
+	if f == nil {
+		f = &fixedCount{}
+		s.fixed[appid] = f
+	}
+	return f
+}
+
+func (s *Server) windowOf(appid string) *window {
 	w := s.limited[appid]
 	if w == nil {
 		w = &window{}
 		s.limited[appid] = w
 	}
-	return w.add(now, s.opts.RateWindow)
+	return w
 }
