@@ -70,6 +70,7 @@ var (
 	capFromQuota    = withCheck(config.Float("cap-from-quota", 0, "at start, set each app's cap to this fraction of the rate limit WeChat reports, e.g. 0.96 (0: keep the configured cap)"), config.Fraction)
 	preflightOn     = config.Bool("preflight", true, "at start, check the store (a probe object written and removed under "+storage.ProbePrefix+") and every app's token source (one stable_token call in normal mode, even with a cached token); any failure stops the process before an interface B call (exit 2 on a configuration problem)")
 	metricsListen   = config.String("metrics-listen", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. :9090 (off if empty)")
+	cpuProfile      = config.String("cpuprofile", "", "write a CPU profile of this process to this file until it stops, for go tool pprof (off if empty)")
 
 	// Campaigns and the scheduler.
 	campaignsFile = config.String("campaigns-file", campaign.DefaultFile, "YAML file of campaign definitions")
