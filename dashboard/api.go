@@ -48,9 +48,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error, asJSON 
 func (s *Server) serveAPIApps(w http.ResponseWriter, r *http.Request) {
 	if snap, ok := s.collect(w, r, true); ok {
 		writeJSON(w, http.StatusOK, struct {
-			At   time.Time   `json:"at"`
-			Apps []AppStatus `json:"apps"`
-		}{snap.At, snap.Apps})
+			At    time.Time   `json:"at"`
+			Apps  []AppStatus `json:"apps"`
+			Lanes QueueStatus `json:"lanes"`
+		}{snap.At, snap.Apps, snap.Lanes})
 	}
 }
 

@@ -17,11 +17,11 @@ import (
 )
 
 // pausePath is asynqmon v0.7.2's pause-queue API (handler.go).
-var pausePath = "/asynq/api/queues/" + jobs.Queue(testApp) + ":pause"
+var pausePath = "/asynq/api/queues/" + jobs.LaneBulk + ":pause"
 
 func paused(t *testing.T, b *bundle) bool {
 	t.Helper()
-	info, err := b.insp.GetQueueInfo(jobs.Queue(testApp))
+	info, err := b.insp.GetQueueInfo(jobs.LaneBulk)
 	require.NoError(t, err)
 	return info.Paused
 }
@@ -33,10 +33,10 @@ func TestReadOnlyDashboardRefusesPause(t *testing.T) {
 		resp, body := b.do(t, m, pausePath, authed)
 		require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, "%s: %s", m, body)
 	}
-	resp, _ := b.do(t, http.MethodDelete, "/asynq/api/queues/"+jobs.Queue(testApp)+"/pending_tasks:delete_all", authed)
+	resp, _ := b.do(t, http.MethodDelete, "/asynq/api/queues/"+jobs.LaneBulk+"/pending_tasks:delete_all", authed)
 	require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 	require.False(t, paused(t, b), "the queue must not be paused")
-	info, err := b.insp.GetQueueInfo(jobs.Queue(testApp))
+	info, err := b.insp.GetQueueInfo(jobs.LaneBulk)
 	require.NoError(t, err)
 	require.Equal(t, 2, info.Pending, "nothing deleted")
 	resp, _ = b.do(t, http.MethodPost, pausePath, nil)
@@ -65,7 +65,7 @@ func TestAsynqmonShowsSceneJobsReadably(t *testing.T) {
 			Payload string `json:"payload"`
 		} `json:"tasks"`
 	}
-	resp, body := b.do(t, http.MethodGet, "/asynq/api/queues/"+jobs.Queue(testApp)+"/pending_tasks", authed)
+	resp, body := b.do(t, http.MethodGet, "/asynq/api/queues/"+jobs.LaneBulk+"/pending_tasks", authed)
 	require.Equal(t, http.StatusOK, resp.StatusCode, body)
 	require.NoError(t, json.Unmarshal([]byte(body), &got), body)
 	require.Len(t, got.Tasks, 2)

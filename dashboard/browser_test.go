@@ -64,7 +64,7 @@ func TestBrowserShowsRunningCampaign(t *testing.T) {
 
 	// asynqmon is a JavaScript app: wait until it has fetched and drawn the queues.
 	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(b.web.URL+"/asynq/")))
-	_, err = chromedp.Run(bctx, chromedp.Poll[bool](`document.body.innerText.includes("`+jobs.Queue(testApp)+`")`,
+	_, err = chromedp.Run(bctx, chromedp.Poll[bool](`document.body.innerText.includes("`+jobs.LaneBulk+`")`,
 		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(40*time.Second)))
 	require.NoError(t, err, "asynqmon did not show the queue")
 	shot(t, bctx, "asynq.png")

@@ -44,6 +44,8 @@ func (c *Collector) Collect(ctx context.Context) (Snapshot, error) {
 	if snap.Apps, err = c.collectApps(ctx, list); err != nil {
 		return Snapshot{}, err
 	}
+	known, qerr := c.insp.Queues()
+	snap.Lanes = c.queues(queueSet{known, qerr}, jobs.LaneBulk, jobs.LaneHigh)
 	effective := map[string]float64{}
 	for _, a := range snap.Apps {
 		if a.LimiterError == "" {
@@ -81,6 +83,8 @@ func (c *Collector) collectApps(ctx context.Context, list []runs.Run) ([]AppStat
 			return nil, err
 		}
 		a.Totals.CampaignRows, a.Totals.Rejected = rows[app].Fed, rows[app].Rejected
+		a.Totals.setOpen()
+		c.unserved(ctx, &a)
 		out = append(out, a)
 	}
 	return out, nil
@@ -133,15 +137,23 @@ func (c *Collector) app(ctx context.Context, app string, qs queueSet) (AppStatus
 			a.ACUsed = &n
 		}
 	}
-	a.Queues = c.queues(qs, jobs.Queue(app), jobs.HighQueue(app))
-	if c.cfg.LiveWorkers != nil {
-		if n, err := c.cfg.LiveWorkers(ctx, app); err == nil {
-			a.LiveWorkers = &n
-			q := a.Queues
-			a.Unserved = n == 0 && q.Pending+q.Active+q.Scheduled+q.Retry > 0
-		}
-	}
+	a.Queues = c.queues(qs, jobs.LegacyQueues(app)...)
 	return a, nil
+}
+
+// unserved sets the app's live workers and whether it has open work no
+// live worker serves.
+func (c *Collector) unserved(ctx context.Context, a *AppStatus) {
+	if c.cfg.LiveWorkers == nil {
+		return
+	}
+	n, err := c.cfg.LiveWorkers(ctx, a.App)
+	if err != nil {
+		return
+	}
+	a.LiveWorkers = &n
+	q := a.Queues
+	a.Unserved = n == 0 && (a.Totals.Open > 0 || q.Pending+q.Active+q.Scheduled+q.Retry > 0)
 }
 
 func (c *Collector) token(ctx context.Context, app string) *TokenStatus {

@@ -54,9 +54,12 @@ func TestAPIMatchesLedger(t *testing.T) {
 	a := apps.Apps[0]
 	tot, err := b.led.Totals(context.Background(), testApp)
 	require.NoError(t, err)
-	require.Equal(t, Totals{Enqueued: tot["enqueued"], CampaignRows: want["fed"], Stored: tot["stored"], Skipped: tot["skipped"], Failed: tot["failed"]}, a.Totals)
-	require.Equal(t, Totals{Enqueued: 12, CampaignRows: 8, Stored: 4, Skipped: 1, Failed: 3}, a.Totals)
-	require.Equal(t, 2, a.Queues.Pending)
+	require.Equal(t, Totals{Enqueued: tot["enqueued"], CampaignRows: want["fed"], Stored: tot["stored"], Skipped: tot["skipped"], Failed: tot["failed"], Open: 12}, a.Totals)
+	require.Equal(t, Totals{Enqueued: 12, CampaignRows: 8, Stored: 4, Skipped: 1, Failed: 3, Open: 12}, a.Totals)
+	require.Zero(t, a.Queues.Pending, "no per-app queue of an older release")
+	var snap Snapshot
+	b.getJSON(t, "/api/apps", http.StatusOK, &snap)
+	require.Equal(t, 2, snap.Lanes.Pending, "the two seeded jobs wait in the bulk lane")
 	require.Equal(t, 4800, a.CapPerMinute, "the limiter's default cap")
 	require.Positive(t, a.EffectivePerMinute)
 	// ETA: rows left at the app's effective rate, as `wxacode status RUN`.
@@ -93,8 +96,9 @@ func TestPageMatchesLedger(t *testing.T) {
 	for _, k := range []string{"enqueued", "stored", "skipped", "failed"} {
 		require.Equal(t, strconv.FormatInt(tot[k], 10), app[k], k)
 	}
-	require.Equal(t, "2", app["pending"])
+	require.Equal(t, "12", app["open"], "12 enqueued + 8 campaign rows - 8 outcomes")
 	require.Equal(t, "4800", app["cap"])
+	require.Equal(t, "2", fields(t, page, `id="lanes"`, "</table>")["pending"], "the seeded jobs wait in the bulk lane")
 
 	resp, detail := b.do(t, http.MethodGet, "/runs/"+testRun, authed)
 	require.Equal(t, http.StatusOK, resp.StatusCode)

@@ -93,7 +93,7 @@ func (b *bundle) seed(t *testing.T) {
 		j := jobs.Job{App: testApp, Run: testRun, Row: 9, Params: code.Params{Scene: scene, Page: "pages/x", Rendering: code.Rendering{Width: 430}}}
 		payload, err := j.Encode()
 		require.NoError(t, err)
-		_, err = client.Enqueue(asynq.NewTask(jobs.TaskType, payload), asynq.Queue(jobs.Queue(testApp)), asynq.TaskID(j.TaskID()))
+		_, err = client.Enqueue(asynq.NewTask(jobs.TaskType, payload), asynq.Queue(jobs.LaneBulk), asynq.TaskID(j.TaskID()))
 		require.NoError(t, err)
 	}
 }

@@ -12,7 +12,10 @@ import (
 type Snapshot struct {
 	At   time.Time   `json:"at"`
 	Apps []AppStatus `json:"apps"`
-	Runs []RunStatus `json:"runs"`
+	// Lanes adds up the two asynq queues every app's jobs share
+	// (jobs.LaneBulk, jobs.LaneHigh).
+	Lanes QueueStatus `json:"lanes"`
+	Runs  []RunStatus `json:"runs"`
 }
 
 // AppStatus is one app: its limiter, token, ledger totals and queues.
@@ -31,13 +34,16 @@ type AppStatus struct {
 	LimiterError        string       `json:"limiter_error,omitempty"`
 	Token               *TokenStatus `json:"token,omitempty"`
 	// ACUsed is the app's interface A+C codes sent, ever (nil: unknown).
-	ACUsed *int        `json:"ac_used,omitempty"`
-	Totals Totals      `json:"totals"`
+	ACUsed *int   `json:"ac_used,omitempty"`
+	Totals Totals `json:"totals"`
+	// Queues adds up the app's per-app queues of a release before lanes,
+	// which workers drain after an upgrade; zero once drained. The app's
+	// jobs in the lanes are counted by Totals.Open.
 	Queues QueueStatus `json:"queues"`
 	// LiveWorkers is how many live workers serve the app (nil: unknown).
 	LiveWorkers *int64 `json:"live_workers,omitempty"`
-	// Unserved is set when jobs wait in the app's queues and no live
-	// worker serves it.
+	// Unserved is set when the app has open jobs and no live worker
+	// serves it.
 	Unserved bool `json:"unserved,omitempty"`
 }
 
@@ -52,9 +58,17 @@ type Totals struct {
 	Stored       int64 `json:"stored"`
 	Skipped      int64 `json:"skipped"`
 	Failed       int64 `json:"failed"`
+	// Open is what is still to do: Enqueued + CampaignRows - Rejected -
+	// Stored - Skipped - Failed (never below 0). The lanes are shared, so
+	// this is how an app's queued work is counted.
+	Open int64 `json:"open"`
 }
 
-// QueueStatus adds up an app's bulk and high-priority asynq queues.
+func (t *Totals) setOpen() {
+	t.Open = max(0, t.Enqueued+t.CampaignRows-t.Rejected-t.Stored-t.Skipped-t.Failed)
+}
+
+// QueueStatus adds up asynq queues (the lanes, or an app's legacy queues).
 // Queues that do not exist yet count zero.
 type QueueStatus struct {
 	Names     []string `json:"names"`

@@ -301,7 +301,7 @@ func gatherKnownMetrics(t *testing.T) map[string]metricInfo {
 	w.TokenFetch("wxa", "stable_token", nil)
 
 	rdb := redistest.Start(t).Client(t)
-	_, err = asynq.NewClientFromRedisClient(rdb).Enqueue(asynq.NewTask("x", nil), asynq.Queue(jobs.Queue("wxa")))
+	_, err = asynq.NewClientFromRedisClient(rdb).Enqueue(asynq.NewTask("x", nil), asynq.Queue(jobs.LaneBulk))
 	require.NoError(t, err)
 	reg.MustRegister(metrics.Queues(asynq.NewInspectorFromRedisClient(rdb)))
 	families, err := reg.Gather()
@@ -397,10 +397,11 @@ func checkExpr(t *testing.T, where, expr string) promRefs {
 }
 
 // checkQueueMatcher checks a queue matcher against the queue names the
-// code uses: jobs.Queue, jobs.HighQueue and the campaign feeder queue.
+// code uses: the lanes, the per-app queues of older releases (drained after
+// an upgrade) and the campaign feeder queue.
 func checkQueueMatcher(t *testing.T, where string, m matcher) {
 	t.Helper()
-	names := []string{jobs.Queue("wxA"), jobs.HighQueue("wxA"), "wxacode-feed"}
+	names := append([]string{jobs.LaneBulk, jobs.LaneHigh, "wxacode-feed"}, jobs.LegacyQueues("wxA")...)
 	value := strings.NewReplacer("$app", "wxA").Replace(m.value)
 	matches := 0
 	for _, n := range names {

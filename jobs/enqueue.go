@@ -34,6 +34,10 @@ type EnqueueConfig struct {
 	// Attempts is how often one row's enqueue is tried when Redis errors.
 	// Default 4 (with 100 ms, 400 ms, 1.6 s pauses).
 	Attempts int
+	// Pacer schedules each job on its app's fleet-wide schedule (a
+	// ProcessAt per task, see Pacer). Nil: no pacing, every job is due at
+	// once.
+	Pacer Pacer
 }
 
 func (c EnqueueConfig) withDefaults() EnqueueConfig {
@@ -114,12 +118,14 @@ func (e *Enqueuer) Run(ctx context.Context, r Reader, validate Validator, reject
 		reject(re)
 	}
 	rows := make(chan Row, 4*e.cfg.Workers)
+	timed := make(chan timedRow, 4*e.cfg.Workers)
 	perApp := make([]map[string]int64, e.cfg.Workers)
 	var wg sync.WaitGroup
 	for i := range e.cfg.Workers {
 		perApp[i] = map[string]int64{}
-		wg.Go(func() { e.work(ctx, rows, perApp[i], rejectSafe) })
+		wg.Go(func() { e.work(ctx, timed, perApp[i], rejectSafe) })
 	}
+	go e.pace(ctx, rows, timed)
 	readErr := e.feed(ctx, r, validate, rows, rejectSafe)
 	close(rows)
 	wg.Wait()
@@ -202,9 +208,9 @@ func asRowError(err error, line int64) *RowError {
 	return &RowError{Line: line, Reason: err.Error()}
 }
 
-func (e *Enqueuer) work(ctx context.Context, rows <-chan Row, perApp map[string]int64, reject func(*RowError)) {
+func (e *Enqueuer) work(ctx context.Context, rows <-chan timedRow, perApp map[string]int64, reject func(*RowError)) {
 	for row := range rows {
-		err := e.enqueue(ctx, row.Job)
+		err := e.enqueue(ctx, row.Job, row.at)
 		switch {
 		case err == nil:
 			e.Counts.Enqueued.Add(1)
@@ -219,8 +225,8 @@ func (e *Enqueuer) work(ctx context.Context, rows <-chan Row, perApp map[string]
 }
 
 // enqueue tries one job up to Attempts times while Redis errors.
-func (e *Enqueuer) enqueue(ctx context.Context, j Job) error {
-	task, opts, err := e.Task(j)
+func (e *Enqueuer) enqueue(ctx context.Context, j Job, at time.Time) error {
+	task, opts, err := e.TaskAt(j, at)
 	if err != nil {
 		return err
 	}
@@ -239,16 +245,26 @@ func (e *Enqueuer) enqueue(ctx context.Context, j Job) error {
 	}
 }
 
-// Task builds the asynq task and options of a job.
+// Task builds the asynq task and options of a job, due at once.
 func (e *Enqueuer) Task(j Job) (*asynq.Task, []asynq.Option, error) {
+	return e.TaskAt(j, time.Time{})
+}
+
+// TaskAt builds the asynq task and options of a job due at at (a time not
+// in the future: due at once, straight to its lane's pending list).
+func (e *Enqueuer) TaskAt(j Job, at time.Time) (*asynq.Task, []asynq.Option, error) {
 	payload, err := j.Encode()
 	if err != nil {
 		return nil, nil, err
 	}
-	return asynq.NewTask(TaskType, payload), []asynq.Option{
+	opts := []asynq.Option{
 		asynq.TaskID(j.TaskID()),
 		asynq.Queue(j.QueueOf()),
 		asynq.MaxRetry(e.cfg.MaxRetry),
 		asynq.Timeout(e.cfg.Timeout),
-	}, nil
+	}
+	if at.After(time.Now()) {
+		opts = append(opts, asynq.ProcessAt(at))
+	}
+	return asynq.NewTask(TaskType, payload), opts, nil
 }

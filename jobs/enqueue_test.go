@@ -34,7 +34,7 @@ func TestEnqueueCountsEveryRow(t *testing.T) {
 	require.Equal(t, Summary{Lines: 6, Read: 6, Enqueued: 3, Duplicate: 1, Rejected: 2, PerApp: map[string]int64{"wx1": 3}}, sum)
 	require.Zero(t, sum.Unaccounted())
 	require.ElementsMatch(t, []int64{4, 6}, rejected)
-	info, err := asynq.NewInspectorFromRedisClient(rdb).GetQueueInfo(Queue("wx1"))
+	info, err := asynq.NewInspectorFromRedisClient(rdb).GetQueueInfo(LaneBulk)
 	require.NoError(t, err)
 	require.Equal(t, 3, info.Pending)
 }

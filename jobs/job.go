@@ -34,8 +34,8 @@ type Job struct {
 	Row int64  `json:"row,omitempty"`
 	// Force regenerates the code even when the object already exists.
 	Force bool `json:"force,omitempty"`
-	// High puts the job in its app's high-priority queue (on-demand codes,
-	// urgent campaigns), taken about HighWeight times as often as bulk work.
+	// High puts the job in the high lane (on-demand codes, urgent
+	// campaigns), taken about HighWeight times as often as the bulk lane.
 	// It does not change the code, so it is not part of the TaskID.
 	High bool `json:"high,omitempty"`
 	// Budget is an extra rate budget (a limiter key) the job takes from
@@ -109,30 +109,4 @@ func Decode(payload []byte) (Job, error) {
 		return j, &PayloadError{Reason: "missing app"}
 	}
 	return j, nil
-}
-
-// QueuePrefix starts the name of every asynq queue this project uses.
-const QueuePrefix = "wxacode-"
-
-// highSuffix ends the name of an app's high-priority queue.
-const highSuffix = "-high"
-
-// HighWeight is how much more often a worker takes from an app's
-// high-priority queue than from its bulk queue.
-const HighWeight = 10
-
-// Queue is the asynq queue of an app's bulk jobs: one queue per app, so
-// that the worker can weight apps against each other and one busy app
-// cannot starve another.
-func Queue(app string) string { return QueuePrefix + app }
-
-// HighQueue is the queue of an app's high-priority jobs.
-func HighQueue(app string) string { return QueuePrefix + app + highSuffix }
-
-// QueueOf is the queue a job goes to.
-func (j Job) QueueOf() string {
-	if j.High {
-		return HighQueue(j.App)
-	}
-	return Queue(j.App)
 }

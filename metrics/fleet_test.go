@@ -44,7 +44,7 @@ func TestFleetAndQueues(t *testing.T) {
 		_, err := st.Record(ctx, "run1", int64(row), s, make([]byte, 32), f)
 		require.NoError(t, err)
 	}
-	_, err := asynq.NewClientFromRedisClient(rdb).Enqueue(asynq.NewTask("x", nil), asynq.Queue(jobs.Queue("wxa")))
+	_, err := asynq.NewClientFromRedisClient(rdb).Enqueue(asynq.NewTask("x", nil), asynq.Queue(jobs.LaneBulk))
 	require.NoError(t, err)
 
 	reg := metrics.NewRegistry()
@@ -70,8 +70,8 @@ func TestFleetAndQueues(t *testing.T) {
 		`wxacode_run_rows{app="wxa",campaign="coupons",run="run1",status="in_flight"} 1`,
 		`wxacode_run_rows_total{app="wxa",campaign="coupons",run="run1"} 4`,
 		`wxacode_run_state{app="wxa",campaign="coupons",run="run1",state="running"} 1`,
-		`asynq_queue_size{queue="wxacode-wxa"} 1`,
-		`asynq_tasks_enqueued_total{queue="wxacode-wxa",state="pending"} 1`,
+		`asynq_queue_size{queue="wxacode-bulk"} 1`,
+		`asynq_tasks_enqueued_total{queue="wxacode-bulk",state="pending"} 1`,
 	} {
 		require.Contains(t, body, want)
 	}

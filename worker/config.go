@@ -2,6 +2,7 @@ package worker
 
 import (
 	"cmp"
+	"context"
 	"log/slog"
 	"time"
 
@@ -111,21 +112,6 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Queues returns asynq's weighted queue map for the apps (and the feeders'
-// queue when feeding).
-func Queues(apps []App, feeding bool) map[string]int {
-	q := make(map[string]int, len(apps)+1)
-	for _, a := range apps {
-		w := cmp.Or(a.Weight, 1)
-		q[jobs.Queue(a.AppID)] = w
-		q[jobs.HighQueue(a.AppID)] = w * jobs.HighWeight
-	}
-	if feeding {
-		q[runs.FeedQueue] = 1
-	}
-	return q
-}
-
 // Mux routes scene jobs to h and feed tasks to the feeder (if any).
 func (h *Handler) Mux() *asynq.ServeMux {
 	mux := asynq.NewServeMux()
@@ -137,20 +123,28 @@ func (h *Handler) Mux() *asynq.ServeMux {
 	return mux
 }
 
-// NewServer returns the asynq server for the handler: one weighted queue
-// per app, our retry policy, and a ledger record for tasks asynq itself
-// gives up on. Start it with Start(h.Mux()) and stop it with Shutdown; it does
-// not catch signals.
-func NewServer(h *Handler) *asynq.Server {
-	return asynq.NewServerFromRedisClient(h.deps.Redis, h.serverConfig())
+// NewServer returns the asynq server for the handler: the two lanes (and
+// the feed queue, and the per-app queues of an older release that still
+// hold tasks, see LegacyQueues), our retry policy, and a ledger record for
+// tasks asynq itself gives up on. Start it with Start(h.Mux()) and stop it
+// with Shutdown; it does not catch signals.
+func NewServer(ctx context.Context, h *Handler) *asynq.Server {
+	legacy, err := LegacyQueues(ctx, h.deps.Redis)
+	if err != nil {
+		h.log.Warn("could not look for per-app queues of an older release: not draining them now", "err", err)
+	}
+	for q := range legacy {
+		h.log.Info("draining a per-app queue of an older release", "queue", q)
+	}
+	return asynq.NewServerFromRedisClient(h.deps.Redis, h.serverConfig(Queues(legacy, h.deps.Feeder != nil)))
 }
 
 // serverConfig is NewServer's asynq configuration.
-func (h *Handler) serverConfig() asynq.Config {
+func (h *Handler) serverConfig(queues map[string]int) asynq.Config {
 	cfg := h.cfg
 	return asynq.Config{
 		Concurrency:     cfg.Concurrency,
-		Queues:          Queues(h.deps.Apps, h.deps.Feeder != nil),
+		Queues:          queues,
 		IsFailure:       IsFailure,
 		RetryDelayFunc:  h.retryDelay,
 		ErrorHandler:    asynq.ErrorHandlerFunc(h.onError),

@@ -58,7 +58,7 @@ func TestBusyAppDoesNotStarveAnother(t *testing.T) {
 	}
 	enqueue("wxbusy", 300)
 	enqueue("wxquiet", 40)
-	server := NewServer(h)
+	server := NewServer(ctx, h)
 	require.NoError(t, server.Start(h.Mux()))
 	defer server.Shutdown()
 	start := time.Now()
@@ -109,7 +109,7 @@ func TestHighPriorityServedFirst(t *testing.T) {
 		_, err = cl.Enqueue(task, opts...)
 		require.NoError(t, err)
 	}
-	server := NewServer(h)
+	server := NewServer(ctx, h)
 	require.NoError(t, server.Start(h.Mux()))
 	defer server.Shutdown()
 	highDone := func() int {

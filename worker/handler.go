@@ -115,7 +115,7 @@ func (h *Handler) prepare(ctx context.Context, t *asynq.Task) (*job, error) {
 	if err == nil {
 		var ok bool
 		if j.app, ok = h.apps[j.App]; !ok {
-			err = fmt.Errorf("app %q is not configured in this worker", j.App)
+			return nil, h.unserved(ctx, j)
 		}
 	}
 	if err != nil {
@@ -147,6 +147,18 @@ func (h *Handler) prepare(ctx context.Context, t *asynq.Task) (*job, error) {
 		return nil, h.recordFailed(ctx, j, "bad job: "+err.Error(), nil)
 	}
 	return j, nil
+}
+
+// unservedDelay is how long a job of an app this worker does not serve is
+// handed back for: the lanes are shared by all apps, so another worker
+// (one whose apps include it) takes it, or it waits for one to start.
+const unservedDelay = time.Minute
+
+// unserved hands back a job of an app this worker does not serve, as a
+// non-failure (on its last asynq retry it is recorded as failed instead).
+func (h *Handler) unserved(ctx context.Context, j *job) error {
+	h.log.Debug("job of an app this worker does not serve handed back", "task", j.id, "app", j.App)
+	return h.yield(ctx, j, &YieldError{After: unservedDelay + jitter(30*time.Second), Reason: "app " + j.App + " is not configured in this worker"})
 }
 
 // check applies enqueue's rules (jobs.Validate) and the store's key rules

@@ -166,7 +166,7 @@ func TestHostilePayloadsRecorded(t *testing.T) {
 	ctx := context.Background()
 	payloads := [][]byte{nil, []byte("\x00\xff\xfe"), []byte("[]"), []byte(`"x"`), []byte(`{"v":1}`),
 		[]byte(`{"v":2,"app":"` + testApp + `","scene":"s"}`), []byte(`{"v":1,"app":"` + testApp + `","scene":1}`),
-		[]byte(strings.Repeat("{", 100000)), []byte(`{"v":1,"app":"wxnotmine","scene":"s"}`)}
+		[]byte(strings.Repeat("{", 100000))}
 	for i, p := range payloads {
 		err := b.h.ProcessTask(ctx, asynq.NewTask(jobs.TaskType, p))
 		require.ErrorIs(t, err, asynq.SkipRetry, "payload %d", i)
@@ -183,6 +183,22 @@ func TestHostilePayloadsRecorded(t *testing.T) {
 	for _, f := range fails {
 		require.Contains(t, f.Reason, "bad job: ")
 	}
+}
+
+// A job of an app this worker does not serve is handed back, not failed:
+// the lanes are shared, so another worker (one that serves the app) takes
+// it.
+func TestJobOfAnotherAppHandedBack(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	err := b.h.ProcessTask(ctx, asynq.NewTask(jobs.TaskType, []byte(`{"v":1,"app":"wxnotmine","scene":"s"}`)))
+	var y *YieldError
+	require.ErrorAs(t, err, &y)
+	require.False(t, IsFailure(err), "a hand-back costs no try")
+	require.GreaterOrEqual(t, y.After, unservedDelay)
+	tot, err := b.ledger.Totals(ctx, "wxnotmine")
+	require.NoError(t, err)
+	require.Zero(t, tot["failed"])
 }
 
 func TestConfigErrorHoldsAppInsteadOfFailingJobs(t *testing.T) {

@@ -87,7 +87,7 @@ func setupS3(t *testing.T, cfg Config, wrap func(*s3Rig, storage.Store) storage.
 // retries every 50 ms, and enqueues one job per scene.
 func (r *s3Rig) serve(t *testing.T, scenes ...string) {
 	t.Helper()
-	cfg := r.h.serverConfig()
+	cfg := r.h.serverConfig(Queues(nil, false))
 	cfg.DelayedTaskCheckInterval, cfg.TaskCheckInterval = 50*time.Millisecond, 50*time.Millisecond
 	srv := asynq.NewServerFromRedisClient(r.h.deps.Redis, cfg)
 	mux := asynq.NewServeMux()

@@ -252,7 +252,7 @@ func TestCampaignCancel(t *testing.T) {
 	rig.ok("campaign", "cancel", id)
 	insp := asynq.NewInspectorFromRedisClient(rs.Client(t))
 	require.Eventually(t, func() bool {
-		q, err := insp.GetQueueInfo(jobs.Queue("wxK"))
+		q, err := insp.GetQueueInfo(jobs.LaneBulk)
 		return err == nil && q.Pending+q.Active+q.Retry+q.Scheduled == 0
 	}, 30*time.Second, 100*time.Millisecond, "the run's queued jobs are revoked")
 	r, c, err := st.Get(ctx, id)
@@ -266,7 +266,7 @@ func TestCampaignCancel(t *testing.T) {
 	require.Contains(t, out, fmt.Sprintf("cancelled %d  never fed %d", c.Cancelled, r.Total-c.Fed), out)
 	require.NotContains(t, out, "left", "no ETA for a cancelled run")
 	require.LessOrEqual(t, c.Fed, int64(300+int(c.Finished())), "the feeder stopped at its window")
-	q, err := insp.GetQueueInfo(jobs.Queue("wxK"))
+	q, err := insp.GetQueueInfo(jobs.LaneBulk)
 	require.NoError(t, err)
 	require.Zero(t, q.Archived)
 }
@@ -435,7 +435,8 @@ func TestCampaignRejectionsGroupedByReason(t *testing.T) {
 	led := jobs.NewLedger(rig.rs.Client(t), "")
 	require.Eventually(t, func() bool { tot, _ := led.Totals(ctx, "wxG"); return tot["stored"] == 5 }, time.Minute, 50*time.Millisecond)
 	out = rig.ok("status")
-	require.Regexp(t, `(?m)^APP\s+ENQUEUED\s+CAMPAIGN ROWS\s+REJECTED\s+STORED\s+SKIPPED\s+FAILED\s+PENDING\s+ACTIVE\s+RETRY\s+SCHEDULED\s+ARCHIVED$`, out)
-	require.Regexp(t, `(?m)^wxG\s+3\s+7\s+5\s+5\s+0\s+0\s+0\s+0\s+0\s+0\s+0$`, out)
+	require.Regexp(t, `(?m)^APP\s+ENQUEUED\s+CAMPAIGN ROWS\s+REJECTED\s+STORED\s+SKIPPED\s+FAILED\s+OPEN$`, out)
+	require.Regexp(t, `(?m)^wxG\s+3\s+7\s+5\s+5\s+0\s+0\s+0$`, out)
+	require.Regexp(t, `(?m)^wxacode-bulk\s+0\s+0\s+0\s+0\s+0$`, out, "the bulk lane is empty")
 	require.Contains(t, out, "CAMPAIGN ROWS: rows campaign runs fed")
 }

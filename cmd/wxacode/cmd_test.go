@@ -30,7 +30,7 @@ func TestEnqueueRejectsAndStrict(t *testing.T) {
 	r := w.run("enqueue", "--app", "wx1", "--quiet", in, "--strict")
 	require.Equal(t, 2, r.code, r)
 	require.Contains(t, r.stderr, "nothing enqueued")
-	info, err := asynq.NewInspectorFromRedisClient(w.rs.Client(t)).GetQueueInfo(jobs.Queue("wx1"))
+	info, err := asynq.NewInspectorFromRedisClient(w.rs.Client(t)).GetQueueInfo(jobs.LaneBulk)
 	if err == nil {
 		require.Zero(t, info.Size)
 	}

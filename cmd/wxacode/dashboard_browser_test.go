@@ -65,7 +65,7 @@ func TestDashboardBrowserRealCampaign(t *testing.T) {
 	browsertest.Screenshot(t, bctx, "dashboard-campaign.png")
 
 	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(base+"/asynq/")))
-	_, err = chromedp.Run(bctx, chromedp.Poll[bool](`document.body.innerText.includes("`+jobs.Queue("wxB")+`")`,
+	_, err = chromedp.Run(bctx, chromedp.Poll[bool](`document.body.innerText.includes("`+jobs.LaneBulk+`")`,
 		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(60*time.Second)))
 	require.NoError(t, err, "asynqmon did not show the app's queue")
 	browsertest.Screenshot(t, bctx, "asynq-campaign.png")

@@ -171,7 +171,7 @@ func waitAllDone(t *testing.T, ctx context.Context, rs *redistest.Server, n int6
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	info, _ := asynq.NewInspectorFromRedisClient(rs.Client(t)).GetQueueInfo(jobs.Queue(e2eApp))
+	info, _ := asynq.NewInspectorFromRedisClient(rs.Client(t)).GetQueueInfo(jobs.LaneBulk)
 	t.Fatalf("jobs did not finish: %v; queue %+v", ledgerTotals(t, context.Background(), rs), info)
 }
 
@@ -221,7 +221,7 @@ func checkE2EOutcomes(t *testing.T, ctx context.Context, rs *redistest.Server, s
 	require.Equal(t, bad, failed)
 	require.Equal(t, n-bad, len(stored))
 	require.Equal(t, n-bad, countObjects(t, ctx, store), "every stored scene exactly once, nothing else")
-	info, err := asynq.NewInspectorFromRedisClient(rdb).GetQueueInfo(jobs.Queue(e2eApp))
+	info, err := asynq.NewInspectorFromRedisClient(rdb).GetQueueInfo(jobs.LaneBulk)
 	require.NoError(t, err)
 	require.Zero(t, info.Pending+info.Active+info.Retry+info.Scheduled, "nothing left in flight: %+v", info)
 	require.Equal(t, bad, info.Archived, "only the permanent failures are archived, none for 45009")

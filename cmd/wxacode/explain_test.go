@@ -58,7 +58,7 @@ func TestQuotaRIDExplain(t *testing.T) {
 	require.Contains(t, s, "errcode 41030")
 	require.Contains(t, s, "action: Publish the page")
 	require.Contains(t, s, "rid "+f.RID)
-	require.Contains(t, s, "asynq: archived in wxacode-"+e2eApp)
+	require.Contains(t, s, "asynq: archived in "+jobs.LaneBulk)
 	require.Contains(t, s, "object: not stored")
 	require.NotContains(t, s, wechattest.TokenPrefix)
 	require.NotContains(t, s, e2eSecret)

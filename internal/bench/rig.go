@@ -21,7 +21,9 @@ import (
 	"github.com/wxacode/wxacode/internal/httpserver"
 	"github.com/wxacode/wxacode/internal/redistest"
 	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/ratelimit"
 	"github.com/wxacode/wxacode/wechat/wechattest"
+	"github.com/wxacode/wxacode/worker"
 )
 
 const benchApp = "wxbench00000000001"
@@ -74,7 +76,7 @@ func (r *rig) close() {
 
 // enqueue puts n distinct scene jobs for the bench app.
 func (r *rig) enqueue(ctx context.Context, n int) error {
-	e := jobs.NewEnqueuer(asynq.NewClientFromRedisClient(r.rdb), jobs.EnqueueConfig{Workers: 16})
+	e := jobs.NewEnqueuer(asynq.NewClientFromRedisClient(r.rdb), jobs.EnqueueConfig{Workers: 16, Pacer: worker.Pacer(ratelimit.New(r.rdb, ratelimit.Config{}))})
 	rd, w := io.Pipe()
 	defer rd.Close() // stops the writer if Run ends early
 	go func() {

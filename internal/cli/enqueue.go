@@ -18,6 +18,7 @@ import (
 	"github.com/wxacode/wxacode/internal/progress"
 	"github.com/wxacode/wxacode/internal/system"
 	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/ratelimit"
 	"github.com/wxacode/wxacode/worker"
 )
 
@@ -164,7 +165,7 @@ func runEnqueue(ctx context.Context, e *env, o *enqueueOpts, path string) error 
 	if err != nil {
 		return err
 	}
-	ef := &jobs.EnqueueFile{Enqueuer: jobs.NewEnqueuer(asynq.NewClientFromRedisClient(rdb), jobs.EnqueueConfig{Workers: o.workers}),
+	ef := &jobs.EnqueueFile{Enqueuer: jobs.NewEnqueuer(asynq.NewClientFromRedisClient(rdb), jobs.EnqueueConfig{Workers: o.workers, Pacer: worker.Pacer(ratelimit.New(rdb, ratelimit.Config{}))}),
 		Ledger: jobs.NewLedger(rdb, ""), Defaults: def, Format: jobs.Format(o.format), Params: o.params, Strict: o.strict,
 		Scenes: system.Issuer(st), Validate: worker.Validate, OnReject: rejectPrinter(e.stderr, o.rejects != "")}
 	if o.rejects != "" {

@@ -117,7 +117,7 @@ func serveWorker(ctx context.Context, sys *system.System, cfg worker.Config) err
 	if err != nil {
 		return err
 	}
-	srv := worker.NewServer(h)
+	srv := worker.NewServer(ctx, h)
 	if err := srv.Start(h.Mux()); err != nil {
 		return fmt.Errorf("starting the asynq server: %w", err)
 	}

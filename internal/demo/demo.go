@@ -106,7 +106,7 @@ func (d *demo) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	srv := worker.NewServer(h)
+	srv := worker.NewServer(ctx, h)
 	if err := srv.Start(h.Mux()); err != nil {
 		return err
 	}
@@ -205,7 +205,7 @@ func (d *demo) enqueue(ctx context.Context, sys *system.System) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	e := jobs.NewEnqueuer(asynq.NewClientFromRedisClient(sys.Redis), jobs.EnqueueConfig{Workers: 8})
+	e := jobs.NewEnqueuer(asynq.NewClientFromRedisClient(sys.Redis), jobs.EnqueueConfig{Workers: 8, Pacer: worker.Pacer(sys.Limiter)})
 	sum, err := e.Run(ctx, r, worker.Validate, func(re *jobs.RowError) {
 		fmt.Fprintf(d.stdout, "rejected before enqueue: %v\n", re)
 	})

@@ -33,7 +33,33 @@ func queueTotals(insp *asynq.Inspector, names ...string) asynq.QueueInfo {
 // StatusLegend says what the per-app columns count, so that they add up.
 const StatusLegend = `ENQUEUED: jobs queued by wxacode enqueue. CAMPAIGN ROWS: rows campaign runs fed, of which REJECTED
 were refused for their input and never queued. STORED, SKIPPED and FAILED count the outcomes of both;
-the queue columns are what is still open. Cancelled campaign rows have no outcome (wxacode status RUN).`
+OPEN is what is still to do. Cancelled campaign rows have no outcome (wxacode status RUN).`
+
+// printLanes prints the asynq state of the lanes every app's jobs share,
+// and of any per-app queue of an older release still holding tasks.
+func printLanes(w io.Writer, insp *asynq.Inspector) {
+	names, err := insp.Queues()
+	if err != nil {
+		fmt.Fprintf(w, "\nlanes: %v\n", err)
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nLANE\tPENDING\tACTIVE\tRETRY\tSCHEDULED\tARCHIVED")
+	for _, q := range names {
+		if _, legacy := jobs.LegacyQueue(q); q != jobs.LaneBulk && q != jobs.LaneHigh && !legacy {
+			continue
+		}
+		t := queueTotals(insp, q)
+		if _, legacy := jobs.LegacyQueue(q); legacy {
+			if t.Pending+t.Active+t.Retry+t.Scheduled == 0 {
+				continue
+			}
+			q += " (per-app queue of an older release, drained by the workers)"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\n", q, t.Pending, t.Active, t.Retry, t.Scheduled, t.Archived)
+	}
+	tw.Flush()
+}
 
 // PrintStatus prints, per app, the ledger's counts, the campaign rows of
 // rs (nil: none), the asynq queue, and the newest final failures.
@@ -53,20 +79,22 @@ func PrintStatus(ctx context.Context, w io.Writer, l *jobs.Ledger, rs *runs.Stor
 	}
 	sort.Strings(apps)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "APP\tENQUEUED\tCAMPAIGN ROWS\tREJECTED\tSTORED\tSKIPPED\tFAILED\tPENDING\tACTIVE\tRETRY\tSCHEDULED\tARCHIVED")
+	fmt.Fprintln(tw, "APP\tENQUEUED\tCAMPAIGN ROWS\tREJECTED\tSTORED\tSKIPPED\tFAILED\tOPEN")
 	for _, app := range apps {
 		t, err := l.Totals(ctx, app)
 		if err != nil {
 			return err
 		}
-		q := queueTotals(insp, jobs.Queue(app), jobs.HighQueue(app))
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", app, t["enqueued"], camp[app].Fed, camp[app].Rejected,
-			t[string(jobs.StatusStored)], t[string(jobs.StatusSkipped)], t[string(jobs.StatusFailed)], q.Pending, q.Active, q.Retry, q.Scheduled, q.Archived)
+		c := camp[app]
+		st, sk, fl := t[string(jobs.StatusStored)], t[string(jobs.StatusSkipped)], t[string(jobs.StatusFailed)]
+		open := max(0, t["enqueued"]+c.Fed-c.Rejected-st-sk-fl)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", app, t["enqueued"], c.Fed, c.Rejected, st, sk, fl, open)
 	}
 	tw.Flush()
 	if len(apps) > 0 {
 		fmt.Fprintln(w, StatusLegend)
 	}
+	printLanes(w, insp)
 	for _, app := range apps {
 		fails, err := l.Failures(ctx, app, n)
 		if err != nil {
@@ -94,9 +122,15 @@ func WarnUnserved(ctx context.Context, w io.Writer, rdb redis.UniversalClient) (
 		return 0, err
 	}
 	insp := asynq.NewInspectorFromRedisClient(rdb)
+	led := jobs.NewLedger(rdb, "")
 	for _, app := range apps {
-		q := queueTotals(insp, jobs.Queue(app), jobs.HighQueue(app))
-		if n := q.Pending + q.Active + q.Retry + q.Scheduled; n > 0 {
+		q := queueTotals(insp, jobs.LegacyQueues(app)...)
+		t, err := led.Totals(ctx, app)
+		if err != nil {
+			return 0, err
+		}
+		open := t["enqueued"] - t[string(jobs.StatusStored)] - t[string(jobs.StatusSkipped)] - t[string(jobs.StatusFailed)]
+		if n := max(0, open) + int64(q.Pending+q.Active+q.Retry+q.Scheduled); n > 0 {
 			work[app] = append(work[app], fmt.Sprintf("%d queued jobs", n))
 		}
 	}

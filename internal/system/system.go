@@ -122,7 +122,7 @@ func (s *System) wire(ctx context.Context, st Settings, apps []worker.AppConfig)
 		return err
 	}
 	s.Deps.Feeder = &runs.Feeder{Runs: s.Deps.Runs, Client: asynq.NewClientFromRedisClient(s.Redis),
-		Enqueuer: jobs.NewEnqueuer(nil, jobs.EnqueueConfig{}), Store: store, KeyOf: worker.KeyOf(keys, st.Storage.PNG),
+		Enqueuer: jobs.NewEnqueuer(nil, jobs.EnqueueConfig{Pacer: worker.Pacer(s.Limiter)}), Store: store, KeyOf: worker.KeyOf(keys, st.Storage.PNG),
 		Validate: worker.Validate, Log: s.Log, Scenes: Issuer(sc), OnStart: runs.RateShare(s.capOf, s.setCap), SourceDirs: st.Dirs()}
 	for _, a := range apps {
 		ts, err := a.TokenSource(client, s.Redis)

@@ -129,8 +129,11 @@ func (f *Feeder) Feed(ctx context.Context, id string) error {
 }
 
 // feedBatch enqueues up to n rows and checkpoints. A source shorter than
-// the run's total (the file changed) ends the run's input there.
+// the run's total (the file changed) ends the run's input there. The
+// batch's jobs are paced together (jobs.Enqueuer.Schedule: one schedule
+// reservation per budget) and enqueued before the checkpoint moves.
 func (f *Feeder) feedBatch(ctx context.Context, run Run, def campaign.Definition, src campaign.RowSource, fed, n int64) (int64, error) {
+	var batch []rowJob
 	for range n {
 		idx, row, err := src.Next()
 		if errors.Is(err, io.EOF) {
@@ -153,14 +156,26 @@ func (f *Feeder) feedBatch(ctx context.Context, run Run, def campaign.Definition
 		case err != nil:
 			return fed, err
 		default:
-			err = f.enqueue(ctx, run, def, idx, j)
+			var ok bool
+			if j, ok, err = f.prepare(ctx, run, def, idx, j); ok {
+				batch = append(batch, rowJob{idx, j})
+			}
 		}
 		if err != nil {
 			return fed, err
 		}
 		fed = idx + 1
 	}
+	if err := f.enqueueAll(ctx, batch); err != nil {
+		return fed, err
+	}
 	return fed, f.Runs.SetFed(ctx, run.ID, fed)
+}
+
+// rowJob is a run's row and the job it became.
+type rowJob struct {
+	idx int64
+	job jobs.Job
 }
 
 // runJob is the job row idx becomes in run: run, row, force and the
@@ -180,10 +195,12 @@ func runJob(run Run, def campaign.Definition, idx int64, j jobs.Job) (jobs.Job, 
 	return j, nil
 }
 
-func (f *Feeder) enqueue(ctx context.Context, run Run, def campaign.Definition, idx int64, j jobs.Job) error {
+// prepare makes row idx the run's job and validates it; a row that breaks
+// a rule is recorded as the run's failure and not queued (ok false).
+func (f *Feeder) prepare(ctx context.Context, run Run, def campaign.Definition, idx int64, j jobs.Job) (jobs.Job, bool, error) {
 	j, err := runJob(run, def, idx, j)
 	if err != nil {
-		return err
+		return j, false, err
 	}
 	if err := f.Validate(j); err != nil {
 		fl := &Failure{Reason: "rejected: " + err.Error(), Input: true, Cause: err.Error()}
@@ -193,17 +210,39 @@ func (f *Feeder) enqueue(ctx context.Context, run Run, def campaign.Definition, 
 		}
 		fl.Scene = j.Scene
 		_, err := f.Runs.Record(ctx, run.ID, idx, jobs.StatusFailed, nil, fl)
+		return j, false, err
+	}
+	return j, true, nil
+}
+
+// enqueue makes row idx the run's job and enqueues it alone.
+func (f *Feeder) enqueue(ctx context.Context, run Run, def campaign.Definition, idx int64, j jobs.Job) error {
+	j, ok, err := f.prepare(ctx, run, def, idx, j)
+	if !ok || err != nil {
 		return err
 	}
-	task, opts, err := f.Enqueuer.Task(j)
-	if err != nil {
-		return err
+	return f.enqueueAll(ctx, []rowJob{{idx, j}})
+}
+
+// enqueueAll paces and enqueues prepared jobs. A job already there (a
+// feeder that crashed after enqueueing it) is not an error.
+func (f *Feeder) enqueueAll(ctx context.Context, batch []rowJob) error {
+	js := make([]jobs.Job, len(batch))
+	for i, b := range batch {
+		js[i] = b.job
 	}
-	_, err = f.Client.EnqueueContext(ctx, task, opts...)
-	if errors.Is(err, asynq.ErrTaskIDConflict) {
-		return nil // enqueued before a crash, still there
+	at := f.Enqueuer.Schedule(ctx, js)
+	for i, j := range js {
+		task, opts, err := f.Enqueuer.TaskAt(j, at[i])
+		if err != nil {
+			return err
+		}
+		_, err = f.Client.EnqueueContext(ctx, task, opts...)
+		if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+			return err
+		}
 	}
-	return err
+	return nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

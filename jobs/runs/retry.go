@@ -85,8 +85,10 @@ func (f *Feeder) requeue(ctx context.Context, run Run, def campaign.Definition, 
 		if err != nil {
 			return err
 		}
-		if err := insp.DeleteTask(j.QueueOf(), j.TaskID()); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
-			return err
+		for _, q := range append([]string{j.QueueOf()}, jobs.LegacyQueues(j.App)...) {
+			if err := insp.DeleteTask(q, j.TaskID()); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
+				return err
+			}
 		}
 		if err := f.enqueue(ctx, run, def, idx, row.Job); err != nil {
 			return err
