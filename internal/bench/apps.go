@@ -301,7 +301,7 @@ func appsFairRow(ctx context.Context, cfg appsConfig, stderr io.Writer) (fairRow
 	}
 	defer ar.close()
 	t0 := time.Now()
-	if err := enqueueOne(ctx, asynqClient(ar), big, cfg.Big); err != nil {
+	if err := enqueueOne(ctx, asynqClient(ar), ar.pacer(), big, cfg.Big); err != nil {
 		return row, err
 	}
 	row.EnqueueSeconds = time.Since(t0).Seconds()

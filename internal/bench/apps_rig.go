@@ -25,7 +25,9 @@ import (
 
 	"github.com/wxacode/wxacode/code"
 	"github.com/wxacode/wxacode/jobs"
+	"github.com/wxacode/wxacode/ratelimit"
 	"github.com/wxacode/wxacode/wechat/wechattest"
+	"github.com/wxacode/wxacode/worker"
 )
 
 // bench apps (issue 20): many apps configured on one fleet. The rig is the
@@ -263,7 +265,7 @@ func (ar *appsRig) enqueueApps(ctx context.Context, apps []string, per int) (map
 				mu.Lock()
 				started[apps[i]] = time.Now()
 				mu.Unlock()
-				if err := enqueueOne(ctx, client, apps[i], per); err != nil {
+				if err := enqueueOne(ctx, client, ar.pacer(), apps[i], per); err != nil {
 					errs <- err
 					return
 				}
@@ -280,8 +282,10 @@ func (ar *appsRig) enqueueApps(ctx context.Context, apps []string, per int) (map
 }
 
 // enqueueOne enqueues n scenes for app through the product's enqueuer.
-func enqueueOne(ctx context.Context, client *asynq.Client, app string, n int) error {
-	e := jobs.NewEnqueuer(client, jobs.EnqueueConfig{Workers: min(16, max(1, n/64))})
+// Like `wxacode enqueue`, it paces the jobs on the app's fleet-wide
+// schedule.
+func enqueueOne(ctx context.Context, client *asynq.Client, pacer jobs.Pacer, app string, n int) error {
+	e := jobs.NewEnqueuer(client, jobs.EnqueueConfig{Workers: min(16, max(1, n/64)), Pacer: pacer})
 	rd, w := io.Pipe()
 	defer rd.Close()
 	go func() {
@@ -303,6 +307,9 @@ func enqueueOne(ctx context.Context, client *asynq.Client, app string, n int) er
 }
 
 func asynqClient(ar *appsRig) *asynq.Client { return asynq.NewClientFromRedisClient(ar.rdb) }
+
+// pacer is the producers' pacer, as `wxacode enqueue` builds it.
+func (ar *appsRig) pacer() jobs.Pacer { return worker.Pacer(ratelimit.New(ar.rdb, ratelimit.Config{})) }
 
 // callsOf sums the fake's interface B calls of the apps.
 func (ar *appsRig) callsOf(apps []string) int64 {
