@@ -32,6 +32,12 @@ func (s *LocalStore) Put(ctx context.Context, key string, data []byte, opts PutO
 			return err
 		}
 	}
+	select {
+	case s.writes <- struct{}{}:
+		defer func() { <-s.writes }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	dir := path.Dir(key)
 	if err := s.root.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("storage: create directory for %q: %w", key, err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -30,6 +31,10 @@ type Handler struct {
 	// rejectedAt is when a fresh token of the app was last rejected.
 	rejectedAt map[string]time.Time
 	runState   map[string]runState // cached state of campaign runs
+
+	// parkChecked is when the park marker was last read, parkSeen when an
+	// image was last known to be parked (0: none), unix nanoseconds.
+	parkChecked, parkSeen atomic.Int64
 
 	outage     outage     // storage unavailable since when, for the whole process
 	outageWait outageWait // how long jobs wait for unavailable storage
@@ -91,13 +96,14 @@ func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		log.Warn("reading parked image", "err", err)
 	}
+	fromPark := img != nil
 	if img == nil {
 		img, err = h.generate(ctx, j)
 		if err != nil {
 			return h.classify(ctx, j, log, err)
 		}
 	}
-	return h.transient(ctx, j, log, h.store(ctx, j, img))
+	return h.transient(ctx, j, log, h.store(ctx, j, img, fromPark))
 }
 
 // prepare decodes the task. Undecodable payloads and unknown apps are

@@ -142,8 +142,9 @@ func (h *Handler) yield(ctx context.Context, j *job, y *YieldError) error {
 
 // store converts the image to the key's format if needed, puts it (a few
 // tries), and records the outcome. If the put keeps failing the image is
-// parked in Redis so that the retry does not call WeChat again.
-func (h *Handler) store(ctx context.Context, j *job, img *wechat.Image) error {
+// parked in Redis so that the retry does not call WeChat again; fromPark
+// says the image came from there (it is dropped once stored).
+func (h *Handler) store(ctx context.Context, j *job, img *wechat.Image, fromPark bool) error {
 	data, err := convert(img, j.params.Format)
 	if err != nil {
 		return h.recordFailed(ctx, j, "image conversion: "+err.Error(), nil)
@@ -168,7 +169,9 @@ func (h *Handler) store(ctx context.Context, j *job, img *wechat.Image) error {
 	if err := h.record(ctx, j, o); err != nil {
 		return err
 	}
-	h.unpark(ctx, j.id)
+	if fromPark {
+		h.unpark(ctx, j.id)
+	}
 	return nil
 }
 
@@ -226,14 +229,50 @@ func convert(img *wechat.Image, f code.Format) ([]byte, error) {
 
 func (h *Handler) parkKey(id string) string { return h.cfg.KeyPrefix + "parked:{" + id + "}" }
 
+// parkMarkerKey exists while any image may be parked (set with each park,
+// for ParkTTL): without it no job needs to look for its parked image, which
+// saves a round trip per code.
+func (h *Handler) parkMarkerKey() string { return h.cfg.KeyPrefix + "parked:any" }
+
 // park keeps an image that could not be stored; format byte + data.
 func (h *Handler) park(ctx context.Context, id string, img *wechat.Image) error {
 	v := append([]byte(img.Format+"\n"), img.Data...)
-	return h.deps.Redis.Set(ctx, h.parkKey(id), v, h.cfg.ParkTTL).Err()
+	_, err := h.deps.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, h.parkMarkerKey(), 1, h.cfg.ParkTTL)
+		p.Set(ctx, h.parkKey(id), v, h.cfg.ParkTTL)
+		return nil
+	})
+	if err == nil {
+		h.parkSeen.Store(time.Now().UnixNano())
+	}
+	return err
+}
+
+// mayBeParked reports whether any image may be parked in the fleet: the
+// marker is read at most once a second per process (a park elsewhere in
+// that second may be missed: at worst one more call to WeChat); an error
+// counts as yes.
+func (h *Handler) mayBeParked(ctx context.Context) bool {
+	now := time.Now().UnixNano()
+	if now-h.parkChecked.Load() < int64(time.Second) {
+		return h.parkSeen.Load() > 0
+	}
+	n, err := h.deps.Redis.Exists(ctx, h.parkMarkerKey()).Result()
+	h.parkChecked.Store(now)
+	switch {
+	case err != nil || n > 0:
+		h.parkSeen.Store(now)
+		return true
+	}
+	h.parkSeen.Store(0)
+	return false
 }
 
 // parked returns an image parked by an earlier run, or nil.
 func (h *Handler) parked(ctx context.Context, id string) (*wechat.Image, error) {
+	if !h.mayBeParked(ctx) {
+		return nil, nil
+	}
 	v, err := h.deps.Redis.Get(ctx, h.parkKey(id)).Bytes()
 	if err == redis.Nil {
 		return nil, nil
