@@ -73,7 +73,8 @@ type fairRow struct {
 	StartSeconds   float64 `json:"worker_start_seconds"`
 	MeasureSeconds float64 `json:"measured_seconds"`
 	BigShare       float64 `json:"big_share_of_cap"`
-	SmallsSeconds  float64 `json:"smalls_done_seconds"`
+	SmallsSeconds  float64 `json:"smalls_done_seconds"` // --timeout if not all were done
+	SmallsDone     int     `json:"smalls_done"`
 	P50Seconds     float64 `json:"small_delay_p50_seconds"`
 	P99Seconds     float64 `json:"small_delay_p99_seconds"`
 	MaxSeconds     float64 `json:"small_delay_max_seconds"`
@@ -176,8 +177,12 @@ func benchApps(ctx context.Context, cfg appsConfig, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, "\nfairness: 1 app with %d pending, %d apps x %d codes arriving after %s; %d worker process(es), cap %d/min per app\n",
 			row.Big, row.SmallApps, row.SmallCodes, cfg.Warmup, row.Workers, row.Cap)
 		fmt.Fprintln(stdout, "big app's share of its cap  measured  small apps done in  small delay p50  p99      max")
+		doneIn := fmt.Sprintf("%.1fs", row.SmallsSeconds)
+		if row.SmallsDone < row.SmallApps*row.SmallCodes {
+			doneIn = fmt.Sprintf("%d/%d in %.0fs", row.SmallsDone, row.SmallApps*row.SmallCodes, row.SmallsSeconds)
+		}
 		fmt.Fprintf(stdout, "%-27.3f %-9s %-19s %-16s %-8s %s\n", row.BigShare, fmt.Sprintf("%.0fs", row.MeasureSeconds),
-			fmt.Sprintf("%.1fs", row.SmallsSeconds), fmt.Sprintf("%.2fs", row.P50Seconds), fmt.Sprintf("%.2fs", row.P99Seconds), fmt.Sprintf("%.2fs", row.MaxSeconds))
+			doneIn, secsOrAbove(row.P50Seconds, row.SmallsSeconds), secsOrAbove(row.P99Seconds, row.SmallsSeconds), secsOrAbove(row.MaxSeconds, row.SmallsSeconds))
 	}
 	b, _ := json.Marshal(sum)
 	fmt.Fprintf(stdout, "\nsummary: %s\n", b)
@@ -318,9 +323,14 @@ func appsFairRow(ctx context.Context, cfg appsConfig, stderr io.Writer) (fairRow
 	if err != nil {
 		return row, err
 	}
+	// Small codes still not done at --timeout are reported, not an error:
+	// their delays are above it.
 	done, err := ar.waitStored(ctx, smalls, int64(cfg.SmallApps*cfg.SmallCodes), tS.Add(cfg.Timeout))
+	if ctx.Err() != nil {
+		return row, ctx.Err()
+	}
 	if err != nil {
-		return row, err
+		done = time.Now()
 	}
 	row.SmallsSeconds = done.Sub(tS).Seconds()
 	if err := sleepCtx(ctx, time.Until(tS.Add(cfg.Measure))); err != nil {
@@ -336,7 +346,9 @@ func appsFairRow(ctx context.Context, cfg appsConfig, stderr io.Writer) (fairRow
 	if err != nil {
 		return row, err
 	}
-	row.P50Seconds, row.P99Seconds, row.MaxSeconds = quantile(delays, 0.5), quantile(delays, 0.99), delays[len(delays)-1]
+	row.SmallsDone = len(delays)
+	n := cfg.SmallApps * cfg.SmallCodes
+	row.P50Seconds, row.P99Seconds, row.MaxSeconds = quantile(delays, n, 0.5), quantile(delays, n, 0.99), quantile(delays, n, 1)
 	return row, nil
 }
 
@@ -361,10 +373,22 @@ func smallDelays(ctx context.Context, ar *appsRig, smalls []string, started map[
 	return out, nil
 }
 
-// quantile of sorted values, nearest rank.
-func quantile(sorted []float64, q float64) float64 {
-	i := int(q*float64(len(sorted)) + 0.999999)
-	return sorted[min(max(i-1, 0), len(sorted)-1)]
+// quantile of n values, nearest rank, of which the sorted ones are known
+// and the rest are above them all: -1 if the rank falls among those.
+func quantile(sorted []float64, n int, q float64) float64 {
+	i := min(max(int(q*float64(n)+0.999999)-1, 0), n-1)
+	if i >= len(sorted) {
+		return -1
+	}
+	return sorted[i]
+}
+
+// secsOrAbove formats a delay, or "> span" for -1.
+func secsOrAbove(v, span float64) string {
+	if v < 0 {
+		return fmt.Sprintf(">%.0fs", span)
+	}
+	return fmt.Sprintf("%.2fs", v)
 }
 
 func init() {
