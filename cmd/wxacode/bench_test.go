@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -97,4 +99,62 @@ func TestBenchRecovery(t *testing.T) {
 	r = w.run("bench", "recovery", "--scenarios", "drop,nope")
 	require.Equal(t, 1, r.code, r)
 	require.Contains(t, r.stderr, `no scenario "nope"`)
+}
+
+// TestBenchApps runs the many-apps benchmark small: two work rows (1 and 3
+// apps, 60 codes), an idle row with 50 apps and a tiny fairness run. Every
+// figure is present in the table and the JSON summary and plausible (not
+// the issue's targets), and a malformed app count is refused.
+func TestBenchApps(t *testing.T) {
+	w := newWorld(t)
+	js := filepath.Join(t.TempDir(), "apps.json")
+	r := w.run("bench", "apps", "--apps", "1,3", "--codes", "60", "--idle-apps", "50", "--idle-workers", "1",
+		"--fairness", "--big", "3000", "--small-apps", "5", "--small-codes", "4", "--warmup", "2s", "--measure", "5s",
+		"--idle", "3s", "--settle", "1s", "--json", js)
+	t.Log("\n" + r.stdout)
+	require.Equal(t, 0, r.code, r)
+	require.Regexp(t, `(?m)^1 app x 60 codes\s+[\d.]+s\s+[\d.]+\s+[\d.]+ ms\s+\d+\s+[\d.]+s$`, r.stdout)
+	require.Regexp(t, `(?m)^3 apps x 20 codes\s+[\d.]+s\s+[\d.]+\s+[\d.]+ ms\s+\d+\s+[\d.]+s$`, r.stdout)
+	require.Regexp(t, `(?m)^  per code: \w+ [\d.]+(, \w+ [\d.]+)*$`, r.stdout)
+	require.Regexp(t, `(?m)^1\s+[\d.]+s\s+\d+\s+[\d.]+$`, r.stdout, "idle row")
+	require.Regexp(t, `(?m)^[\d.]+\s+\d+s\s+[\d.]+s\s+[\d.]+s\s+[\d.]+s\s+[\d.]+s$`, r.stdout, "fairness row")
+
+	b, err := os.ReadFile(js)
+	require.NoError(t, err)
+	require.Contains(t, r.stdout, "summary: "+strings.TrimSpace(string(b)))
+	var raw struct {
+		Work []map[string]any `json:"work"`
+		Idle []map[string]any `json:"idle"`
+		Fair map[string]any   `json:"fairness"`
+	}
+	require.NoError(t, json.Unmarshal(b, &raw))
+	require.Len(t, raw.Work, 2)
+	for _, m := range raw.Work {
+		require.EqualValues(t, 60, m["codes"])
+		require.Greater(t, m["wall_seconds"], 0.0)
+		require.Less(t, m["wall_seconds"], 60.0)
+		// A code costs at least an enqueue, a dequeue, a limiter slot and a
+		// ledger record, and nowhere near 1000 commands.
+		require.Greater(t, m["redis_commands_per_code"], 4.0)
+		require.Less(t, m["redis_commands_per_code"], 1000.0)
+		require.Greater(t, m["worker_cpu_ms_per_code"], 0.0)
+		require.Less(t, m["worker_cpu_ms_per_code"], 200.0)
+		require.Greater(t, m["idle_redis_ops_per_second"], 0.0, "idle workers still poll")
+	}
+	require.Len(t, raw.Idle, 1)
+	require.EqualValues(t, 50, raw.Idle[0]["apps"])
+	require.Greater(t, raw.Idle[0]["idle_redis_ops_per_second"], 0.0)
+	f := raw.Fair
+	require.EqualValues(t, 3000, f["big_pending"])
+	require.Greater(t, f["big_share_of_cap"], 0.0, "the big app was served")
+	require.LessOrEqual(t, f["big_share_of_cap"], 1.1, "and held to its cap")
+	require.GreaterOrEqual(t, f["measured_seconds"], 5.0)
+	require.Greater(t, f["small_delay_p50_seconds"], 0.0)
+	require.LessOrEqual(t, f["small_delay_p50_seconds"], f["small_delay_p99_seconds"])
+	require.LessOrEqual(t, f["small_delay_p99_seconds"], f["small_delay_max_seconds"])
+	require.LessOrEqual(t, f["small_delay_max_seconds"], f["smalls_done_seconds"].(float64)+1, "no small code done after the last")
+
+	r = w.run("bench", "apps", "--apps", "1,nope")
+	require.Equal(t, 1, r.code, r)
+	require.Contains(t, r.stderr, `--apps: "nope" is not a positive number`)
 }

@@ -49,7 +49,9 @@ func newRig(stderr io.Writer, o wechattest.Options) (*rig, error) {
 	r.redis, r.closers = srv, append(r.closers, stop)
 	r.rdb = redis.NewClient(&redis.Options{Addr: srv.Addr, PoolSize: 32})
 	r.closers = append(r.closers, func() { r.rdb.Close() })
-	o.Apps = map[string]string{benchApp: "bench-secret"}
+	if o.Apps == nil {
+		o.Apps = map[string]string{benchApp: "bench-secret"}
+	}
 	r.fake = wechattest.New(o)
 	hs, err := httpserver.Listen("127.0.0.1:0", r.fake, httpserver.Unlimited, nil)
 	if err != nil {

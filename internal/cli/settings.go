@@ -74,6 +74,7 @@ var (
 	metricsListen      = config.String("metrics-listen", "", "serve /metrics (Prometheus), /healthz and /readyz on this address, e.g. :9090 (off if empty)")
 	accountHold        = withCheck(config.Duration("account-hold", workerDefaults.AccountHold, "how long an app is held after an answer about its whole account (48001, 48004, 50002, 61007); 0: until 'wxacode holds release APP'"), config.NotNegative)
 	heldRetry          = withCheck(config.Duration("held-retry", workerDefaults.HeldRetry, "longest a held app's job is handed back for before it looks at the hold again (how soon a release takes effect)"), config.Positive)
+	cpuProfile         = config.String("cpuprofile", "", "write a CPU profile of this process to this file until it stops, for go tool pprof (off if empty)")
 
 	// Campaigns and the scheduler.
 	campaignsFile = config.String("campaigns-file", campaign.DefaultFile, "YAML file of campaign definitions")

@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -25,6 +27,7 @@ type workerOpts struct {
 	checkQuota    bool
 	preflight     bool
 	capFromQuota  float64
+	cpuProfile    string
 }
 
 func newWorkerCmd(e *env) *cobra.Command {
@@ -72,11 +75,19 @@ With no --storage-url the codes go to ./` + storage.DefaultLocalDir + ` under th
 	preflightOn.Bind(fs, &o.preflight)
 	capFromQuota.Bind(fs, &o.capFromQuota)
 	metricsListen.Bind(fs, &o.metricsListen)
+	cpuProfile.Bind(fs, &o.cpuProfile)
 	httpSettings(fs, &o.http, httpserver.DefaultMaxConnsPerClient)
 	return cmd
 }
 
 func runWorker(ctx context.Context, o *workerOpts, e *env) error {
+	if o.cpuProfile != "" {
+		stop, err := startCPUProfile(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	sys, err := system.Build(ctx, o.sys, o.cfg.Concurrency+16, e.stderr)
 	if err != nil {
 		return err
@@ -167,4 +178,18 @@ func appsShown(ids []string) any {
 		return ids
 	}
 	return fmt.Sprintf("%d apps: %v ...", len(ids), ids[:maxAppsShown])
+}
+
+// startCPUProfile profiles the process into path until stop is called
+// (the worker stops it on its way out, after SIGTERM).
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
