@@ -306,7 +306,10 @@ func TestCampaignSurvivesKill9(t *testing.T) {
 	st := runs.NewStore(rs.Client(t), "")
 	w1 := rig.world.start("worker", "--concurrency", "20")
 	waitRun(t, ctx, st, id, func(c runs.Counts) bool { return c.Finished() >= 4200 })
-	sealed := func() bool { n, _ := rs.Client(t).BitCount(ctx, "wxacode:run:{"+id+"}:sealed", nil).Result(); return n >= 1 }
+	sealed := func() bool {
+		n, _ := rs.Client(t).BitCount(ctx, "wxacode:run:{"+id+"}:sealed", nil).Result()
+		return n >= 1
+	}
 	require.Eventually(t, sealed, time.Minute, 50*time.Millisecond, "the first chunk is sealed before the kill")
 	require.NoError(t, w1.cmd.Process.Kill())
 	<-w1.done
@@ -342,7 +345,9 @@ func TestCampaignSurvivesKill9(t *testing.T) {
 // and counts its rows done and failed.
 func ledgerRows(t *testing.T, ctx context.Context, st *runs.Store, dir, id string, rows int64) (done, failed int64) {
 	t.Helper()
-	ledger := st.WithObjects(func(_ context.Context, key string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, "codes", key)) })
+	ledger := st.WithObjects(func(_ context.Context, key string) ([]byte, error) {
+		return os.ReadFile(filepath.Join(dir, "codes", key))
+	})
 	for from := int64(0); from < rows; from += runs.DefaultChunkRows {
 		info, err := ledger.Rows(ctx, id, from, int(min(runs.DefaultChunkRows, rows-from)))
 		require.NoError(t, err)
