@@ -48,6 +48,8 @@ func TestStoreHoldShown(t *testing.T) {
 	ctx := context.Background()
 	since := time.Now().Add(-time.Minute).UTC().Truncate(time.Second)
 	const cause = "bucket does not exist (HeadBucket: HTTP 404 NotFound)"
+	require.NoError(t, sv.Beat(ctx, "host:1:abc", []string{"wxdash"}))
+	require.NoError(t, sv.Beat(ctx, "host:2:def", []string{"wxdash"}))
 	require.NoError(t, sv.Publish(ctx, jobs.WorkerState{ID: "host:1:abc", StoreHeld: cause, StoreHeldSince: since}))
 	require.NoError(t, sv.Publish(ctx, jobs.WorkerState{ID: "host:2:def"}))
 	var apps struct {

@@ -68,10 +68,13 @@ func LegacyQueue(name string) (weight int, ok bool) {
 	return weight, true
 }
 
-// PaceFactor is how much faster than its cap an app's jobs are scheduled:
-// a little faster, so that the app always has due work and runs at its cap
-// (the fleet-wide limiter holds it there and hands the excess back).
-const PaceFactor = 1.05
+// PaceFactor is how much faster than its cap an app's jobs are scheduled.
+// Exactly the cap: any faster and the excess piles up in the shared lane's
+// pending list without end (at 1.05, 4 jobs a second of a big app capped at
+// 4800/min: each waits less than MaxHold for its slot, so none is handed
+// back), and every small app's jobs queue behind that pile. The limiter's
+// burst absorbs a worker that falls behind for a moment.
+const PaceFactor = 1.0
 
 // Pacer reserves n consecutive slots of a rate budget's fleet-wide
 // schedule (ratelimit.Limiter.Schedule implements it): the first slot's

@@ -174,14 +174,17 @@ func (h *Handler) prepare(ctx context.Context, t *asynq.Task) (*job, error) {
 
 // unservedDelay is how long a job of an app this worker does not serve is
 // handed back for: the lanes are shared by all apps, so another worker
-// (one whose apps include it) takes it, or it waits for one to start.
-const unservedDelay = time.Minute
+// (one whose apps include it) takes it, or it waits for one to start. Short,
+// because the app may have just been added to the registry (a job can
+// arrive before this worker's next look at it); an unserved job costs one
+// dequeue per period.
+const unservedDelay = 10 * time.Second
 
 // unserved hands back a job of an app this worker does not serve, as a
 // non-failure (on its last asynq retry it is recorded as failed instead).
 func (h *Handler) unserved(ctx context.Context, j *job) error {
 	h.log.Debug("job of an app this worker does not serve handed back", "task", j.id, "app", j.App)
-	return h.yield(ctx, j, &YieldError{After: unservedDelay + jitter(30*time.Second), Reason: "app " + j.App + " is not configured in this worker"})
+	return h.yield(ctx, j, &YieldError{After: unservedDelay + jitter(unservedDelay), Reason: "app " + j.App + " is not configured in this worker"})
 }
 
 // check applies enqueue's rules (jobs.Validate) and the store's key rules

@@ -62,7 +62,7 @@ func setupWith(t *testing.T, edit func(*Deps)) bundle {
 	ts, err := wechat.NewStableTokenSource(wechat.StableTokenConfig{AppID: testApp, Secret: testSecret, Client: client, Redis: rdb})
 	require.NoError(t, err)
 	b := bundle{fake: fake, store: &flakyStore{Store: local}, ledger: jobs.NewLedger(rdb, "")}
-	deps := Deps{Redis: rdb, Client: client, Limiter: ratelimit.New(rdb, ratelimit.Config{}), Store: b.store,
+	deps := Deps{Redis: rdb, Client: client, Limiter: ratelimit.New(rdb, ratelimit.Config{PauseWaiters: -1}), Store: b.store,
 		Ledger: b.ledger, Keys: storage.DefaultTemplate(), Apps: []App{{AppID: testApp, Tokens: ts}}}
 	if edit != nil {
 		edit(&deps)

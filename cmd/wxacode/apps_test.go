@@ -106,6 +106,11 @@ func TestAppsAddedServedWithoutRestart(t *testing.T) {
 	p.waitFor("worker started", 30*time.Second)
 	w.ok("apps", "add", appsB, "--secret-file", bSecret)
 	w.ok("enqueue", "--app", appsB, "--page", "pages/index/index", writeLines(t, w, "b.txt", 5, "b"))
+	defer func() {
+		if t.Failed() {
+			t.Logf("worker log:\n%s\nstatus:\n%v", strings.Join(p.lines(), "\n"), w.run("status"))
+		}
+	}()
 	waitStored(t, w, appsB, 5, time.Minute)
 	require.Zero(t, appTotals(t, w, appsB)["failed"])
 	require.EqualValues(t, 5, codeCalls(w.fake), "one WeChat call per code")

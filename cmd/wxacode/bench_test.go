@@ -45,7 +45,7 @@ func TestBenchChaos(t *testing.T) {
 	require.Contains(t, r.stdout, "chaos: 2 of 2 scenarios passed")
 
 	r = w.run("bench", "chaos", "--scenario", "kill9,nope")
-	require.Equal(t, 1, r.code, r)
+	require.Equal(t, 2, r.code, r)
 	require.Contains(t, r.stderr, `no scenario "nope"`)
 }
 
@@ -67,7 +67,7 @@ func TestBenchEndpoints(t *testing.T) {
 	require.Positive(t, refused, "the attacker's excess sockets were not refused")
 
 	r = w.run("bench", "endpoints", "--mode", "sideways")
-	require.Equal(t, 1, r.code, r)
+	require.Equal(t, 2, r.code, r)
 	require.Contains(t, r.stderr, `--mode "sideways"`)
 }
 
@@ -97,7 +97,7 @@ func TestBenchRecovery(t *testing.T) {
 	require.Regexp(t, `(?m)^recovery: done in \d+`, r.stdout)
 
 	r = w.run("bench", "recovery", "--scenarios", "drop,nope")
-	require.Equal(t, 1, r.code, r)
+	require.Equal(t, 2, r.code, r)
 	require.Contains(t, r.stderr, `no scenario "nope"`)
 }
 
