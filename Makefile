@@ -9,7 +9,7 @@ FUZZ_TARGETS = ./jobs:FuzzLinesReader ./jobs:FuzzCSVReader ./jobs:FuzzJSONLReade
 .PHONY: test demo fuzz chaos vulncheck
 
 test:
-	$(GO) test -race -timeout 30m ./...
+	$(GO) test -race -timeout 45m ./...
 
 demo:
 	$(GO) run ./cmd/wxacode demo

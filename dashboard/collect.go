@@ -52,7 +52,7 @@ func (c *Collector) CollectPage(ctx context.Context, q AppQuery) (Snapshot, erro
 	}
 	snap.StoreHolds, snap.WorkersError = c.storeHolds(ctx)
 	known, qerr := c.insp.Queues()
-	snap.Lanes = c.queues(queueSet{known, qerr}, jobs.LaneBulk, jobs.LaneHigh)
+	snap.Lanes = c.queues(queueSet{known, qerr}, jobs.LaneBulk, jobs.LaneBacklog, jobs.LaneHigh)
 	effective := map[string]float64{}
 	for _, a := range snap.Apps {
 		if a.LimiterError == "" {

@@ -14,8 +14,7 @@ type Snapshot struct {
 	Apps []AppStatus `json:"apps"`
 	// AppsPage says which of the apps are shown.
 	AppsPage AppsPage `json:"apps_page"`
-	// Lanes adds up the two asynq queues every app's jobs share
-	// (jobs.LaneBulk, jobs.LaneHigh).
+	// Lanes adds up the asynq queues every app's jobs share (jobs.Lanes).
 	Lanes QueueStatus `json:"lanes"`
 	Runs  []RunStatus `json:"runs"`
 	// StoreHolds are the live workers that hold their store: their jobs

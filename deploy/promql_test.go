@@ -401,7 +401,7 @@ func checkExpr(t *testing.T, where, expr string) promRefs {
 // an upgrade) and the campaign feeder queue.
 func checkQueueMatcher(t *testing.T, where string, m matcher) {
 	t.Helper()
-	names := append([]string{jobs.LaneBulk, jobs.LaneHigh, "wxacode-feed"}, jobs.LegacyQueues("wxA")...)
+	names := append([]string{jobs.LaneBulk, jobs.LaneBacklog, jobs.LaneHigh, "wxacode-feed"}, jobs.LegacyQueues("wxA")...)
 	value := strings.NewReplacer("$app", "wxA").Replace(m.value)
 	matches := 0
 	for _, n := range names {

@@ -194,3 +194,19 @@ func TestReadmeUnitsExist(t *testing.T) {
 		require.NoError(t, err, "deploy/README.md enables %s", u)
 	}
 }
+
+// TestCIRunsREADMETestCommand: the test command README.md gives is the one
+// .ci/run and `make test` run, word for word.
+func TestCIRunsREADMETestCommand(t *testing.T) {
+	readme := string(readFile(t, "../README.md"))
+	m := regexp.MustCompile("The test command that `.ci/run` runs is:\n\n```sh\n(go test [^\n]+)\n```").FindStringSubmatch(readme)
+	require.NotNil(t, m, "README.md gives the test command")
+	for _, f := range []string{"../.ci/run", "../Makefile"} {
+		var found bool
+		for _, l := range strings.Split(string(readFile(t, f)), "\n") {
+			l = strings.ReplaceAll(strings.TrimSpace(l), "$(GO)", "go")
+			found = found || l == m[1]
+		}
+		require.True(t, found, "%s runs %q", f, m[1])
+	}
+}

@@ -259,7 +259,7 @@ func (e *Enqueuer) TaskAt(j Job, at time.Time) (*asynq.Task, []asynq.Option, err
 	}
 	opts := []asynq.Option{
 		asynq.TaskID(j.TaskID()),
-		asynq.Queue(j.QueueOf()),
+		asynq.Queue(j.QueueAt(at, time.Now())),
 		asynq.MaxRetry(e.cfg.MaxRetry),
 		asynq.Timeout(e.cfg.Timeout),
 	}

@@ -8,34 +8,64 @@ import (
 	"github.com/wxacode/wxacode/code"
 )
 
-// Lanes: every scene job of every app goes to one of two shared asynq
+// Lanes: every scene job of every app goes to one of three shared asynq
 // queues, so that what workers poll is a constant set of queues whatever
 // the number of apps (asynq polls every queue it serves, empty or not).
 // Fairness between apps comes from pacing instead (Pacer): producers give
 // each job a ProcessAt from its app's fleet-wide schedule, so that a lane's
 // pending list holds only work that is due, a few seconds of each app's
-// cap, and a small app's codes never wait behind a big app's backlog.
+// cap. The jobs of an app with more work than its cap lets through soon
+// (due more than BacklogAhead after they were enqueued) go to a lane of
+// their own: a burst of small apps' codes, all due at once, then fills the
+// bulk lane's pending list but not the backlog lane's, and asynq, taking
+// from the two by weight, keeps serving the big app at its cap instead of
+// making it wait behind the burst (its lost minutes are not made up: the
+// limiter holds it to its cap per minute).
 const (
-	// LaneBulk is the lane of ordinary jobs.
+	// LaneBulk is the lane of ordinary jobs due soon after they were
+	// enqueued.
 	LaneBulk = "wxacode-bulk"
+	// LaneBacklog is the lane of ordinary jobs paced more than
+	// BacklogAhead into the future: an app's backlog.
+	LaneBacklog = "wxacode-backlog"
 	// LaneHigh is the lane of high-priority jobs (--priority high, urgent
 	// campaigns).
 	LaneHigh = "wxacode-high"
 )
 
+// BacklogAhead is how far in the future a job must be due to go to the
+// backlog lane: half a minute of its app's cap, so that a one-off batch
+// of a few thousand codes stays in the bulk lane.
+const BacklogAhead = 30 * time.Second
+
 // HighWeight is how much more often a worker takes from the high lane than
-// from the bulk lane.
+// from the bulk lane (or from the backlog lane: the two weigh the same).
 const HighWeight = 10
 
-// Lanes returns asynq's weighted queue map of the two lanes.
-func Lanes() map[string]int { return map[string]int{LaneBulk: 1, LaneHigh: HighWeight} }
+// Lanes returns asynq's weighted queue map of the three lanes.
+func Lanes() map[string]int {
+	return map[string]int{LaneBulk: 1, LaneBacklog: 1, LaneHigh: HighWeight}
+}
 
-// QueueOf is the lane a job goes to.
-func (j Job) QueueOf() string {
-	if j.High {
+// QueueAt is the lane a job due at at goes to when it is enqueued at now.
+func (j Job) QueueAt(at, now time.Time) string {
+	switch {
+	case j.High:
 		return LaneHigh
+	case at.Sub(now) > BacklogAhead:
+		return LaneBacklog
 	}
 	return LaneBulk
+}
+
+// QueuesOf are the queues a task of the job may be in: its lanes, then
+// the per-app queues of releases before lanes.
+func (j Job) QueuesOf() []string {
+	lanes := []string{LaneBulk, LaneBacklog}
+	if j.High {
+		lanes = []string{LaneHigh}
+	}
+	return append(lanes, LegacyQueues(j.App)...)
 }
 
 // legacyPrefix starts the per-app queues of releases before lanes:
@@ -55,7 +85,7 @@ func LegacyQueues(app string) []string {
 // queue (wxacode-feed) are not legacy queues.
 func LegacyQueue(name string) (weight int, ok bool) {
 	app, found := strings.CutPrefix(name, legacyPrefix)
-	if !found || name == LaneBulk || name == LaneHigh || name == legacyPrefix+"feed" {
+	if !found || IsLane(name) || name == legacyPrefix+"feed" {
 		return 0, false
 	}
 	weight = 1
@@ -66,6 +96,12 @@ func LegacyQueue(name string) (weight int, ok bool) {
 		return 0, false
 	}
 	return weight, true
+}
+
+// IsLane reports whether an asynq queue is one of the lanes.
+func IsLane(name string) bool {
+	_, ok := Lanes()[name]
+	return ok
 }
 
 // PaceFactor is how much faster than its cap an app's jobs are scheduled.

@@ -98,6 +98,11 @@ func TestLanesFairness(t *testing.T) {
 	for _, a := range small {
 		r.enqueue(t, a, 3)
 	}
+	// The big app's codes paced beyond half a minute wait in the backlog
+	// lane, out of the small apps' way.
+	info, err := asynq.NewInspectorFromRedisClient(r.rdb).GetQueueInfo(jobs.LaneBacklog)
+	require.NoError(t, err)
+	require.InDelta(t, 2000-bigCap/60*jobs.BacklogAhead.Seconds(), info.Scheduled, 100, "the big app's backlog")
 	server := NewServer(ctx, r.h)
 	start := time.Now()
 	require.NoError(t, server.Start(r.h.Mux()))

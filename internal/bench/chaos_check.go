@@ -218,8 +218,10 @@ func (r *chaosRig) fakeNotes(ctx context.Context, st wechattest.Stats) {
 		r.setNote("refused", "%d duplicate uploads refused by If-None-Match", n)
 	}
 	insp := asynq.NewInspectorFromRedisClient(r.rdb)
-	if q, err := insp.GetQueueInfo(jobs.LaneBulk); err == nil && q.Pending+q.Active+q.Scheduled+q.Retry > 0 {
-		r.setNote("queued", "left queued: %d pending, %d active, %d scheduled, %d retry", q.Pending, q.Active, q.Scheduled, q.Retry)
+	for _, lane := range []string{jobs.LaneBulk, jobs.LaneBacklog} {
+		if q, err := insp.GetQueueInfo(lane); err == nil && q.Pending+q.Active+q.Scheduled+q.Retry > 0 {
+			r.setNote("queued", "left queued in %s: %d pending, %d active, %d scheduled, %d retry", lane, q.Pending, q.Active, q.Scheduled, q.Retry)
+		}
 	}
 	if s, err := ratelimit.New(r.rdb, ratelimit.Config{}).State(ctx, chaosApp); err == nil && s.EffectivePerMinute < chaosCap {
 		r.setNote("rate", "limiter rate at the end %.0f/min", s.EffectivePerMinute)

@@ -257,7 +257,7 @@ func (e *explainer) printFailure(ctx context.Context, app string, code int, msg,
 // asynqState prints the task's state in asynq: in its lane, or in a
 // per-app queue of an older release.
 func (e *explainer) asynqState(j jobs.Job, id string) {
-	for _, q := range append([]string{j.QueueOf()}, jobs.LegacyQueues(j.App)...) {
+	for _, q := range j.QueuesOf() {
 		info, err := e.insp.GetTaskInfo(q, id)
 		if err != nil {
 			continue

@@ -46,7 +46,7 @@ func printLanes(w io.Writer, insp *asynq.Inspector) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nLANE\tPENDING\tACTIVE\tRETRY\tSCHEDULED\tARCHIVED")
 	for _, q := range names {
-		if _, legacy := jobs.LegacyQueue(q); q != jobs.LaneBulk && q != jobs.LaneHigh && !legacy {
+		if _, legacy := jobs.LegacyQueue(q); !jobs.IsLane(q) && !legacy {
 			continue
 		}
 		t := queueTotals(insp, q)

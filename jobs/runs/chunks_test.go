@@ -236,7 +236,7 @@ func footprintOf(t *testing.T, rows int64) int64 {
 	defer cancel()
 	f, rdb, store := chunkFeeder(t)
 	f.ChunkRows, f.Poll = 256, 20*time.Millisecond
-	srv := footprintServer(rdb, f.Runs, jobs.Job{App: "wxF"}.QueueOf())
+	srv := footprintServer(rdb, f.Runs, jobs.LaneBulk)
 	defer srv.Shutdown()
 	def := campaign.Definition{Name: "fp", App: "wxF", Window: 200, Source: campaign.Source{Generator: &campaign.Generator{Pattern: "f{n}", From: 1, To: rows}}}
 	_, err := f.Start(ctx, def, "fp", time.Time{})

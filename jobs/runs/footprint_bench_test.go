@@ -64,7 +64,7 @@ func runFootprint(b *testing.B, rows int64) (done, peak int64) {
 		Store: store, Log: slog.New(slog.DiscardHandler), Validate: func(jobs.Job) error { return nil }, Poll: 20 * time.Millisecond}
 	def := campaign.Definition{Name: "fp", App: "wxF", Window: footprintWindow,
 		Source: campaign.Source{Generator: &campaign.Generator{Pattern: "f{n}", From: 1, To: rows}}}
-	srv := footprintServer(rdb, f.Runs, jobs.Job{App: "wxF"}.QueueOf())
+	srv := footprintServer(rdb, f.Runs, jobs.LaneBulk)
 	defer srv.Shutdown()
 	if _, err := f.Start(ctx, def, "fp", time.Time{}); err != nil {
 		b.Fatal(err)

@@ -85,7 +85,7 @@ func (f *Feeder) requeue(ctx context.Context, run Run, def campaign.Definition, 
 		if err != nil {
 			return err
 		}
-		for _, q := range append([]string{j.QueueOf()}, jobs.LegacyQueues(j.App)...) {
+		for _, q := range j.QueuesOf() {
 			if err := insp.DeleteTask(q, j.TaskID()); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
 				return err
 			}
