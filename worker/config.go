@@ -152,7 +152,7 @@ func (h *Handler) Mux() *asynq.ServeMux {
 	return mux
 }
 
-// NewServer returns the asynq server for the handler: the two lanes (and
+// NewServer returns the asynq server for the handler: the lanes (and
 // the feed queue, and the per-app queues of an older release that still
 // hold tasks, see LegacyQueues), our retry policy, and a ledger record for
 // tasks asynq itself gives up on. Start it with Start(h.Mux()) and stop it

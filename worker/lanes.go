@@ -17,7 +17,7 @@ import (
 // (paced jobs, hand-backs) into the lanes' pending lists.
 const ForwardInterval = time.Second
 
-// Queues returns asynq's weighted queue map: the two lanes, the feeders'
+// Queues returns asynq's weighted queue map: the lanes (jobs.Lanes), the feeders'
 // queue when feeding, and the legacy queues given (with their weights).
 // Its size does not depend on the number of apps.
 func Queues(legacy map[string]int, feeding bool) map[string]int {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,10 +26,8 @@ const (
 // setup for A; B's secret is in a private file, as on a worker.
 func appsWorld(t *testing.T) (*world, string) {
 	w := newWorld(t).withRedis()
-	w.fake = wechattest.New(wechattest.Options{RateLimit: -1, Apps: map[string]string{appsA: "secret-a-0123456789", appsB: "secret-b-0123456789"}})
-	srv := httptest.NewServer(w.fake)
-	t.Cleanup(srv.Close)
-	w.set("WXACODE_WECHAT_BASE_URL", srv.URL).set("WXACODE_APPID", appsA).set("WXACODE_SECRET", "secret-a-0123456789")
+	w.fake = startFake(t, wechattest.Options{RateLimit: -1, Apps: map[string]string{appsA: "secret-a-0123456789", appsB: "secret-b-0123456789"}})
+	w.set("WXACODE_WECHAT_BASE_URL", w.fake.URL()).set("WXACODE_APPID", appsA).set("WXACODE_SECRET", "secret-a-0123456789")
 	sf := filepath.Join(w.dir, "b.secret")
 	require.NoError(t, os.WriteFile(sf, []byte("secret-b-0123456789\n"), 0o600))
 	return w, sf

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"regexp"
@@ -70,7 +69,7 @@ type world struct {
 	dir  string
 	env  []string
 	rs   *redistest.Server
-	fake *wechattest.Server
+	fake *fakeProc
 }
 
 // newWorld returns an empty directory and a clean environment plus env
@@ -92,10 +91,8 @@ func (w *world) withRedis() *world {
 func (w *world) withFake(app, secret string, o wechattest.Options) *world {
 	w.t.Helper()
 	o.Apps = map[string]string{app: secret}
-	w.fake = wechattest.New(o)
-	srv := httptest.NewServer(w.fake)
-	w.t.Cleanup(srv.Close)
-	return w.set("WXACODE_WECHAT_BASE_URL", srv.URL).set("WXACODE_APPID", app).set("WXACODE_SECRET", secret)
+	w.fake = startFake(w.t, o)
+	return w.set("WXACODE_WECHAT_BASE_URL", w.fake.URL()).set("WXACODE_APPID", app).set("WXACODE_SECRET", secret)
 }
 
 // set adds or replaces a variable of the environment.

@@ -39,7 +39,7 @@ func enqueueThree(t *testing.T, w *world) {
 }
 
 // codeCalls counts every interface A, B and C request the fake received.
-func codeCalls(f *wechattest.Server) int64 {
+func codeCalls(f *fakeProc) int64 {
 	st := f.Stats()
 	var n int64
 	for _, c := range st.Calls {

@@ -15,7 +15,9 @@ func (s *Server) handleStats(w http.ResponseWriter, _ *http.Request) {
 }
 
 // handleConfig applies a JSON subset of Options, e.g. {"p_reset":0.01,
-// "rate_limit":100}. Maps are merged; other fields present replace.
+// "rate_limit":100}. Maps are merged; other fields present replace. With
+// ?replace=1 the body is the whole of the options: fields absent take
+// their defaults (and maps are cleared).
 func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
@@ -25,6 +27,9 @@ func (s *Server) handleConfig(w http.ResponseWriter, r *http.Request) {
 	var perr error
 	s.Update(func(o *Options) {
 		next := o.clone() // a failed patch leaves no partial merge behind
+		if r.URL.Query().Get("replace") == "1" {
+			next = Options{Now: o.Now}
+		}
 		if perr = json.Unmarshal(body, &next); perr == nil {
 			*o = next
 		}
