@@ -63,6 +63,14 @@ type Config struct {
 	// limiter; beyond it the job is handed back to asynq as a non-failure,
 	// so that one app at its cap cannot occupy every slot. Default 2s.
 	MaxHold time.Duration
+	// MaxWaiting is the most of this process's jobs that wait in their
+	// slot for one rate budget at a time; beyond it a job that would have
+	// to wait is handed back at once. Without it, an app behind its
+	// schedule (a pile of due jobs) fills every slot with jobs waiting up
+	// to MaxHold for its cap (80/s x 2 s is 160 slots), and the other apps'
+	// jobs get none. Default Concurrency/4 (at least 1): an app's cap needs
+	// only a few waiting at once.
+	MaxWaiting int
 	// MaxAttempts bounds tries for transient errors before a recorded final
 	// failure. Default 8 (with BackoffBase 2s, BackoffMax 5m: ~10 minutes).
 	MaxAttempts int
@@ -126,6 +134,7 @@ func (c Config) withDefaults() Config {
 	c.Concurrency = cmp.Or(c.Concurrency, 100)
 	c.ShutdownTimeout = cmp.Or(c.ShutdownTimeout, 30*time.Second)
 	c.MaxHold = cmp.Or(c.MaxHold, 2*time.Second)
+	c.MaxWaiting = cmp.Or(c.MaxWaiting, max(1, c.Concurrency/4))
 	c.MaxAttempts = cmp.Or(c.MaxAttempts, 8)
 	c.BackoffBase = cmp.Or(c.BackoffBase, 2*time.Second)
 	c.BackoffMax = cmp.Or(c.BackoffMax, 5*time.Minute)

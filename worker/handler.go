@@ -34,6 +34,7 @@ type Handler struct {
 	runState   map[string]runState  // cached state of campaign runs
 	parkFullAt map[string]time.Time // when each app's full park was last logged
 	removed    map[string]removedApp
+	waiting    map[string]int // jobs of this process waiting in place per rate budget (MaxWaiting)
 
 	// parkChecked is when the park marker was last read, parkSeen when an
 	// image was last known to be parked (0: none), unix nanoseconds.

@@ -216,3 +216,38 @@ func TestScheduleCursor(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, ttl, 10*time.Second+time.Minute-time.Second, "the cursor outlives its last slot by a minute")
 }
+
+// TestWaitingSeatsPerBudget: at most MaxWaiting jobs of a process wait in
+// their slots for one budget; the next one that would wait is handed back
+// at once, so an app behind its schedule cannot take every slot, while
+// another budget still gets its own seats.
+func TestWaitingSeatsPerBudget(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r := newLaneRig(t, []string{"wxseat", "wxother"}, Config{Concurrency: 8, MaxWaiting: 2, MaxHold: 10 * time.Second})
+	require.Equal(t, 2, r.h.cfg.MaxWaiting)
+	require.NoError(t, r.lim.SetCap(ctx, "wxseat", 60, false)) // one call a second
+	for {                                                      // spend the burst: the next take must wait
+		ok, _, err := r.lim.Take(ctx, "wxseat")
+		require.NoError(t, err)
+		if !ok {
+			break
+		}
+		_, err = r.lim.Wait(ctx, "wxseat")
+		require.NoError(t, err)
+	}
+	errs := make(chan error, 3)
+	for i := range 3 {
+		go func() { errs <- r.h.take(ctx, &job{id: fmt.Sprint("t", i)}, "wxseat") }()
+	}
+	first := <-errs
+	var y *YieldError
+	require.ErrorAs(t, first, &y, "the third waiter is handed back before the two seated ones get their slots")
+	require.Contains(t, y.Reason, "enough jobs of this worker wait")
+	require.NoError(t, r.h.take(ctx, &job{id: "o"}, "wxother"), "another budget has its own seats")
+	require.NoError(t, <-errs)
+	require.NoError(t, <-errs)
+	release, ok := r.h.seat("wxseat")
+	require.True(t, ok, "seats come back when the waits end")
+	release()
+}

@@ -107,7 +107,9 @@ func (h *Handler) take(ctx context.Context, j *job, key string) error {
 	if err != nil || ok {
 		return err // Redis down: no calls, retried with backoff
 	}
-	if after > h.cfg.MaxHold && !j.lastTry {
+	switch {
+	case j.lastTry:
+	case after > h.cfg.MaxHold:
 		// During a pause after a 45009 a few jobs per process wait in place,
 		// so that the probe rounds fill at once (ratelimit.HoldThroughPause).
 		release, hold := h.deps.Limiter.HoldThroughPause(key)
@@ -116,11 +118,39 @@ func (h *Handler) take(ctx context.Context, j *job, key string) error {
 			return &YieldError{After: after + jitter(h.cfg.MaxHold), Reason: "rate budget " + key + " at its cap or cooling down"}
 		}
 		defer release()
+	default:
+		release, seated := h.seat(key)
+		if !seated {
+			h.log.Debug("job handed back: enough wait for its budget", "task", j.id, "budget", key, "after", after)
+			return &YieldError{After: after + jitter(h.cfg.MaxHold), Reason: "rate budget " + key + " at its cap: enough jobs of this worker wait for it"}
+		}
+		defer release()
 	}
 	start := time.Now()
 	_, err = h.deps.Limiter.Wait(ctx, key)
 	h.deps.Metrics.LimiterWait(key, time.Since(start))
 	return err
+}
+
+// seat takes one of the MaxWaiting places of budget key for a job about
+// to wait for its slot; false if they are all taken. release gives it back.
+func (h *Handler) seat(key string) (release func(), ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.waiting[key] >= h.cfg.MaxWaiting {
+		return nil, false
+	}
+	if h.waiting == nil {
+		h.waiting = map[string]int{}
+	}
+	h.waiting[key]++
+	return func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.waiting[key]--; h.waiting[key] <= 0 {
+			delete(h.waiting, key)
+		}
+	}, true
 }
 
 // callCode is the errcode of an interface B call for metrics.
