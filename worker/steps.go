@@ -263,8 +263,9 @@ func convert(img *wechat.Image, f code.Format) ([]byte, error) {
 }
 
 // record writes an outcome. A plain job's goes to the app's ledger. A
-// campaign job's goes to its run's per-row ledger (bitmaps and 32 bytes of
-// SHA-256 per row), and the app's ledger only counts it, so that a run of
+// campaign job's goes to its run's per-row ledger (bitmaps and each open
+// chunk's digests in Redis, sealed chunks in the store), and the app's
+// ledger only counts it, so that a run of
 // millions of codes does not keep an outcome record per code; failures are
 // kept in full in both.
 func (h *Handler) record(ctx context.Context, j *job, o jobs.Outcome) error {
