@@ -90,13 +90,6 @@ func refuseProbes(t *testing.T, a *Limiter, clock *fakeClock, app string, n int)
 	return pause
 }
 
-// slidingEstimate is the documented estimate for a sliding window: what it
-// holds now plus what drained in half the last pause, at most what it held
-// at the first refusal.
-func slidingEstimate(before, now float64, pause time.Duration) float64 {
-	return math.Min(before, now+before*pause.Seconds()/2/60)
-}
-
 // cubic is the documented recovery curve t minutes after the rate resumed
 // at e0, below wmax: back at wmax after k, then on to the cap; after a
 // minute on it the climb from wmax to the cap takes at most a third of the
@@ -112,9 +105,9 @@ func cubic(wmax, e0, capacity, beta, recoveryMin, t float64) float64 {
 }
 
 // The rate resumes at 0.97 of what WeChat accepts, estimated when the probe
-// goes unrefused: a full minute at 4800/min, a 45009, and the window that
-// drained during the pause give about 0.97 x 4500. A window drained far
-// lower is bounded: never below 0.49 of the rate in one step.
+// goes unrefused: with a sliding window, what the window held at the first
+// refusal, however long the pauses drained it since. An estimate far below
+// the rate is bounded: never below 0.49 of the rate in one step.
 func TestAdaptiveRateResumesAtWhatWeChatAccepted(t *testing.T) {
 	const app = "wxadapt"
 	ctx := ctxT(t)
@@ -141,14 +134,24 @@ func TestAdaptiveRateResumesAtWhatWeChatAccepted(t *testing.T) {
 
 	clm := probeThenOpen(t, a, clock, app)
 	require.Less(t, clm, 0.98*before, "the window drained: a sliding limit")
-	require.InDelta(t, 0.97*slidingEstimate(before, clm, time.Second), effective(t, other, app).EffectivePerMinute, 0.5)
+	require.InDelta(t, 0.97*before, effective(t, other, app).EffectivePerMinute, 0.5)
+
+	const long = "wxlong"
+	takeN(t, a, clock, long, 3000, 20*time.Millisecond) // a minute at 3000/min
+	held := float64(effective(t, a, long).CallsLastMinute)
+	require.NoError(t, a.ReportRateLimited(ctx, long, 45009))
+	for i := range 8 { // 2 minutes of refused rounds drain the window
+		pause := refuseProbes(t, a, clock, long, 1)
+		require.LessOrEqual(t, pause, 16*time.Second, "round %d: without a calendar minute learned, rounds are at most 16 s apart", i)
+	}
+	clm = probeThenOpen(t, a, clock, long)
+	require.Less(t, clm, 0.6*held, "the pauses drained the window")
+	require.InDelta(t, 0.97*held, effective(t, other, long).EffectivePerMinute, 0.5, "what the window held at the refusal, not what is left of it")
 
 	const young = "wxyoung"
-	takeN(t, a, clock, young, 2400, 25*time.Millisecond) // a minute at 2400/min
+	takeN(t, a, clock, young, 1000, 60*time.Millisecond) // a minute at 1000/min
 	require.NoError(t, a.ReportRateLimited(ctx, young, 45009))
-	pause := refuseProbes(t, a, clock, young, 4) // 31 s of pauses drain the window
-	clm = probeThenOpen(t, a, clock, young)
-	require.Less(t, slidingEstimate(2400, clm, pause), 0.49*4800)
+	probeThenOpen(t, a, clock, young)
 	require.InDelta(t, 0.97*0.49*4800, effective(t, other, young).EffectivePerMinute, 0.5, "one episode lowers the rate at most to 0.49 of it")
 }
 
@@ -166,8 +169,8 @@ func TestAdaptiveRecoveryFollowsTheCubicCurve(t *testing.T) {
 	before := float64(effective(t, a, app).CallsLastMinute)
 	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
 	clm := probeThenOpen(t, a, clock, app)
-	est := slidingEstimate(before, clm, time.Second)
-	wmax, e0 := before, 0.97*est // the limit lies between est and what the window held
+	require.Less(t, clm, before, "the window drained a little during the pause")
+	wmax, e0 := before, 0.97*before // the limit is what the window held; 0.97 is the headroom
 	require.Less(t, e0, wmax)
 	start := clock.Now()
 	require.InDelta(t, e0, effective(t, other, app).EffectivePerMinute, 0.5)

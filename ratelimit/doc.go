@@ -68,9 +68,11 @@
 //     first round, twice as many in each next one up to 16; every other
 //     caller is told to wait PROBE_WAIT (3 s, above the call's p99) for
 //     their verdict. A report in that time means a probe was refused: the
-//     pause doubles (1, 2, 4, 8 s, ...) but never goes past the next minute
-//     boundary plus the reporter's jitter, where a calendar-minute window
-//     must accept again, nor past the moment a sliding window at its limit
+//     pause doubles (1, 2, 4, 8, 16 s, then 16 s again unless a calendar
+//     minute was learned: a storm's tail of refusals whatever the time is
+//     then used up by rounds 16 s apart, not minutes apart) but never goes
+//     past the next minute boundary plus the reporter's jitter, where a
+//     calendar-minute window must accept again, nor past the moment a sliding window at its limit
 //     starts to drain: when, if nobody called, the 10 s buckets would hold
 //     0.98 of what they held at the first refusal (ep_drain, computed then;
 //     the probe after a refused round comes then, not up to a doubled pause
@@ -94,12 +96,13 @@
 //     refused (at least 0.98 of them), so the refusal was not about the
 //     count (a storm, a stray refusal): the rate is left as it was;
 //     sliding: the window has drained below its limit during the last
-//     pause, so the limit is what it holds now plus what drained in half
-//     that pause (the window could have reopened anywhere in it), at most
-//     what it held at the first refusal. A long storm over a fleet that had
-//     run for a minute looks the same (its pauses drain the window too): it
-//     costs a lower rate, bounded below as said next, that the recovery
-//     curve raises again within minutes.
+//     pause, so the limit is what it held at the first refusal (a silent
+//     drop refuses the call that finds the window at the new limit; what
+//     it holds at the probe says only how long the pause was, and taking
+//     that, as an earlier version did, restarted the rate at two thirds of
+//     the limit after a long pause). A long storm over a fleet that had run
+//     for a minute looks the same (its pauses drain the window too), and
+//     so resumes at the rate before it.
 //   - Resume (not after a storm): with est = max(estimate, beta^2*E),
 //     E restarts at 0.97*min(E before the episode, est) (headroom for the
 //     callers' jitter) and Wmax, where the curve levels off, is est, or

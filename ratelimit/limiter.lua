@@ -39,6 +39,11 @@ local HEADROOM = 0.97
 -- After this long on the recovery curve without a refusal the climb to the
 -- cap speeds up (effective).
 local HOLD = MINUTE
+-- Without a calendar minute learned, a refused round's pause doubles up
+-- to this, not to the minute boundary: refusals whatever the time (a
+-- storm's tail) are used up by rounds every MAX_PAUSE, not by rounds
+-- minutes apart.
+local MAX_PAUSE = 16000000
 -- A sliding window counts as drained once it holds this share of what it
 -- held at the first refusal.
 local DRAINED = 0.98
@@ -209,19 +214,19 @@ end
 --   - storm: WeChat accepts with as many calls in the last 60 s as when it
 --     refused, so the refusal was not about the count (a storm, a stray
 --     refusal): the rate before it stands;
---   - sliding: the window drained below its limit during the last pause;
---     the limit is what it holds now plus what drained in half that pause
---     (the probe came anywhere in it), never more than it held at the first
---     refusal.
+--   - sliding: the window drained below its limit during the last pause,
+--     so the limit is what it held at the first refusal (a silent drop
+--     refuses the call that finds the window at the new limit); that it
+--     holds less now says only how long the pause was. Calls in flight
+--     then that were refused too make it a little high: HEADROOM and a
+--     refusal on the way correct that.
 local function estimate()
   if ep_fail > 0 and math.floor(probe / MINUTE) > math.floor(ep_lastfail / MINUTE) then
     return ep_min, 'fixed'
   end
   local held = calls_last_minute()
   if held >= ep_clm * 0.98 then return ep_eff, 'storm' end
-  local last = pause
-  if ep_fail > 0 then last = math.max(0, cool - ep_lastfail) end
-  return math.min(ep_clm, held + ep_clm * (last / 2) / MINUTE), 'sliding'
+  return ep_clm, 'sliding'
 end
 
 -- open ends an episode once its probe went unrefused. The rate resumes
@@ -336,6 +341,7 @@ if op == 'report' then
     local boundary = (math.floor(now / MINUTE) + 1) * MINUTE + jitter
     if ep_at > 0 then
       pause, ep_fail, ep_lastfail = pause * 2, ep_fail + 1, now
+      if win ~= 'fixed' then pause = math.min(pause, MAX_PAUSE) end
     else
       local m = math.floor(now / MINUTE)
       ep_at, ep_eff, pause, decreased, ep_fail, ep_lastfail = now, eff, FIRST_PAUSE, 1, 0, 0
