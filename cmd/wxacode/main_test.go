@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -70,6 +71,8 @@ type world struct {
 	env  []string
 	rs   *redistest.Server
 	fake *fakeProc
+	// cred, if set, is the user the binary runs as (asNobody).
+	cred *syscall.Credential
 }
 
 // newWorld returns an empty directory and a clean environment plus env
@@ -93,6 +96,22 @@ func (w *world) withFake(app, secret string, o wechattest.Options) *world {
 	o.Apps = map[string]string{app: secret}
 	w.fake = startFake(w.t, o)
 	return w.set("WXACODE_WECHAT_BASE_URL", w.fake.URL()).set("WXACODE_APPID", app).set("WXACODE_SECRET", secret)
+}
+
+// asNobody makes run start the binary as user nobody when the tests run as
+// root, who may write anywhere; directory permissions then mean what they
+// mean for an operator's service user. The binary's and the world's
+// directories are opened to it.
+func (w *world) asNobody() *world {
+	w.t.Helper()
+	if os.Geteuid() != 0 {
+		return w
+	}
+	for _, d := range []string{filepath.Dir(wxacodeBin), filepath.Dir(w.dir), w.dir} {
+		require.NoError(w.t, os.Chmod(d, 0o755))
+	}
+	w.cred = &syscall.Credential{Uid: 65534, Gid: 65534}
+	return w.set("HOME", w.dir)
 }
 
 // set adds or replaces a variable of the environment.
@@ -126,6 +145,9 @@ func (w *world) runIn(stdin io.Reader, args ...string) result {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, wxacodeBin, args...)
 	cmd.Dir, cmd.Env, cmd.Stdin = w.dir, w.env, stdin
+	if w.cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: w.cred}
+	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -86,6 +86,27 @@ func TestPreflightMissingBucket(t *testing.T) {
 	t.Logf("$ WXACODE_STORAGE_URL=s3://codes/e2e wxacode doctor\n%s(fake calls %d)", r, codeCalls(w.fake))
 }
 
+// A storage directory the worker's user may not write stops the worker at
+// start with the cause and what to do, before any WeChat call, where it
+// used to spend quota and tries for minutes.
+func TestPreflightReadOnlyDirectory(t *testing.T) {
+	w := newWorld(t).withRedis().withFake(e2eApp, e2eSecret, wechattest.Options{Pages: []string{"pages/coupon/index"}})
+	ro := filepath.Join(w.dir, "ro")
+	require.NoError(t, os.Mkdir(ro, 0o755))
+	w.set("WXACODE_STORAGE_URL", filepath.Join(ro, "codes"))
+	enqueueThree(t, w)
+	require.NoError(t, os.Chmod(ro, 0o555))
+	w.asNobody()
+	r := w.run("worker", "--check-quota=false")
+	t.Logf("$ WXACODE_STORAGE_URL=%s wxacode worker  (directory mode 0555)\n%s(fake calls %d)", filepath.Join(ro, "codes"), r, codeCalls(w.fake))
+	require.Equal(t, 2, r.code, r)
+	require.Contains(t, r.stderr, "store "+filepath.Join(ro, "codes")+": directory not writable (permission denied)")
+	require.Contains(t, r.stderr, "give the user running wxacode write permission on the directory")
+	require.NotContains(t, r.stderr, "storage: storage:")
+	require.NotContains(t, r.stderr, "worker started")
+	require.Zero(t, codeCalls(w.fake), "no interface B call")
+}
+
 // A wrong secret is found even while the token it would fetch is cached
 // in Redis (so the token source alone would work for two hours): worker
 // and gen stop before any interface B call, and the cached token stays

@@ -239,8 +239,11 @@ func (s Storage) Open(ctx context.Context) (storage.Store, *storage.KeyTemplate,
 	if errors.As(err, &ue) {
 		return nil, nil, &ConfigError{Setting: "--storage-url (WXACODE_STORAGE_URL)", Err: err}
 	}
+	if err != nil && !strings.HasPrefix(err.Error(), "storage: ") {
+		err = fmt.Errorf("storage: %w", err)
+	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("storage: %w", err)
+		return nil, nil, err
 	}
 	keys, err := storage.ParseKeyTemplate(cmpOr(s.KeyTemplate, storage.DefaultKeyTemplate))
 	if err != nil {
