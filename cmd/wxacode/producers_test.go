@@ -21,7 +21,7 @@ func TestProducersKnowTheApps(t *testing.T) {
 	r := w.run("campaign", "validate")
 	t.Logf("$ WXACODE_APPID=wxP wxacode campaign validate\n%s", r)
 	require.Equal(t, 2, r.code, r)
-	require.Contains(t, r.stdout, "campaign theirs: app: app wxOther is not configured: WXACODE_APPID is wxP")
+	require.Contains(t, r.stdout, `campaign "theirs": app: app wxOther is not configured: WXACODE_APPID is wxP`)
 	require.NotContains(t, r.stdout, "campaign mine")
 	require.NotContains(t, r.stdout, "all valid")
 

@@ -120,7 +120,7 @@ func validateCampaigns(ctx context.Context, e *env, f *campaign.File, apps syste
 	allowed := append(dirs, st.LocalDir())
 	for _, d := range f.Campaigns {
 		if _, err := knownApp(ctx, e, apps, d.App); err != nil {
-			errs = append(errs, fmt.Errorf("campaign %s: app: %w", d.Name, err))
+			errs = append(errs, fmt.Errorf("campaign %q: app: %w", d.Name, err))
 		}
 		problems := d.Runnable(time.Now(), nil, allowed)
 		errs = append(errs, problems...)
@@ -131,7 +131,7 @@ func validateCampaigns(ctx context.Context, e *env, f *campaign.File, apps syste
 			store, _, storeErr = st.Open(ctx)
 		}
 		if d.Source.Object != "" && storeErr != nil {
-			errs = append(errs, fmt.Errorf("campaign %s: source.object: the store %s cannot be opened: %v", d.Name, st.Shown(), storeErr))
+			errs = append(errs, fmt.Errorf("campaign %q: source.object: the store %s cannot be opened: %v", d.Name, st.Shown(), storeErr))
 			continue
 		}
 		errs = append(errs, d.CheckSource(ctx, store, 0, jobs.Validate)...)
