@@ -384,6 +384,31 @@ func TestAdaptiveSlidingProbesAtTheDrainAndCatchesUp(t *testing.T) {
 	}
 }
 
+// The probe timed to the drain takes the oldest 10 s bucket's calls as
+// spread over it. A fleet that started late in a bucket sent them all at
+// its end, so that probe is refused; the next comes when the bucket has
+// wholly left the window, not a doubled pause (16 s) later.
+func TestAdaptiveSlidingProbesAgainWhenTheOldestBucketHasLeft(t *testing.T) {
+	const app = "wxlate"
+	ctx := ctxT(t)
+	clock, a, _ := adaptiveSetup(t, Config{DefaultPerMinute: 2400})
+	clock.Add(8 * time.Second)                         // 12:00:18, late in the bucket 12:00:10-20
+	takeN(t, a, clock, app, 1500, 25*time.Millisecond) // to 12:00:55.5 at the cap
+	require.NoError(t, a.ReportRateLimited(ctx, app, 45009))
+	optimistic := time.Date(2026, 3, 1, 12, 1, 13, 750_000_000, time.UTC) // 30 of the bucket's 80 calls "gone" if spread
+	for clock.Now().Before(optimistic) {
+		refuseProbes(t, a, clock, app, 1) // the window really holds 1500 until 12:01:18
+	}
+	require.Equal(t, optimistic, clock.Now().UTC(), "the drain-timed probe came and was refused")
+	st := effective(t, a, app)
+	require.Equal(t, time.Date(2026, 3, 1, 12, 1, 20, 0, time.UTC), st.CooldownUntil.UTC(), "the next round when the bucket 12:00:10-20 has left")
+	refuseProbes(t, a, clock, app, 1) // refused once more: doubled pauses from here
+	st = effective(t, a, app)
+	require.Equal(t, 16*time.Second, st.CooldownUntil.Sub(st.Now), "the 16 s pause, no third drain probe")
+	probeThenOpen(t, a, clock, app)
+	require.InDelta(t, 0.97*1500, effective(t, a, app).EffectivePerMinute, 1, "what the window held when WeChat refused")
+}
+
 // Each refused round doubles the probes as well as the pause (1, 2, 4, ...
 // up to 16), so a fault that refuses the next N calls, whatever the time,
 // is used up in a few rounds rather than one call per pause.

@@ -76,7 +76,11 @@
 //     starts to drain: when, if nobody called, the 10 s buckets would hold
 //     0.98 of what they held at the first refusal (ep_drain, computed then;
 //     the probe after a refused round comes then, not up to a doubled pause
-//     later). The growing rounds use up in a few rounds a fault that refuses
+//     later). That time takes the oldest bucket's calls as spread over its
+//     10 s; a fleet that started late in a bucket sent them at its end, so
+//     a probe refused after the drain gets one more round when the oldest
+//     bucket has wholly left (at most 10 s later), then doubled pauses
+//     again. The growing rounds use up in a few rounds a fault that refuses
 //     the next N calls whatever the time (the chaos suite's storm), at the
 //     cost of at most 31 refused probes per episode; the rounds fill at once
 //     because each process keeps up to Config.PauseWaiters callers waiting

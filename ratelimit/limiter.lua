@@ -183,11 +183,12 @@ local function calls_last_minute(at, whole)
 end
 
 -- drained_at is the first time after now, in steps of 250 ms up to a
--- minute, at which the last 60 s hold at most n calls if nobody calls.
-local function drained_at(n)
+-- minute, at which the last 60 s hold at most n calls if nobody calls
+-- (whole: counting the oldest bucket whole until it has left).
+local function drained_at(n, whole)
   for i = 1, 240 do
     local at = now + i * 250000
-    if calls_last_minute(at) <= n then return at end
+    if calls_last_minute(at, whole) <= n then return at end
   end
   return 0
 end
@@ -342,6 +343,13 @@ if op == 'report' then
     if ep_at > 0 then
       pause, ep_fail, ep_lastfail = pause * 2, ep_fail + 1, now
       if win ~= 'fixed' then pause = math.min(pause, MAX_PAUSE) end
+      if ep_drain > 0 and ep_drain <= now then
+        -- The probe timed to the drain was refused: it takes the oldest
+        -- bucket's calls as spread over it, and they may have come late
+        -- in it (a fleet starting mid-bucket). Once more when that bucket
+        -- has wholly left, then doubled pauses (stored negative: used).
+        ep_drain = -drained_at(ep_clm * DRAINED, true)
+      end
     else
       local m = math.floor(now / MINUTE)
       ep_at, ep_eff, pause, decreased, ep_fail, ep_lastfail = now, eff, FIRST_PAUSE, 1, 0, 0
@@ -352,14 +360,15 @@ if op == 'report' then
         -- A calendar minute learned, and this one's budget spent: WeChat
         -- accepts again at the boundary; probes before it would only be
         -- refused. It counts as a refused probe, for the estimate.
-        pause, ep_fail, ep_lastfail = MINUTE, 1, now
+        pause, ep_fail, ep_lastfail, ep_drain = MINUTE, 1, now, 0
       end
     end
     cool = math.min(now + pause, boundary)
     -- A sliding window at its limit accepts again once it has drained a
     -- little: a round of probes then, not up to a doubled pause later.
-    if ep_fail > 0 and ep_drain > now and ep_drain < cool then
-      cool = math.max(now + FIRST_PAUSE, ep_drain)
+    local drain = math.abs(ep_drain)
+    if ep_fail > 0 and drain > now and drain < cool then
+      cool = math.max(now + FIRST_PAUSE, drain)
     end
     redis.call('HSET', K_STATE, 'ep_at', int(ep_at), 'ep_eff', num(ep_eff), 'pause', int(pause), 'probe', '0', 'probe_n', '0',
       'ep_clm', num(ep_clm), 'ep_min', int(ep_min), 'ep_fail', int(ep_fail), 'ep_lastfail', int(ep_lastfail),

@@ -1,13 +1,16 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/wxacode/wxacode/wechat/wechattest"
@@ -141,6 +144,35 @@ type recoveryOutcome struct {
 	done       int64
 	seconds    []wechattest.Second
 	limits     []limitChange // the first is the limit from the start
+	limiter    []string      // the limiter's episodes and learned models, as they changed
+}
+
+// limiterWatch samples the app's limiter state (ratelimit/doc.go's hash)
+// and notes when an episode starts or ends and which window model and rate
+// it ended with, so a row's figures can be read against what the limiter
+// decided.
+type limiterWatch struct {
+	last  string
+	notes []string
+}
+
+func (lw *limiterWatch) sample(ctx context.Context, rdb *redis.Client, since time.Duration) {
+	v, err := rdb.HMGet(ctx, "wxacode:rl:{"+benchApp+"}:state", "ep_at", "eff", "win", "model", "ep_fail").Result()
+	if err != nil || len(v) != 5 {
+		return
+	}
+	str := func(x any) string { s, _ := x.(string); return s }
+	eff, _ := strconv.ParseFloat(str(v[1]), 64)
+	var note string
+	if ep := str(v[0]); ep != "" && ep != "0" {
+		note = "paused"
+	} else {
+		note = fmt.Sprintf("open %s/%s E %.0f", cmp.Or(str(v[3]), "-"), cmp.Or(str(v[2]), "-"), eff)
+	}
+	if note != lw.last {
+		lw.last = note
+		lw.notes = append(lw.notes, fmt.Sprintf("+%ds %s", int(since.Seconds()), note))
+	}
 }
 
 func runRecovery(ctx context.Context, cfg recoveryConfig, sc recoveryScenario, fixed, faults bool, stderr io.Writer) (recoveryOutcome, error) {
@@ -172,7 +204,9 @@ func runRecovery(ctx context.Context, cfg recoveryConfig, sc recoveryScenario, f
 		injected <- sc.inject(ictx, rr)
 	}()
 	deadline := out.start.Add(cfg.Duration)
+	var lw limiterWatch
 	for {
+		lw.sample(ctx, r.rdb, time.Since(out.start))
 		d, err := r.done(ctx)
 		if err == nil {
 			out.done = d
@@ -190,6 +224,7 @@ func runRecovery(ctx context.Context, cfg recoveryConfig, sc recoveryScenario, f
 		}
 	}
 	out.end = time.Now()
+	out.limiter = lw.notes
 	stop()
 	if err := <-injected; err != nil && ictx.Err() == nil {
 		return out, err
@@ -432,6 +467,7 @@ func benchRecovery(ctx context.Context, cfg recoveryConfig, scenarios, windows s
 			}
 			fmt.Fprintln(stdout, recoveryRow(cfg, sc, window, scenes, o, base))
 			fmt.Fprintf(stdout, "  %s/%s accepted[/refused] per 10 s:%s\n", sc.name, window, o.timeline())
+			fmt.Fprintf(stdout, "  %s/%s limiter (model/window learned, E per minute): %s\n", sc.name, window, strings.Join(o.limiter, ", "))
 		}
 	}
 	fmt.Fprintf(stdout, "recovery: done in %s\n", time.Since(start).Round(time.Second))
