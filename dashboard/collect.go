@@ -97,7 +97,7 @@ func (c *Collector) collectApps(ctx context.Context, list []runs.Run, q AppQuery
 		if err != nil {
 			return nil, AppsPage{}, err
 		}
-		a.Totals.CampaignRows, a.Totals.Rejected = rows[app].Fed, rows[app].Rejected
+		a.Totals.CampaignRows, a.Totals.Rejected, a.Totals.Cancelled = rows[app].Fed, rows[app].Rejected, rows[app].Cancelled
 		a.Totals.setOpen()
 		c.unserved(ctx, &a)
 		out = append(out, a)

@@ -109,14 +109,16 @@ type Totals struct {
 	Stored       int64 `json:"stored"`
 	Skipped      int64 `json:"skipped"`
 	Failed       int64 `json:"failed"`
+	// Cancelled is campaign rows of cancelled runs without an outcome.
+	Cancelled int64 `json:"cancelled"`
 	// Open is what is still to do: Enqueued + CampaignRows - Rejected -
-	// Stored - Skipped - Failed (never below 0). The lanes are shared, so
-	// this is how an app's queued work is counted.
+	// Stored - Skipped - Failed - Cancelled (never below 0). The lanes are
+	// shared, so this is how an app's queued work is counted.
 	Open int64 `json:"open"`
 }
 
 func (t *Totals) setOpen() {
-	t.Open = max(0, t.Enqueued+t.CampaignRows-t.Rejected-t.Stored-t.Skipped-t.Failed)
+	t.Open = max(0, t.Enqueued+t.CampaignRows-t.Rejected-t.Stored-t.Skipped-t.Failed-t.Cancelled)
 }
 
 // QueueStatus adds up asynq queues (the lanes, or an app's legacy queues).

@@ -266,6 +266,11 @@ func TestCampaignCancel(t *testing.T) {
 	require.Contains(t, out, fmt.Sprintf("cancelled %d  never fed %d", c.Cancelled, r.Total-c.Fed), out)
 	require.NotContains(t, out, "left", "no ETA for a cancelled run")
 	require.LessOrEqual(t, c.Fed, int64(300+int(c.Finished())), "the feeder stopped at its window")
+	// The app's row adds up too: the cancelled rows are not open.
+	r, c, err = st.Get(ctx, id)
+	require.NoError(t, err)
+	out = rig.ok("status")
+	require.Regexp(t, fmt.Sprintf(`(?m)^wxK\s+0\s+%d\s+0\s+%d\s+%d\s+0\s+%d\s+0$`, c.Fed, c.Stored, c.Skipped, c.Cancelled), out)
 	q, err := insp.GetQueueInfo(jobs.LaneBulk)
 	require.NoError(t, err)
 	require.Zero(t, q.Archived)
@@ -485,8 +490,8 @@ func TestCampaignRejectionsGroupedByReason(t *testing.T) {
 	led := jobs.NewLedger(rig.rs.Client(t), "")
 	require.Eventually(t, func() bool { tot, _ := led.Totals(ctx, "wxG"); return tot["stored"] == 5 }, time.Minute, 50*time.Millisecond)
 	out = rig.ok("status")
-	require.Regexp(t, `(?m)^APP\s+ENQUEUED\s+CAMPAIGN ROWS\s+REJECTED\s+STORED\s+SKIPPED\s+FAILED\s+OPEN$`, out)
-	require.Regexp(t, `(?m)^wxG\s+3\s+7\s+5\s+5\s+0\s+0\s+0$`, out)
+	require.Regexp(t, `(?m)^APP\s+ENQUEUED\s+CAMPAIGN ROWS\s+REJECTED\s+STORED\s+SKIPPED\s+FAILED\s+CANCELLED\s+OPEN$`, out)
+	require.Regexp(t, `(?m)^wxG\s+3\s+7\s+5\s+5\s+0\s+0\s+0\s+0$`, out)
 	require.Regexp(t, `(?m)^wxacode-bulk\s+0\s+0\s+0\s+0\s+0$`, out, "the bulk lane is empty")
 	require.Contains(t, out, "CAMPAIGN ROWS: rows campaign runs fed")
 }

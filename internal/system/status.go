@@ -33,7 +33,9 @@ func queueTotals(insp *asynq.Inspector, names ...string) asynq.QueueInfo {
 // StatusLegend says what the per-app columns count, so that they add up.
 const StatusLegend = `ENQUEUED: jobs queued by wxacode enqueue. CAMPAIGN ROWS: rows campaign runs fed, of which REJECTED
 were refused for their input and never queued. STORED, SKIPPED and FAILED count the outcomes of both;
-OPEN is what is still to do. Cancelled campaign rows have no outcome (wxacode status RUN).`
+CANCELLED counts campaign rows of cancelled runs that have no outcome (never to be done); OPEN is
+what is still to do. Each row adds up: ENQUEUED + CAMPAIGN ROWS = REJECTED + STORED + SKIPPED + FAILED
++ CANCELLED + OPEN.`
 
 // printLanes prints the asynq state of the lanes every app's jobs share,
 // and of any per-app queue of an older release still holding tasks.
@@ -89,7 +91,7 @@ func PrintStatusOf(ctx context.Context, w io.Writer, l *jobs.Ledger, rs *runs.St
 	sort.Strings(apps)
 	apps = slices.Compact(apps)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "APP\tENQUEUED\tCAMPAIGN ROWS\tREJECTED\tSTORED\tSKIPPED\tFAILED\tOPEN")
+	fmt.Fprintln(tw, "APP\tENQUEUED\tCAMPAIGN ROWS\tREJECTED\tSTORED\tSKIPPED\tFAILED\tCANCELLED\tOPEN")
 	for _, app := range apps {
 		t, err := l.Totals(ctx, app)
 		if err != nil {
@@ -97,8 +99,8 @@ func PrintStatusOf(ctx context.Context, w io.Writer, l *jobs.Ledger, rs *runs.St
 		}
 		c := camp[app]
 		st, sk, fl := t[string(jobs.StatusStored)], t[string(jobs.StatusSkipped)], t[string(jobs.StatusFailed)]
-		open := max(0, t["enqueued"]+c.Fed-c.Rejected-st-sk-fl)
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", app, t["enqueued"], c.Fed, c.Rejected, st, sk, fl, open)
+		open := max(0, t["enqueued"]+c.Fed-c.Rejected-st-sk-fl-c.Cancelled)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", app, t["enqueued"], c.Fed, c.Rejected, st, sk, fl, c.Cancelled, open)
 	}
 	tw.Flush()
 	if len(apps) > 0 {

@@ -179,6 +179,9 @@ func (s *Store) FailureSummary(ctx context.Context, id string, n int) (FailureCo
 type AppRows struct {
 	Fed      int64 // rows fed to the queue (rejected ones included)
 	Rejected int64 // of those, rows refused for their input, never queued
+	// Cancelled is, of those, rows of cancelled runs without an outcome
+	// (Counts.Cancelled): not open, never to be done.
+	Cancelled int64
 }
 
 // AppRows adds up every run's rows per app: three reads per run,
@@ -209,17 +212,21 @@ const appRowsBatch = 200
 // addAppRows reads the app, rows fed and rejected rows of the runs ids in
 // one pipeline and adds them to out.
 func (s *Store) addAppRows(ctx context.Context, ids []string, out map[string]AppRows) error {
-	type reads struct{ meta, fed, input *redis.StringCmd }
+	type reads struct {
+		meta, input *redis.StringCmd
+		n           *redis.SliceCmd
+	}
 	pipe := s.rdb.Pipeline()
 	rs := make([]reads, len(ids))
 	for i, id := range ids {
-		rs[i] = reads{pipe.Get(ctx, s.key(id, "meta")), pipe.HGet(ctx, s.key(id, "n"), "fed"), pipe.HGet(ctx, s.key(id, "codes"), inputKey)}
+		rs[i] = reads{meta: pipe.Get(ctx, s.key(id, "meta")), input: pipe.HGet(ctx, s.key(id, "codes"), inputKey),
+			n: pipe.HMGet(ctx, s.key(id, "n"), "fed", "stored", "skipped", "failed")}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return err
 	}
 	for _, r := range rs {
-		var run struct{ App string }
+		var run struct{ App, State string }
 		b, err := r.meta.Bytes()
 		if errors.Is(err, redis.Nil) {
 			continue // deleted between the index and the read
@@ -230,10 +237,17 @@ func (s *Store) addAppRows(ctx context.Context, ids []string, out map[string]App
 		if err := json.Unmarshal(b, &run); err != nil {
 			return err
 		}
-		fed, _ := strconv.ParseInt(r.fed.Val(), 10, 64)
+		n := make([]int64, 4) // fed, stored, skipped, failed
+		for k, v := range r.n.Val() {
+			str, _ := v.(string)
+			n[k], _ = strconv.ParseInt(str, 10, 64)
+		}
 		input, _ := strconv.ParseInt(r.input.Val(), 10, 64)
 		t := out[run.App]
-		t.Fed, t.Rejected = t.Fed+fed, t.Rejected+max(0, input)
+		t.Fed, t.Rejected = t.Fed+n[0], t.Rejected+max(0, input)
+		if run.State == StateCancelled {
+			t.Cancelled += max(0, n[0]-n[1]-n[2]-n[3])
+		}
 		out[run.App] = t
 	}
 	return nil
