@@ -239,10 +239,10 @@ func (s Storage) Open(ctx context.Context) (storage.Store, *storage.KeyTemplate,
 	if errors.As(err, &ue) {
 		return nil, nil, &ConfigError{Setting: "--storage-url (WXACODE_STORAGE_URL)", Err: err}
 	}
-	if err != nil && !strings.HasPrefix(err.Error(), "storage: ") {
-		err = fmt.Errorf("storage: %w", err)
-	}
 	if err != nil {
+		if !strings.HasPrefix(err.Error(), "storage: ") { // the storage package's own errors say so already
+			err = fmt.Errorf("storage: %w", err)
+		}
 		return nil, nil, err
 	}
 	keys, err := storage.ParseKeyTemplate(cmpOr(s.KeyTemplate, storage.DefaultKeyTemplate))

@@ -209,7 +209,7 @@ func (s *Store) AppRows(ctx context.Context) (map[string]AppRows, error) {
 
 const appRowsBatch = 200
 
-// addAppRows reads the app, rows fed and rejected rows of the runs ids in
+// addAppRows reads the app, counts and rejected rows of the runs ids in
 // one pipeline and adds them to out.
 func (s *Store) addAppRows(ctx context.Context, ids []string, out map[string]AppRows) error {
 	type reads struct {
@@ -237,16 +237,17 @@ func (s *Store) addAppRows(ctx context.Context, ids []string, out map[string]App
 		if err := json.Unmarshal(b, &run); err != nil {
 			return err
 		}
-		n := make([]int64, 4) // fed, stored, skipped, failed
+		var n [4]int64
 		for k, v := range r.n.Val() {
 			str, _ := v.(string)
 			n[k], _ = strconv.ParseInt(str, 10, 64)
 		}
+		c := Counts{Fed: n[0], Stored: n[1], Skipped: n[2], Failed: n[3]}
 		input, _ := strconv.ParseInt(r.input.Val(), 10, 64)
 		t := out[run.App]
-		t.Fed, t.Rejected = t.Fed+n[0], t.Rejected+max(0, input)
+		t.Fed, t.Rejected = t.Fed+c.Fed, t.Rejected+max(0, input)
 		if run.State == StateCancelled {
-			t.Cancelled += max(0, n[0]-n[1]-n[2]-n[3])
+			t.Cancelled += max(0, c.Fed-c.Finished()) // as Get counts Cancelled
 		}
 		out[run.App] = t
 	}
