@@ -66,9 +66,13 @@ type memo struct {
 	now  func() time.Time
 	load func(ctx context.Context) (tokenEntry, error)
 
-	mu        sync.Mutex
-	cur       tokenEntry
-	flight    *flight
+	mu     sync.Mutex
+	cur    tokenEntry
+	flight *flight
+	// rejected is the token last invalidated: a load must not take it
+	// from a shared cache again (another process, or a load that read it
+	// before the invalidation, may have put it back).
+	rejected  string
 	failErr   error // last load failure, returned until failUntil
 	failUntil time.Time
 }
@@ -126,12 +130,14 @@ func (m *memo) run(f *flight) {
 	defer cancel()
 	f.ent, f.err = m.load(ctx)
 	m.mu.Lock()
-	if f.err == nil {
-		m.cur, m.failErr = f.ent, nil
-	} else {
-		m.failErr, m.failUntil = f.err, m.now().Add(failBackoff(f.err))
+	switch {
+	case m.flight != f:
+		// Detached by invalidate: its result may be the rejected token.
+	case f.err == nil:
+		m.cur, m.failErr, m.flight = f.ent, nil, nil
+	default:
+		m.failErr, m.failUntil, m.flight = f.err, m.now().Add(failBackoff(f.err)), nil
 	}
-	m.flight = nil
 	m.mu.Unlock()
 	close(f.done)
 }
@@ -145,13 +151,30 @@ func failBackoff(err error) time.Duration {
 	return time.Second
 }
 
-// invalidate drops the cached token if it is still failed.
+// invalidate drops the cached token if it is still failed. The first
+// invalidation of a token also detaches a load in progress: it may have
+// read failed before, so the next caller starts a load of its own rather
+// than wait for it. Loads started after it skip failed, so a burst of
+// rejections of one token still causes one load.
 func (m *memo) invalidate(failed string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.cur.token != failed || failed == "" {
+	if failed == "" {
+		return false
+	}
+	if m.rejected != failed {
+		m.rejected, m.flight = failed, nil
+	}
+	if m.cur.token != failed {
 		return false
 	}
 	m.cur = tokenEntry{}
 	return true
+}
+
+// wasRejected reports whether tok is the token last invalidated.
+func (m *memo) wasRejected(tok string) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return tok != "" && tok == m.rejected
 }

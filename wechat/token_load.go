@@ -15,14 +15,15 @@ const (
 )
 
 // load is the memo's loader: take a fresh token from Redis, or refresh it
-// under the Redis lock, or wait for the process holding the lock.
+// under the Redis lock, or wait for the process holding the lock. The
+// token this process last invalidated counts as absent from Redis.
 func (s *cachedSource) load(ctx context.Context) (tokenEntry, error) {
 	if s.store == nil {
 		return s.fetchEntry(ctx)
 	}
 	deadline := time.Now().Add(s.lockWait)
 	for {
-		ent, ok, err := s.store.get(ctx)
+		ent, ok, err := s.stored(ctx)
 		if err != nil {
 			return s.loadWithoutRedis(ctx, err)
 		}
@@ -60,7 +61,7 @@ func (s *cachedSource) refreshLocked(ctx context.Context, owner string) (tokenEn
 		}
 	}()
 	// Another process may have stored a token between our read and the lock.
-	if ent, ok, err := s.store.get(ctx); err == nil && ok && s.now().Before(ent.refreshAt) {
+	if ent, ok, err := s.stored(ctx); err == nil && ok && s.now().Before(ent.refreshAt) {
 		return ent, nil
 	}
 	ent, err := s.fetchEntry(ctx)
@@ -71,6 +72,18 @@ func (s *cachedSource) refreshLocked(ctx context.Context, owner string) (tokenEn
 		s.log.Warn("wechat: storing token in redis failed", "appid", s.appid, "err", err)
 	}
 	return ent, nil
+}
+
+// stored is the token in Redis, unless it is the one this process last
+// invalidated: Redis may hold it still (the invalidation drops it from the
+// process cache before Redis, and a fetch begun before a revocation may
+// store it late), and taking it again would send a rejected token.
+func (s *cachedSource) stored(ctx context.Context) (tokenEntry, bool, error) {
+	ent, ok, err := s.store.get(ctx)
+	if ok && s.memo.wasRejected(ent.token) {
+		return tokenEntry{}, false, err
+	}
+	return ent, ok, err
 }
 
 // loadWithoutRedis keeps stable tokens working while Redis fails (stable

@@ -175,6 +175,64 @@ func TestInvalidateComparesBeforeDeleting(t *testing.T) {
 	require.EqualValues(t, 0, rdb.Exists(ctx, key).Val())
 }
 
+// A rejected token that Redis still holds after the invalidation (another
+// goroutine's load read it between the process cache's drop and Redis's, or
+// a late store put it back) is not taken again: the source fetches anew.
+func TestInvalidatedTokenNotRetakenFromRedis(t *testing.T) {
+	e := newEnv(t, nil)
+	rs := redistest.Start(t)
+	rdb := rs.Client(t)
+	ts := e.process(t, rdb)
+	ctx := context.Background()
+	tok, err := ts.Token(ctx)
+	require.NoError(t, err)
+	key := "wxacode:token:{" + appA + "}"
+	saved, err := rdb.HGetAll(ctx, key).Result()
+	require.NoError(t, err)
+
+	e.fake.RevokeTokens(appA)
+	require.NoError(t, ts.Invalidate(ctx, tok))
+	require.NoError(t, rdb.HSet(ctx, key, saved).Err()) // put back
+	tok2, err := ts.Token(ctx)
+	require.NoError(t, err)
+	require.NotEqual(t, tok, tok2, "the rejected token is not offered again")
+	require.EqualValues(t, 2, fetches(e, stablePath))
+	got, err := rdb.HGet(ctx, key, "token").Result()
+	require.NoError(t, err)
+	require.Equal(t, tok2, got, "the new token replaces it for the fleet")
+}
+
+// A load that started before an invalidation may return the rejected
+// token: callers after the invalidation do not wait for it, and its result
+// is not cached.
+func TestInvalidateDetachesLoadInFlight(t *testing.T) {
+	release := make(chan struct{})
+	var loads atomic.Int32
+	m := &memo{now: time.Now, load: func(context.Context) (tokenEntry, error) {
+		n := loads.Add(1)
+		if n == 1 {
+			<-release
+			return tokenEntry{token: "old", expiresAt: time.Now().Add(time.Hour), refreshAt: time.Now().Add(time.Hour)}, nil
+		}
+		return tokenEntry{token: "new", expiresAt: time.Now().Add(time.Hour), refreshAt: time.Now().Add(time.Hour)}, nil
+	}}
+	first := make(chan string)
+	go func() { tok, _ := m.token(context.Background()); first <- tok }()
+	require.Eventually(t, func() bool { return loads.Load() == 1 }, time.Second, time.Millisecond)
+	m.invalidate("old")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	tok, err := m.token(ctx)
+	close(release)
+	require.NoError(t, err, "not waiting for the load begun before")
+	require.Equal(t, "new", tok, "a load of its own, not the one begun before")
+	require.Equal(t, "old", <-first, "the caller before the invalidation gets what it waited for")
+	tok, err = m.token(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, "new", tok, "the detached load's result is not cached")
+	require.EqualValues(t, 2, loads.Load())
+}
+
 func TestConfigErrors(t *testing.T) {
 	cases := []struct {
 		name, appid, secret string
