@@ -160,6 +160,45 @@ func TestFreshTokenRejectedHoldsApp(t *testing.T) {
 	require.NotContains(t, logs.String(), wechattest.TokenPrefix, "no token in the log")
 }
 
+// rotatingTokens hands out, on alternate calls, a new token and the one
+// fresh token every job gets after its rejection: several jobs in flight
+// during a second rotation, all holding the same fresh token.
+type rotatingTokens struct{ n atomic.Int32 }
+
+func (f *rotatingTokens) Token(context.Context) (string, error) {
+	n := f.n.Add(1)
+	if n%2 == 0 {
+		return fmt.Sprintf("%s%048d", wechattest.TokenPrefix, 0), nil
+	}
+	return fmt.Sprintf("%s%048d", wechattest.TokenPrefix, n), nil
+}
+func (f *rotatingTokens) Invalidate(context.Context, string) error { return nil }
+
+// The same fresh token rejected for two jobs (both in flight when WeChat
+// rotated the token again) is one event: a pause, no fleet hold. Another
+// fresh token rejected after it holds the app.
+func TestSameFreshTokenRejectedTwiceOnlyPauses(t *testing.T) {
+	b := setup(t)
+	ctx := context.Background()
+	b.h.apps = StaticApps{{AppID: testApp, Tokens: &rotatingTokens{}}}
+	var y *YieldError
+	for _, scene := range []string{"r1", "r2"} {
+		require.ErrorAs(t, b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: scene}})), &y)
+		require.Less(t, y.After, time.Minute, "%s: a short pause", scene)
+		b.h.mu.Lock()
+		delete(b.h.held, testApp) // the next job was in flight before the pause
+		b.h.mu.Unlock()
+	}
+	holds, err := b.h.holds.List(ctx)
+	require.NoError(t, err)
+	require.Empty(t, holds, "one fresh token rejected: no fleet hold")
+	require.EqualValues(t, 4, b.fake.Stats().Endpoints["/wxa/getwxacodeunlimit"])
+
+	b.h.apps = StaticApps{{AppID: testApp, Tokens: &freshTokens{}}}
+	require.ErrorAs(t, b.h.ProcessTask(ctx, task(t, jobs.Job{Params: code.Params{Scene: "r3"}})), &y)
+	b.fleetHold(t, apphold.CauseTokenRejected, 40001)
+}
+
 // An external token (a Redis key another system maintains) that WeChat
 // rejects is not sent again: the app is held until the key holds another
 // token, then released.

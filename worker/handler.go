@@ -29,8 +29,8 @@ type Handler struct {
 
 	mu   sync.Mutex
 	held map[string]appHold // apps held after an error no retry cures
-	// rejectedAt is when a fresh token of the app was last rejected.
-	rejectedAt map[string]time.Time
+	// rejectedAt is the app's last rejected fresh token.
+	rejectedAt map[string]freshReject
 	runState   map[string]runState  // cached state of campaign runs
 	parkFullAt map[string]time.Time // when each app's full park was last logged
 	removed    map[string]removedApp
@@ -51,7 +51,7 @@ func NewHandler(d Deps, cfg Config) (*Handler, error) {
 	if d.Redis == nil || d.Client == nil || d.Limiter == nil || d.Store == nil || d.Ledger == nil || d.Keys == nil {
 		return nil, errors.New("worker: Redis, Client, Limiter, Store, Ledger and Keys are all required")
 	}
-	h := &Handler{deps: d, cfg: cfg.withDefaults(), log: d.Logger, apps: d.AppSet, held: map[string]appHold{}, rejectedAt: map[string]time.Time{}, runState: map[string]runState{},
+	h := &Handler{deps: d, cfg: cfg.withDefaults(), log: d.Logger, apps: d.AppSet, held: map[string]appHold{}, rejectedAt: map[string]freshReject{}, runState: map[string]runState{},
 		removed: map[string]removedApp{}, parkFullAt: map[string]time.Time{}, outageWait: defaultOutageWait}
 	if h.log == nil {
 		h.log = slog.Default()

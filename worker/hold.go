@@ -26,21 +26,35 @@ const tokenRecheck = 30 * time.Second
 
 // A fresh token rejected once may be bad luck (the token was revoked again
 // between its fetch and its use: two rotations close together): the app
-// pauses for freshRejectPause. Rejected again within freshRejectWindow, it
-// is held for ConfigHold with an alert.
+// pauses for freshRejectPause. A second fresh token rejected within
+// freshRejectWindow holds it for ConfigHold with an alert. The jobs in
+// flight during a second rotation all hold the same fresh token, so their
+// rejections are one event, not many: only another token counts again.
 const (
 	freshRejectPause  = 10 * time.Second
 	freshRejectWindow = 2 * time.Minute
 )
 
-// secondFreshReject records a rejection of a fresh token for app and
-// reports whether another came within freshRejectWindow.
-func (h *Handler) secondFreshReject(app string) bool {
+// freshReject is the app's last rejected fresh token: when, and which
+// (its fingerprint).
+type freshReject struct {
+	at          time.Time
+	fingerprint string
+}
+
+// secondFreshReject records a rejection of the fresh token fingerprint for
+// app and reports whether another fresh token was rejected within
+// freshRejectWindow before it.
+func (h *Handler) secondFreshReject(app, fingerprint string) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	last, ok := h.rejectedAt[app]
-	h.rejectedAt[app] = time.Now()
-	return ok && time.Since(last) < freshRejectWindow
+	recent := ok && time.Since(last.at) < freshRejectWindow
+	if recent && last.fingerprint == fingerprint {
+		return false // the same token, rejected for another job in flight
+	}
+	h.rejectedAt[app] = freshReject{at: time.Now(), fingerprint: fingerprint}
+	return recent
 }
 
 // heldUntil returns the app's hold, dropping it once it has passed. A hold
@@ -97,14 +111,15 @@ func (h *Handler) hold(app string, d time.Duration, reason string, rejected *wec
 // source offers again, stay in this process. It returns false for any
 // other error.
 func (h *Handler) holdErr(ctx context.Context, j *job, log *slog.Logger, err error) (error, bool) {
-	var reused *wechat.TokenRejectedError
+	var rejected *wechat.TokenRejectedError
+	isRejected := errors.As(err, &rejected)
 	switch {
-	case errors.As(err, &reused) && reused.Reused:
+	case isRejected && rejected.Reused:
 		what := "the token source offers the token WeChat rejected (held until it offers another)"
-		hd := h.hold(j.App, tokenRecheck, what, reused)
+		hd := h.hold(j.App, tokenRecheck, what, rejected)
 		log.Error("ALERT: "+what+": app held", "err", err, "hold", tokenRecheck)
 		return h.yield(ctx, j, &YieldError{After: time.Until(hd.until) + jitter(time.Minute), Reason: what + ": " + err.Error()}), true
-	case wechat.IsTokenRejected(err) && !h.secondFreshReject(j.App):
+	case isRejected && !h.secondFreshReject(j.App, rejected.Fingerprint):
 		hd := h.hold(j.App, freshRejectPause, "a fresh token was rejected once", nil)
 		log.Warn("WeChat rejected a freshly fetched token (revoked again meanwhile?): app paused; a repeat within 2 minutes holds it",
 			"err", err, "pause", freshRejectPause)
