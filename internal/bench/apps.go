@@ -236,7 +236,7 @@ func appsWorkRow(ctx context.Context, cfg appsConfig, n int, stderr io.Writer) (
 	}
 	row.WallSeconds = end.Sub(start).Seconds()
 	byName, calls := delta(c0, c1)
-	row.CallsPerCode, row.WorkTop = float64(calls)/float64(row.Codes), topCommands(byName, float64(row.Codes), 8)
+	row.CallsPerCode, row.WorkTop = float64(calls)/float64(row.Codes), topCommands(byName, float64(row.Codes), 16)
 	row.CPUPerCodeMS = float64((cpu1 - cpu0).Microseconds()) / 1000 / float64(row.Codes)
 	row.IdleOps, row.IdleTop, _, err = ar.idle(ctx, cfg)
 	return row, err
