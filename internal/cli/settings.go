@@ -58,6 +58,7 @@ var (
 	concurrency        = withCheck(config.Int("concurrency", workerDefaults.Concurrency, "jobs in flight in this process (about rate/s x p99 latency per app)"), config.AtLeast(1))
 	shutdownTimeout    = withCheck(config.Duration("shutdown-timeout", workerDefaults.ShutdownTimeout, "on SIGTERM, how long jobs in flight may finish before they go back to the queue"), config.Positive)
 	maxHold            = withCheck(config.Duration("max-hold", workerDefaults.MaxHold, "longest a job holds a slot waiting for its app's rate budget before it is handed back"), config.Positive)
+	taskCheck          = withCheck(config.Duration("task-check-interval", workerDefaults.TaskCheckInterval, "how long the worker waits before it looks again after finding no job due (from half to one and a half of it): shorter starts due jobs sooner, each look costs a Redis script per lane"), config.Positive)
 	maxAttempts        = withCheck(config.Int("max-attempts", workerDefaults.MaxAttempts, "tries for transient errors before a recorded final failure"), config.AtLeast(1))
 	backoffBase        = withCheck(config.Duration("backoff-base", workerDefaults.BackoffBase, "first pause before a transient error's retry; it doubles (with jitter) up to --backoff-max"), config.Positive)
 	backoffMax         = withCheck(config.Duration("backoff-max", workerDefaults.BackoffMax, "longest pause between retries of a transient error"), config.Positive)

@@ -60,6 +60,7 @@ With no --storage-url the codes go to ./` + storage.DefaultLocalDir + ` under th
 	concurrency.Bind(fs, &o.cfg.Concurrency)
 	shutdownTimeout.Bind(fs, &o.cfg.ShutdownTimeout)
 	maxHold.Bind(fs, &o.cfg.MaxHold)
+	taskCheck.Bind(fs, &o.cfg.TaskCheckInterval)
 	maxAttempts.Bind(fs, &o.cfg.MaxAttempts)
 	backoffBase.Bind(fs, &o.cfg.BackoffBase)
 	backoffMax.Bind(fs, &o.cfg.BackoffMax)
