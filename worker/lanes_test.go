@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -250,4 +251,15 @@ func TestWaitingSeatsPerBudget(t *testing.T) {
 	release, ok := r.h.seat("wxseat")
 	require.True(t, ok, "seats come back when the waits end")
 	release()
+}
+
+// The worker's asynq server looks again for due jobs after
+// Config.TaskCheckInterval (default 500ms, not asynq's 1s: paced jobs due
+// during a longer sleep miss their rate slots; BENCHMARKS.md).
+func TestServerConfigTaskCheckInterval(t *testing.T) {
+	require.Equal(t, 500*time.Millisecond, DefaultConfig().TaskCheckInterval)
+	h := &Handler{cfg: Config{TaskCheckInterval: 250 * time.Millisecond}.withDefaults(), log: slog.New(slog.DiscardHandler)}
+	cfg := h.serverConfig(Queues(nil, false))
+	require.Equal(t, 250*time.Millisecond, cfg.TaskCheckInterval)
+	require.Equal(t, ForwardInterval, cfg.DelayedTaskCheckInterval)
 }
