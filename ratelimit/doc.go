@@ -97,8 +97,16 @@
 //     limit what the fleet had sent in that minute at the first refusal
 //     (cnt_cur then);
 //     storm: WeChat accepts with as many calls in the last 60 s as when it
-//     refused (at least 0.98 of them), so the refusal was not about the
-//     count (a storm, a stray refusal): the rate is left as it was;
+//     refused (at least 0.98 of them), or it refused a probe while the last
+//     60 s held less than 0.4 of what they held at the first refusal
+//     (STORM_LOW; checked first): no window limit refuses a window that far
+//     below what it accepted (a calendar minute's refusals keep at least
+//     half of it, the minute's own calls), so the refusals were not about
+//     the count (a storm, its tail of refusals whatever the time, a stray
+//     refusal): the rate is left as it was. Before STORM_LOW a storm's tail
+//     that outlasted the window was taken for a sliding limit at the few
+//     calls sent before it and left the rate at the floor of one decrease
+//     (0.97 x 0.49 of it) for minutes;
 //     sliding: the window has drained below its limit during the last
 //     pause, so the limit is what it held at the first refusal (a silent
 //     drop refuses the call that finds the window at the new limit; what

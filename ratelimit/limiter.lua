@@ -47,6 +47,13 @@ local MAX_PAUSE = 16000000
 -- A sliding window counts as drained once it holds this share of what it
 -- held at the first refusal.
 local DRAINED = 0.98
+-- A probe refused while the last 60 s hold less than this share of what
+-- they held at the first refusal was not refused for the count: no
+-- window limit refuses a window that far below what it accepted (a
+-- calendar minute's refusals keep at least half of it, the minute's own
+-- calls). WeChat refuses regardless then (a storm's tail): the rate
+-- before the episode stands.
+local STORM_LOW = 0.4
 
 -- Lua prints large numbers as 1.7e+15: always format times as integers.
 local function int(x) return string.format('%.0f', x) end
@@ -57,7 +64,7 @@ if cap < 1 then cap = 1 end
 
 local st = redis.call('HMGET', K_STATE, 'tat', 'eff', 'eff_at', 'cool', 'cnt_min', 'cnt_cur', 'cnt_prev', 'wmax',
   'ep_at', 'ep_eff', 'pause', 'probe', 'ep_clm', 'ep_min', 'ep_fail', 'ep_lastfail',
-  'b0', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6', 't0', 't1', 't2', 't3', 't4', 't5', 't6', 'probe_n', 'win', 'ep_drain')
+  'b0', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6', 't0', 't1', 't2', 't3', 't4', 't5', 't6', 'probe_n', 'win', 'ep_drain', 'ep_low')
 local tat = tonumber(st[1]) or 0
 local cool = tonumber(st[4]) or 0
 -- The current episode of refusals: when it began, the rate then, the
@@ -81,6 +88,9 @@ local MAX_PROBES = 16
 -- at the episode's first refusal (µs; 0: not known).
 local win = st[32]
 local ep_drain = tonumber(st[33]) or 0
+-- The fewest calls the last 60 s held at a refused probe of the episode
+-- (-1: none refused yet).
+local ep_low = tonumber(st[34]) or -1
 
 local floor_rate = math.max(math.min(cap, min_rate), 1)
 
@@ -213,7 +223,8 @@ end
 --     after it was accepted, so the window is the calendar minute and the
 --     limit what the fleet had sent in that minute at the first refusal;
 --   - storm: WeChat accepts with as many calls in the last 60 s as when it
---     refused, so the refusal was not about the count (a storm, a stray
+--     refused, or it refused a probe with far fewer (STORM_LOW), so the
+--     refusals were not about the count (a storm, its tail, a stray
 --     refusal): the rate before it stands;
 --   - sliding: the window drained below its limit during the last pause,
 --     so the limit is what it held at the first refusal (a silent drop
@@ -222,6 +233,7 @@ end
 --     then that were refused too make it a little high: HEADROOM and a
 --     refusal on the way correct that.
 local function estimate()
+  if ep_fail > 0 and ep_low >= 0 and ep_low < ep_clm * STORM_LOW then return ep_eff, 'storm' end
   if ep_fail > 0 and math.floor(probe / MINUTE) > math.floor(ep_lastfail / MINUTE) then
     return ep_min, 'fixed'
   end
@@ -234,7 +246,7 @@ end
 -- just below the estimate, never above the rate before the episode nor
 -- below factor^2 of it, and climbs from there on the recovery curve.
 local function open()
-  local fields = {'ep_at', '0', 'probe', '0', 'probe_n', '0', 'pause', int(FIRST_PAUSE), 'ep_fail', '0', 'ep_drain', '0'}
+  local fields = {'ep_at', '0', 'probe', '0', 'probe_n', '0', 'pause', int(FIRST_PAUSE), 'ep_fail', '0', 'ep_drain', '0', 'ep_low', '-1'}
   if now - ep_at < STALE and factor < 1 then
     local est, model = estimate()
     table.insert(fields, 'model'); table.insert(fields, model)
@@ -342,6 +354,8 @@ if op == 'report' then
     local boundary = (math.floor(now / MINUTE) + 1) * MINUTE + jitter
     if ep_at > 0 then
       pause, ep_fail, ep_lastfail = pause * 2, ep_fail + 1, now
+      local held = calls_last_minute()
+      if ep_low < 0 or held < ep_low then ep_low = held end
       if win ~= 'fixed' then pause = math.min(pause, MAX_PAUSE) end
       if ep_drain > 0 and ep_drain <= now then
         -- The probe timed to the drain was refused: it takes the oldest
@@ -352,7 +366,7 @@ if op == 'report' then
       end
     else
       local m = math.floor(now / MINUTE)
-      ep_at, ep_eff, pause, decreased, ep_fail, ep_lastfail = now, eff, FIRST_PAUSE, 1, 0, 0
+      ep_at, ep_eff, pause, decreased, ep_fail, ep_lastfail, ep_low = now, eff, FIRST_PAUSE, 1, 0, 0, -1
       ep_clm, ep_min = calls_last_minute(), 0
       if cnt_min == m then ep_min = cnt_cur end
       ep_drain = drained_at(ep_clm * DRAINED)
@@ -372,7 +386,7 @@ if op == 'report' then
     end
     redis.call('HSET', K_STATE, 'ep_at', int(ep_at), 'ep_eff', num(ep_eff), 'pause', int(pause), 'probe', '0', 'probe_n', '0',
       'ep_clm', num(ep_clm), 'ep_min', int(ep_min), 'ep_fail', int(ep_fail), 'ep_lastfail', int(ep_lastfail),
-      'cool', int(cool), 'tat', int(math.max(tat, cool)), 'ep_drain', int(ep_drain))
+      'cool', int(cool), 'tat', int(math.max(tat, cool)), 'ep_drain', int(ep_drain), 'ep_low', num(ep_low))
     redis.call('DEL', K_HOLES)
   end
   return {started, int(cool), num(eff), int(now), total, decreased}
