@@ -18,8 +18,10 @@
 //     is handed back to asynq as a non-failure; it is never archived for it.
 //   - token invalid (40001/40014/42001): the client invalidates the token,
 //     gets another and calls once more, after taking another limiter slot.
-//     If WeChat rejects the fresh token once more within 2 minutes, the app
-//     is held for the fleet for ConfigHold with an ALERT log line; if the source offers the rejected token again
+//     A fresh token rejected too pauses the app 10 s in this process (the
+//     jobs in flight reject the same fresh token: one event); another fresh
+//     token rejected within 2 minutes holds the app for the fleet for
+//     ConfigHold with an ALERT log line; if the source offers the rejected token again
 //     (an external source not yet updated), nothing is sent and the app is
 //     held until the source offers another token (checked every 30 s).
 //   - transient (-1, 5xx, timeouts, unknown bodies, Redis down, storage
